@@ -1,0 +1,86 @@
+"""Shared kernel models: the append-only audit event, the business date,
+and abstract bases the apps build on."""
+
+import pgtrigger
+from django.conf import settings
+from django.db import models
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class AuditCategory(models.TextChoices):
+    CREATE = "create", "Created"
+    UPDATE = "update", "Changed"
+    STATE_CHANGE = "state_change", "State change"
+    MONEY = "money", "Money movement"
+    CONFIG = "config", "Configuration change"
+    SENSITIVE_READ = "sensitive_read", "Sensitive read"
+    SECURITY = "security", "Security"
+
+
+class AuditEvent(models.Model):
+    """One thing that happened, kept forever.
+
+    On PostgreSQL, triggers refuse any UPDATE or DELETE of a row (so even a
+    superuser's raw SQL cannot rewrite history short of dropping the trigger,
+    which is itself a migration in the repository). `object_type` and
+    `object_id` are plain strings rather than a generic foreign key so that
+    events outlive the objects they describe.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    occurred_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+    )
+    actor_label = models.CharField(max_length=150)
+    action = models.CharField(max_length=100)
+    category = models.CharField(max_length=20, choices=AuditCategory.choices)
+    object_type = models.CharField(max_length=100)
+    object_id = models.CharField(max_length=64)
+    object_repr = models.CharField(max_length=200, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["object_type", "object_id", "-occurred_at"]),
+            models.Index(fields=["actor", "-occurred_at"]),
+            models.Index(fields=["action", "-occurred_at"]),
+        ]
+        triggers = [
+            pgtrigger.Protect(name="audit_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_type}:{self.object_id}"
+
+
+class BusinessDate(models.Model):
+    """The platform's business date: a single row, distinct from the wall
+    clock. Read it with core.businessdate.get_business_date(); move it only
+    with core.businessdate.advance_business_date()."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    date = models.DateField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="business_date_singleton")]
+
+    def __str__(self) -> str:
+        return self.date.isoformat()

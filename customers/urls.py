@@ -1,0 +1,3 @@
+staff_patterns: list = []
+portal_patterns: list = []
+api_patterns: list = []

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class UsersConfig(AppConfig):
+    name = "users"
+    verbose_name = "Users and access"
+
+    def ready(self) -> None:
+        from users import roles
+
+        post_migrate.connect(roles.sync_roles_after_migrate, sender=self)

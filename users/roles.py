@@ -1,0 +1,189 @@
+"""Staff roles, what each may do, and the staff areas they see.
+
+A role is a Django group whose permissions are declared here and synced
+after every migration (and by `manage.py sync_roles`). Views check
+permissions, never role names, so a custom group with the same permissions
+works too. Each area's navigation entry shows only to users holding its
+permission; the role matrix test walks every role against every area.
+"""
+
+from dataclasses import dataclass, field
+
+from django.apps import apps as django_apps
+
+
+@dataclass(frozen=True)
+class Role:
+    key: str
+    label: str
+    description: str
+    permissions: tuple[str, ...]
+    requires_two_factor: bool = False
+
+
+@dataclass(frozen=True)
+class Area:
+    """A staff work area: one navigation entry guarded by one permission."""
+
+    key: str
+    label: str
+    url_name: str
+    permission: str
+    description: str
+    section: str = "Work"
+    extra_urls: tuple[str, ...] = field(default_factory=tuple)
+
+
+_CUSTOMER_READ = ("customers.view_customer",)
+_CUSTOMER_WRITE = (*_CUSTOMER_READ, "customers.add_customer", "customers.change_customer")
+
+ROLES: dict[str, Role] = {
+    "loan_officer": Role(
+        "loan_officer",
+        "Loan officer",
+        "Takes applications and looks after applicants.",
+        (*_CUSTOMER_WRITE, "users.access_origination"),
+    ),
+    "underwriter": Role(
+        "underwriter",
+        "Underwriter",
+        "Decides applications; may see full tax ids for identity checks.",
+        (*_CUSTOMER_READ, "customers.reveal_tax_id", "users.access_origination"),
+    ),
+    "servicing_agent": Role(
+        "servicing_agent",
+        "Servicing agent",
+        "Posts payments and handles borrower requests on funded loans.",
+        (*_CUSTOMER_WRITE, "users.access_servicing"),
+    ),
+    "collections_agent": Role(
+        "collections_agent",
+        "Collections agent",
+        "Works delinquent accounts within contact rules.",
+        (*_CUSTOMER_READ, "users.access_collections"),
+    ),
+    "manager": Role(
+        "manager",
+        "Manager",
+        "Oversees every area, approves exceptions, reads the audit log.",
+        (
+            *_CUSTOMER_WRITE,
+            "customers.reveal_tax_id",
+            "users.access_origination",
+            "users.access_servicing",
+            "users.access_collections",
+            "users.access_reporting",
+            "core.view_auditevent",
+            "core.change_businessdate",
+        ),
+        requires_two_factor=True,
+    ),
+    "administrator": Role(
+        "administrator",
+        "Administrator",
+        "Configures the platform, manages staff users and API keys.",
+        (
+            *_CUSTOMER_WRITE,
+            "customers.reveal_tax_id",
+            "users.access_origination",
+            "users.access_servicing",
+            "users.access_collections",
+            "users.access_reporting",
+            "core.view_auditevent",
+            "core.change_businessdate",
+            "users.manage_users",
+            "users.manage_api_keys",
+        ),
+        requires_two_factor=True,
+    ),
+}
+
+# Staff areas in navigation order. Later issues add origination, servicing,
+# collections and reporting areas here as their pages land.
+AREAS: tuple[Area, ...] = (
+    Area(
+        "customers",
+        "Customers",
+        "customers:list",
+        "customers.view_customer",
+        "Search, open and maintain borrowers and businesses.",
+    ),
+    Area(
+        "business_date",
+        "Business date",
+        "business-date",
+        "core.change_businessdate",
+        "See and advance the platform's business date.",
+        section="Operations",
+    ),
+    Area(
+        "audit",
+        "Audit log",
+        "audit-log",
+        "core.view_auditevent",
+        "Who did what, when, from where.",
+        section="Operations",
+    ),
+    Area(
+        "users",
+        "Staff users",
+        "users:staff-list",
+        "users.manage_users",
+        "Create staff users, assign roles, reset two-factor.",
+        section="Administration",
+    ),
+    Area(
+        "api_keys",
+        "API keys",
+        "users:api-keys",
+        "users.manage_api_keys",
+        "Issue and revoke integrators' API keys and scopes.",
+        section="Administration",
+    ),
+)
+
+
+def role_of(user) -> str | None:
+    if not getattr(user, "pk", None):
+        return None
+    cached = getattr(user, "_role_cache", None)
+    if cached is None:
+        names = list(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
+        cached = names[0] if names else ""
+        user._role_cache = cached
+    return cached or None
+
+
+def areas_for(user) -> list[Area]:
+    if not (user.is_authenticated and getattr(user, "is_staff_member", False)):
+        return []
+    return [area for area in AREAS if user.has_perm(area.permission)]
+
+
+def _permission(label: str):
+    """The Permission for "app_label.codename". None while that app has no
+    models yet (a role may name permissions of an area still to land); a
+    misspelt codename of an existing app is an error."""
+    Permission = django_apps.get_model("auth", "Permission")
+    ContentType = django_apps.get_model("contenttypes", "ContentType")
+    app_label, codename = label.split(".", 1)
+    if not ContentType.objects.filter(app_label=app_label).exists():
+        return None
+    return Permission.objects.get(content_type__app_label=app_label, codename=codename)
+
+
+def sync_roles() -> None:
+    """Create each role's group and set exactly its declared permissions."""
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in django_apps.get_app_configs():
+        create_permissions(app_config, verbosity=0)
+    Group = django_apps.get_model("auth", "Group")
+    for role in ROLES.values():
+        group, _ = Group.objects.get_or_create(name=role.key)
+        perms = [_permission(label) for label in role.permissions]
+        group.permissions.set([p for p in perms if p is not None])
+
+
+def sync_roles_after_migrate(sender, **kwargs) -> None:
+    sync_roles()
