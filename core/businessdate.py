@@ -21,9 +21,7 @@ def get_business_date() -> date:
     date in the platform's time zone (the one time the wall clock is read)."""
     row = BusinessDate.objects.filter(pk=1).only("date").first()
     if row is None:
-        row, _ = BusinessDate.objects.get_or_create(
-            pk=1, defaults={"date": timezone.localdate()}
-        )
+        row, _ = BusinessDate.objects.get_or_create(pk=1, defaults={"date": timezone.localdate()})
     return row.date
 
 

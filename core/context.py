@@ -19,7 +19,9 @@ class ActorContext:
     ip_address: str | None = None
 
 
-_current: ContextVar[ActorContext] = ContextVar("actor_context", default=ActorContext())
+_ANONYMOUS = ActorContext()
+# The default is a frozen dataclass, so sharing it across contexts is safe.
+_current: ContextVar[ActorContext] = ContextVar("actor_context", default=_ANONYMOUS)
 
 
 def current() -> ActorContext:

@@ -63,11 +63,14 @@ class AuditEvent(models.Model):
             models.Index(fields=["action", "-occurred_at"]),
         ]
         triggers = [
-            pgtrigger.Protect(name="audit_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+            pgtrigger.Protect(
+                name="audit_append_only", operation=pgtrigger.Update | pgtrigger.Delete
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_type}:{self.object_id}"
+        when = f"{self.occurred_at:%Y-%m-%d %H:%M}"
+        return f"{when} {self.actor_label} {self.action} {self.object_type}:{self.object_id}"
 
 
 class BusinessDate(models.Model):
@@ -80,7 +83,9 @@ class BusinessDate(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="business_date_singleton")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="business_date_singleton")
+        ]
 
     def __str__(self) -> str:
         return self.date.isoformat()

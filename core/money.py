@@ -26,9 +26,7 @@ def to_decimal(value: object) -> Decimal:
     return Decimal(str(value))
 
 
-def quantize(
-    value: object, unit: Decimal | str = CENT, rounding: str = "half_up"
-) -> Decimal:
+def quantize(value: object, unit: Decimal | str = CENT, rounding: str = "half_up") -> Decimal:
     """Round `value` to a multiple of `unit` (default one cent) with a named mode.
 
     `unit` may be any positive multiple such as "0.01", "1" or "5": the value

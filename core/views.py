@@ -31,7 +31,9 @@ def _check_redis() -> str:
     import redis
 
     try:
-        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+        client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2
+        )
         client.ping()
     except Exception as exc:  # any failure is a failed health check
         log.warning("healthz: redis check failed: %s", exc)

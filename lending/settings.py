@@ -40,7 +40,7 @@ TESTING = env_bool("TESTING", False)
 
 # Development-only fallbacks. Production refuses to start without real values.
 _DEV_SECRET_KEY = "dev-insecure-secret-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz"  # noqa: S105
-_DEV_FIELD_KEY = "ZGV2LW9ubHktZmllbGQta2V5LWRvLW5vdC11c2UtISE="  # noqa: S105 (dev only)
+_DEV_FIELD_KEY = "ZGV2LW9ubHktZmllbGQta2V5LWRvLW5vdC11c2UtISE="
 
 SECRET_KEY = env("SECRET_KEY", _DEV_SECRET_KEY if DEBUG else None)
 if not SECRET_KEY:
@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "origination",
     "arrears",
     "reporting",
+    # top layer: cross-app management commands (load_demo)
+    "lending",
 ]
 
 MIDDLEWARE = [
@@ -169,8 +171,10 @@ AUTHENTICATION_BACKENDS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]

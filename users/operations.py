@@ -1,10 +1,107 @@
-def business_date(request):
-    raise NotImplementedError
+"""Operations pages over the shared kernel: the audit log, one object's
+history, and the business date. They live here rather than in core because
+core sits below users and may not use its access guards."""
+
+from datetime import timedelta
+
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+
+from core import selectors
+from core.businessdate import advance_business_date, get_business_date
+from core.exceptions import DomainError
+from core.models import AuditCategory
+from users.access import staff_required
+
+PAGE_SIZE = 50
 
 
+class AuditFilterForm(forms.Form):
+    actor = forms.CharField(required=False, label="Who")
+    action = forms.CharField(required=False, label="Action contains")
+    category = forms.ChoiceField(
+        required=False, choices=[("", "Any category"), *AuditCategory.choices]
+    )
+    object_type = forms.ChoiceField(required=False, label="Object type", choices=())
+    since = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["object_type"].choices = [("", "Any object")] + [
+            (t, t) for t in selectors.audited_object_types() if t
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            self.add_error("until", "The end date is before the start date.")
+        return data
+
+
+@staff_required("core.view_auditevent")
 def audit_log(request):
-    raise NotImplementedError
+    form = AuditFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    events = selectors.audit_events(**{k: v for k, v in filters.items() if v})
+    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "operations/audit_log.html",
+        {"form": form, "page": page, "query": query.urlencode()},
+    )
 
 
+@staff_required("core.view_auditevent")
 def object_history(request, object_type, object_id):
-    raise NotImplementedError
+    events = selectors.object_history(object_type, object_id)
+    return render(
+        request,
+        "operations/object_history.html",
+        {"events": events, "object_type": object_type, "object_id": object_id},
+    )
+
+
+class AdvanceBusinessDateForm(forms.Form):
+    to = forms.DateField(
+        label="New business date",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Dates only move forward. End-of-day runs will advance it automatically.",
+    )
+
+
+@staff_required("core.change_businessdate")
+def business_date(request):
+    current = get_business_date()
+    if request.method == "POST":
+        form = AdvanceBusinessDateForm(request.POST)
+        if form.is_valid():
+            try:
+                advance_business_date(to=form.cleaned_data["to"], acting_user=request.user)
+            except DomainError as exc:
+                for field, errors in exc.fields.items():
+                    for error in errors:
+                        form.add_error(field if field in form.fields else None, error)
+                if not exc.fields:
+                    form.add_error(None, exc.message)
+            else:
+                messages.success(
+                    request, f"Business date advanced to {form.cleaned_data['to']:%B %-d, %Y}."
+                )
+                return redirect("business-date")
+    else:
+        form = AdvanceBusinessDateForm(initial={"to": current + timedelta(days=1)})
+    history = selectors.audit_events(action="business_date.advanced")[:20]
+    return render(
+        request,
+        "operations/business_date.html",
+        {"form": form, "current": current, "history": history},
+    )

@@ -1,0 +1,65 @@
+# The README's commands. `make run` and `make test` each do all set-up on a
+# fresh machine. See README.md for what they do and how to configure them.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+RUN_STAMP  := $(VENV)/.installed-run
+DEV_STAMP  := $(VENV)/.installed-dev
+
+# Tests always run against PostgreSQL and Redis on this machine.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/lending
+TEST_REDIS_URL    ?= redis://127.0.0.1:6379/15
+PYTEST_ARGS ?=
+
+.PHONY: run test install install-dev services chromium lint check-migrations pytest bench clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(DEV_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@ $(RUN_STAMP)
+
+install: $(RUN_STAMP)
+install-dev: $(DEV_STAMP)
+
+## make run: install, migrate, load the demo portfolio, serve on http://127.0.0.1:8000
+run: install
+	./scripts/run.sh
+
+## make test: everything CI checks, against real PostgreSQL and Redis
+test: install-dev services chromium lint check-migrations pytest
+
+services:
+	./scripts/ensure_services.sh
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for browser tests"; \
+	  $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
+	  $(if $(filter 0,$(shell id -u)),,sudo) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+lint: install-dev
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+check-migrations: install-dev
+	DATABASE_URL=sqlite:///$(CURDIR)/var/check-migrations.sqlite3 $(BIN)/python manage.py makemigrations --check --dry-run
+
+pytest: install-dev
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) TESTING=1 \
+	  $(BIN)/pytest --create-db $(PYTEST_ARGS)
+
+## make bench: performance figures (printed, never asserted)
+bench: install-dev services
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,41 @@
+"""Load the demo portfolio: one staff user per role, a demo borrower, and a
+few dozen realistic customers. Safe to run again: nothing is duplicated."""
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from customers.demo import create_demo_borrower, load_demo_customers
+from users.demo import DEMO_PASSWORD, demo_totp_secret, load_demo_staff
+
+
+class Command(BaseCommand):
+    help = "Load demo users, customers (and, as later issues land, applications and loans)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--customers", type=int, default=40, help="How many demo customers.")
+        parser.add_argument("--quiet", action="store_true", help="Do not print the credentials.")
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            staff = load_demo_staff()
+            borrower = create_demo_borrower()
+            customers = load_demo_customers(count=options["customers"])
+        if options["quiet"]:
+            return
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready: {len(customers)} customers."))
+        self.stdout.write("")
+        self.stdout.write("Staff back office: http://127.0.0.1:8000/staff/login/")
+        self.stdout.write(f"  {'username':<14} {'role':<18} password")
+        for account in staff:
+            line = f"  {account.username:<14} {account.role_label:<18} {DEMO_PASSWORD}"
+            if account.backup_codes:
+                line += f"   2FA backup codes: {' '.join(account.backup_codes)}"
+            self.stdout.write(line)
+        self.stdout.write(
+            "  Managers and administrators need a second factor: type one of their backup codes "
+            "(each works once; every load_demo issues fresh ones), or add the demo TOTP secret "
+            f"{demo_totp_secret()} to an authenticator app."
+        )
+        self.stdout.write("")
+        self.stdout.write("Borrower portal: http://127.0.0.1:8000/portal/login/")
+        self.stdout.write(f"  {borrower.email:<30} password {DEMO_PASSWORD}")
