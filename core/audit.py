@@ -3,7 +3,7 @@ changes configuration or reads something sensitive calls `record()` inside
 its transaction, so the event commits or rolls back with the change."""
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 
 from core import context
@@ -14,7 +14,9 @@ def _plain(value):
     """JSON-safe rendering of a field value for before/after diffs."""
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, datetime | date):
+    if isinstance(value, time) and not (value.second or value.microsecond):
+        return value.isoformat(timespec="minutes")
+    if isinstance(value, datetime | date | time):
         return value.isoformat()
     if hasattr(value, "pk"):
         return value.pk

@@ -1,3 +1,43 @@
-staff_patterns: list = []
-portal_patterns: list = []
-api_patterns: list = []
+"""Customer URLs, mounted by lending/urls.py: `staff_patterns` at
+/staff/customers/ (namespace "customers"), `portal_patterns` at /portal/
+(namespace "portal"), `api_patterns` at /api/v1/ (no namespace)."""
+
+from django.urls import path
+
+from customers import api, portal_views, views
+
+staff_patterns = [
+    path("", views.customer_list, name="list"),
+    path("new/", views.customer_create, name="create"),
+    path("<int:pk>/", views.customer_detail, name="detail"),
+    path("<int:pk>/edit/", views.customer_edit, name="edit"),
+    path("<int:pk>/reveal-tax-id/", views.reveal_tax_id, name="reveal-tax-id"),
+    path("<int:pk>/contact/", views.customer_contact, name="contact"),
+    path("<int:pk>/addresses/new/", views.address_add, name="address-add"),
+    path("<int:pk>/addresses/<int:address_pk>/edit/", views.address_edit, name="address-edit"),
+    path(
+        "<int:pk>/addresses/<int:address_pk>/remove/", views.address_remove, name="address-remove"
+    ),
+    path("<int:pk>/phones/new/", views.phone_add, name="phone-add"),
+    path("<int:pk>/phones/<int:phone_pk>/edit/", views.phone_edit, name="phone-edit"),
+    path("<int:pk>/phones/<int:phone_pk>/remove/", views.phone_remove, name="phone-remove"),
+    path("<int:pk>/consents/", views.customer_consents, name="consents"),
+    path("<int:pk>/consents/record/", views.consent_record, name="consent-record"),
+    path("<int:pk>/history/", views.customer_history, name="history"),
+]
+
+portal_patterns = [
+    path("", portal_views.home, name="home"),
+    path("signup/", portal_views.signup, name="signup"),
+    path("profile/", portal_views.profile, name="profile"),
+]
+
+api_patterns = [
+    path("customers/", api.CustomerCollectionView.as_view(), name="customers-api-list"),
+    path("customers/<int:pk>/", api.CustomerDetailView.as_view(), name="customers-api-detail"),
+    path(
+        "customers/<int:pk>/reveal-tax-id/",
+        api.CustomerRevealTaxIdView.as_view(),
+        name="customers-api-reveal-tax-id",
+    ),
+]

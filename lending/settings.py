@@ -310,17 +310,6 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {},
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {
-            "ApiKeyAuth": {
-                "type": "apiKey",
-                "in": "header",
-                "name": "Authorization",
-                "description": "`Api-Key <prefix>.<secret>` as shown once at creation.",
-            }
-        }
-    },
-    "SECURITY": [{"ApiKeyAuth": []}],
 }
 
 # --- Logging -------------------------------------------------------------------

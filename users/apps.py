@@ -7,6 +7,6 @@ class UsersConfig(AppConfig):
     verbose_name = "Users and access"
 
     def ready(self) -> None:
-        from users import roles
+        from users import roles, schema  # noqa: F401 (registers the OpenAPI auth extension)
 
         post_migrate.connect(roles.sync_roles_after_migrate, sender=self)

@@ -70,7 +70,8 @@ def test_update_refused_by_database_raw_sql():
     event = _event()
     with (
         pytest.raises(DatabaseError, match="Cannot update or delete rows from core_auditevent"),
-        transaction.atomic(),connection.cursor() as cursor
+        transaction.atomic(),
+        connection.cursor() as cursor,
     ):
         cursor.execute("UPDATE core_auditevent SET action = 'forged' WHERE id = %s", [event.pk])
     event.refresh_from_db()
@@ -81,7 +82,8 @@ def test_delete_refused_by_database_raw_sql():
     event = _event()
     with (
         pytest.raises(DatabaseError, match="Cannot update or delete rows from core_auditevent"),
-        transaction.atomic(),connection.cursor() as cursor
+        transaction.atomic(),
+        connection.cursor() as cursor,
     ):
         cursor.execute("DELETE FROM core_auditevent WHERE id = %s", [event.pk])
     assert AuditEvent.objects.filter(pk=event.pk).exists()

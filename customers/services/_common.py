@@ -1,0 +1,123 @@
+"""Helpers shared by the customer services: tax id hashing and storage,
+row locks, audit actors and snapshots."""
+
+from collections.abc import Mapping
+from datetime import time
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.db import IntegrityError, transaction
+
+from core import audit, context, crypto
+from core.exceptions import Conflict
+from customers.models import Customer
+
+TAX_ID_PURPOSE = "tax_id"
+
+# What a customer's audit diff shows. The tax id appears as a masked pair
+# under "tax_id" (see customer_snapshot), never as token, digits or hash.
+AUDITED_FIELDS = (
+    "kind",
+    "first_name",
+    "middle_name",
+    "last_name",
+    "date_of_birth",
+    "business_name",
+    "dba_name",
+    "entity_type",
+    "registration_date",
+    "legal_name",
+    "tax_id_type",
+    "email",
+    "preferred_channel",
+    "preferred_language",
+    "quiet_hours_start",
+    "quiet_hours_end",
+)
+ADDRESS_FIELDS = ("kind", "line1", "line2", "city", "state", "postal_code", "country", "is_primary")
+PHONE_FIELDS = ("kind", "number", "is_primary")
+
+
+def tax_id_hash(digits: str, tax_id_type: str) -> str:
+    """The blind index of a tax id: HMAC of "<family>:<nine digits>".
+
+    SSNs and ITINs share one family ("individual": the IRS never issues an
+    ITIN that equals an SSN, and one person must not appear twice under
+    either), EINs are another, because an EIN and an unrelated person's SSN
+    can have the same nine digits."""
+    family = "ein" if tax_id_type == Customer.TaxIdType.EIN else "individual"
+    return crypto.blind_index(f"{family}:{digits}", TAX_ID_PURPOSE)
+
+
+def tax_id_hashes(digits: str) -> tuple[str, str]:
+    """Both possible blind indexes of nine digits (for look-ups by number
+    when the type is unknown)."""
+    return tax_id_hash(digits, Customer.TaxIdType.SSN), tax_id_hash(digits, Customer.TaxIdType.EIN)
+
+
+def actor_of(acting_user):
+    """The user to name in audit rows: None lets core.audit use the request
+    or job context."""
+    if acting_user is None or isinstance(acting_user, AnonymousUser):
+        return None
+    return acting_user if acting_user.pk else None
+
+
+def lock(customer: Customer) -> Customer:
+    return Customer.objects.select_for_update().get(pk=customer.pk)
+
+
+def duplicate_tax_id(existing_number: str | None) -> Conflict:
+    message = (
+        f"A customer with this tax id already exists: {existing_number}."
+        if existing_number
+        else "A customer with this tax id already exists."
+    )
+    return Conflict(message, code="duplicate_tax_id", fields={"tax_id": [message]})
+
+
+def existing_tax_id_holder(digest: str, *, exclude_pk: int | None = None) -> str | None:
+    holders = Customer.objects.filter(tax_id_hash=digest)
+    if exclude_pk is not None:
+        holders = holders.exclude(pk=exclude_pk)
+    return holders.values_list("customer_number", flat=True).first()
+
+
+def save_customer(customer: Customer, **save_kwargs) -> None:
+    """Save inside a savepoint so that a concurrent insert of the same tax
+    id (which passed our look-up before either committed) becomes the same
+    Conflict as the look-up would have raised."""
+    try:
+        with transaction.atomic():
+            customer.save(**save_kwargs)
+    except IntegrityError as exc:
+        if "customer_tax_id_unique" not in str(exc):
+            raise
+        raise duplicate_tax_id(
+            existing_tax_id_holder(customer.tax_id_hash, exclude_pk=customer.pk)
+        ) from exc
+
+
+def set_tax_id(customer: Customer, tax_id_type: str, digits: str) -> None:
+    customer.tax_id_type = tax_id_type
+    customer.tax_id_encrypted = crypto.encrypt(digits)
+    customer.tax_id_last4 = digits[-4:]
+    customer.tax_id_hash = tax_id_hash(digits, tax_id_type)
+
+
+def customer_snapshot(customer: Customer) -> dict:
+    values = audit.snapshot(customer, AUDITED_FIELDS)
+    # core.audit renders dates but not times of day (quiet hours).
+    for name, value in values.items():
+        if isinstance(value, time):
+            values[name] = value.isoformat(timespec="minutes")
+    values["tax_id"] = customer.tax_id_masked or None
+    return values
+
+
+def address_repr(values: Mapping[str, Any]) -> dict:
+    return {name: values.get(name) for name in ADDRESS_FIELDS}
+
+
+def client_ip(ip_address: str | None) -> str | None:
+    return ip_address if ip_address is not None else context.current().ip_address

@@ -1,0 +1,323 @@
+"""Staff pages for customers: search, create, the customer's tabs
+(Overview, Contact, Consents, History), edits, and the audited tax id
+reveal. Views parse, call one service or selector, and render."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from core.exceptions import DomainError, NotFound, PermissionDenied
+from customers import selectors, services
+from customers.forms import (
+    AddressForm,
+    ConsentForm,
+    CustomerForm,
+    NewCustomerForm,
+    PhoneForm,
+    SearchForm,
+    apply_domain_error,
+)
+from users.access import staff_required
+
+VIEW = "customers.view_customer"
+ADD = "customers.add_customer"
+CHANGE = "customers.change_customer"
+REVEAL = "customers.reveal_tax_id"
+PAGE_SIZE = 25
+
+
+def _is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _customer(pk: int):
+    try:
+        return selectors.get_customer(pk)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+def _query_without_page(request) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+@staff_required(VIEW)
+def customer_list(request):
+    form = SearchForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    has_tax_id = {"yes": True, "no": False}.get(filters.get("tax_id") or "")
+    customers = selectors.search_customers(
+        filters.get("q") or "",
+        kind=filters.get("kind") or "",
+        has_tax_id=has_tax_id,
+        order=filters.get("order") or "newest",
+    )
+    page = Paginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "form": form,
+        "page": page,
+        "customers": page.object_list,
+        "query": _query_without_page(request),
+        "searching": any(filters.get(k) for k in ("q", "kind", "tax_id")),
+    }
+    if _is_htmx(request) and request.headers.get("HX-Target") == "results":
+        return render(request, "customers/_results.html", context)
+    return render(request, "customers/list.html", context)
+
+
+@staff_required(VIEW, ADD)
+def customer_create(request):
+    form = NewCustomerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = services.create_customer(
+                data=form.customer_data(),
+                addresses=form.addresses(),
+                phones=form.phones(),
+                acting_user=request.user,
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc, form.field_map)
+        else:
+            messages.success(request, f"Customer {customer.customer_number} created.")
+            return redirect("customers:detail", pk=customer.pk)
+    return render(request, "customers/form.html", {"form": form, "creating": True})
+
+
+@staff_required(VIEW)
+def customer_detail(request, pk: int):
+    customer = _customer(pk)
+    context = {
+        "customer": customer,
+        "tab": "overview",
+        "consents": selectors.consent_statuses(customer),
+        "recent_events": selectors.customer_history(customer)[:5],
+    }
+    return render(request, "customers/detail.html", context)
+
+
+@staff_required(VIEW, CHANGE)
+def customer_edit(request, pk: int):
+    customer = _customer(pk)
+    form = CustomerForm(request.POST or None, instance=customer)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_customer(
+                customer=customer, changes=form.customer_data(), acting_user=request.user
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, f"Customer {customer.customer_number} saved.")
+            return redirect("customers:detail", pk=customer.pk)
+    return render(
+        request, "customers/form.html", {"form": form, "customer": customer, "creating": False}
+    )
+
+
+@never_cache
+@require_POST
+@staff_required(VIEW, REVEAL)
+def reveal_tax_id(request, pk: int):
+    """POST only, so a prefetch or a shared link never discloses the id.
+    The service writes the sensitive_read audit event before returning it."""
+    customer = _customer(pk)
+    try:
+        tax_id = services.reveal_tax_id(customer=customer, acting_user=request.user)
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied(exc.message) from exc
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    context = {"customer": customer, "tax_id": tax_id}
+    template = (
+        "customers/_tax_id_revealed.html" if _is_htmx(request) else "customers/tax_id_revealed.html"
+    )
+    return render(request, template, context)
+
+
+@staff_required(VIEW)
+def customer_contact(request, pk: int):
+    customer = _customer(pk)
+    return render(request, "customers/contact.html", {"customer": customer, "tab": "contact"})
+
+
+def _consents_page(request, customer, form, status=200):
+    context = {
+        "customer": customer,
+        "tab": "consents",
+        "statuses": selectors.consent_statuses(customer),
+        "history": selectors.consent_history(customer),
+        "form": form,
+    }
+    return render(request, "customers/consents.html", context, status=status)
+
+
+@staff_required(VIEW)
+def customer_consents(request, pk: int):
+    return _consents_page(request, _customer(pk), ConsentForm())
+
+
+@require_POST
+@staff_required(VIEW, CHANGE)
+def consent_record(request, pk: int):
+    customer = _customer(pk)
+    form = ConsentForm(request.POST)
+    if form.is_valid():
+        try:
+            consent = services.record_consent(
+                customer=customer, data=form.data_for_service(), acting_user=request.user
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            verb = "granted" if consent.granted else "withdrawn"
+            what = f"{consent.get_purpose_display()} by {consent.get_channel_display()}"
+            messages.success(request, f"Recorded: {what} {verb}.")
+            return redirect("customers:consents", pk=customer.pk)
+    return _consents_page(request, customer, form)
+
+
+@staff_required(VIEW)
+def customer_history(request, pk: int):
+    customer = _customer(pk)
+    page = Paginator(selectors.customer_history(customer), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "customers/history.html",
+        {
+            "customer": customer,
+            "tab": "history",
+            "page": page,
+            "events": page.object_list,
+            "query": "",
+        },
+    )
+
+
+# --- addresses and phones ---------------------------------------------------------
+
+
+def _child_form_page(request, customer, form, *, title, action_label):
+    return render(
+        request,
+        "customers/child_form.html",
+        {
+            "customer": customer,
+            "form": form,
+            "title": title,
+            "action_label": action_label,
+            "tab": "contact",
+        },
+    )
+
+
+@staff_required(VIEW, CHANGE)
+def address_add(request, pk: int):
+    customer = _customer(pk)
+    form = AddressForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.add_address(
+                customer=customer, data=form.data_for_service(), acting_user=request.user
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, "Address added.")
+            return redirect("customers:contact", pk=customer.pk)
+    return _child_form_page(
+        request, customer, form, title="Add address", action_label="Add address"
+    )
+
+
+@staff_required(VIEW, CHANGE)
+def address_edit(request, pk: int, address_pk: int):
+    customer = _customer(pk)
+    try:
+        address = selectors.get_address(customer, address_pk)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    form = AddressForm(request.POST or None, instance=address)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_address(
+                address=address, changes=form.data_for_service(), acting_user=request.user
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, "Address saved.")
+            return redirect("customers:contact", pk=customer.pk)
+    return _child_form_page(
+        request, customer, form, title="Edit address", action_label="Save address"
+    )
+
+
+@require_POST
+@staff_required(VIEW, CHANGE)
+def address_remove(request, pk: int, address_pk: int):
+    customer = _customer(pk)
+    try:
+        address = selectors.get_address(customer, address_pk)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    services.remove_address(address=address, acting_user=request.user)
+    messages.success(request, "Address removed.")
+    return redirect("customers:contact", pk=customer.pk)
+
+
+@staff_required(VIEW, CHANGE)
+def phone_add(request, pk: int):
+    customer = _customer(pk)
+    form = PhoneForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.add_phone(
+                customer=customer, data=form.data_for_service(), acting_user=request.user
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, "Phone added.")
+            return redirect("customers:contact", pk=customer.pk)
+    return _child_form_page(request, customer, form, title="Add phone", action_label="Add phone")
+
+
+@staff_required(VIEW, CHANGE)
+def phone_edit(request, pk: int, phone_pk: int):
+    customer = _customer(pk)
+    try:
+        phone = selectors.get_phone(customer, phone_pk)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    form = PhoneForm(request.POST or None, instance=phone)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_phone(
+                phone=phone, changes=form.data_for_service(), acting_user=request.user
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, "Phone saved.")
+            return redirect("customers:contact", pk=customer.pk)
+    return _child_form_page(request, customer, form, title="Edit phone", action_label="Save phone")
+
+
+@require_POST
+@staff_required(VIEW, CHANGE)
+def phone_remove(request, pk: int, phone_pk: int):
+    customer = _customer(pk)
+    try:
+        phone = selectors.get_phone(customer, phone_pk)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    services.remove_phone(phone=phone, acting_user=request.user)
+    messages.success(request, "Phone removed.")
+    return redirect("customers:contact", pk=customer.pk)
