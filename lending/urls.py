@@ -7,7 +7,11 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
+import arrears.urls
 import customers.urls
+import origination.urls
+import reporting.urls
+import servicing.urls
 import users.operations
 import users.urls
 import users.views
@@ -22,6 +26,10 @@ staff_patterns = [
     path("", users.views.staff_home, name="staff-home"),
     path("", include((users.urls.staff_patterns, "users"))),
     path("customers/", include((customers.urls.staff_patterns, "customers"))),
+    path("origination/", include((origination.urls.staff_patterns, "origination"))),
+    path("servicing/", include((servicing.urls.staff_patterns, "servicing"))),
+    path("collections/", include((arrears.urls.staff_patterns, "collections"))),
+    path("reports/", include((reporting.urls.staff_patterns, "reporting"))),
     path("business-date/", users.operations.business_date, name="business-date"),
     path("audit/", users.operations.audit_log, name="audit-log"),
     path(
@@ -34,10 +42,16 @@ staff_patterns = [
 portal_patterns = [
     *users.urls.portal_patterns,
     *customers.urls.portal_patterns,
+    *origination.urls.portal_patterns,
+    *servicing.urls.portal_patterns,
 ]
 
 api_patterns = [
     *customers.urls.api_patterns,
+    *origination.urls.api_patterns,
+    *servicing.urls.api_patterns,
+    *arrears.urls.api_patterns,
+    *reporting.urls.api_patterns,
     path(
         "schema/",
         SpectacularAPIView.as_view(permission_classes=[AllowAny], authentication_classes=[]),
