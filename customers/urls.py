@@ -13,14 +13,29 @@ staff_patterns = [
     path("<int:pk>/edit/", views.customer_edit, name="edit"),
     path("<int:pk>/reveal-tax-id/", views.reveal_tax_id, name="reveal-tax-id"),
     path("<int:pk>/contact/", views.customer_contact, name="contact"),
-    path("<int:pk>/addresses/new/", views.address_add, name="address-add"),
-    path("<int:pk>/addresses/<int:address_pk>/edit/", views.address_edit, name="address-edit"),
+    path("<int:pk>/addresses/new/", views.child_edit, {"kind": "address"}, name="address-add"),
     path(
-        "<int:pk>/addresses/<int:address_pk>/remove/", views.address_remove, name="address-remove"
+        "<int:pk>/addresses/<int:row_pk>/edit/",
+        views.child_edit,
+        {"kind": "address"},
+        name="address-edit",
     ),
-    path("<int:pk>/phones/new/", views.phone_add, name="phone-add"),
-    path("<int:pk>/phones/<int:phone_pk>/edit/", views.phone_edit, name="phone-edit"),
-    path("<int:pk>/phones/<int:phone_pk>/remove/", views.phone_remove, name="phone-remove"),
+    path(
+        "<int:pk>/addresses/<int:row_pk>/remove/",
+        views.child_remove,
+        {"kind": "address"},
+        name="address-remove",
+    ),
+    path("<int:pk>/phones/new/", views.child_edit, {"kind": "phone"}, name="phone-add"),
+    path(
+        "<int:pk>/phones/<int:row_pk>/edit/", views.child_edit, {"kind": "phone"}, name="phone-edit"
+    ),
+    path(
+        "<int:pk>/phones/<int:row_pk>/remove/",
+        views.child_remove,
+        {"kind": "phone"},
+        name="phone-remove",
+    ),
     path("<int:pk>/consents/", views.customer_consents, name="consents"),
     path("<int:pk>/consents/record/", views.consent_record, name="consent-record"),
     path("<int:pk>/history/", views.customer_history, name="history"),

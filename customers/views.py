@@ -2,6 +2,9 @@
 (Overview, Contact, Consents, History), edits, and the audited tax id
 reveal. Views parse, call one service or selector, and render."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
@@ -217,107 +220,86 @@ def _child_form_page(request, customer, form, *, title, action_label):
     )
 
 
-@staff_required(VIEW, CHANGE)
-def address_add(request, pk: int):
-    customer = _customer(pk)
-    form = AddressForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.add_address(
-                customer=customer, data=form.data_for_service(), acting_user=request.user
-            )
-        except DomainError as exc:
-            apply_domain_error(form, exc)
-        else:
-            messages.success(request, "Address added.")
-            return redirect("customers:contact", pk=customer.pk)
-    return _child_form_page(
-        request, customer, form, title="Add address", action_label="Add address"
-    )
+@dataclass(frozen=True)
+class _Child:
+    """How the contact tab edits one kind of child row (address or phone)."""
+
+    noun: str
+    form: type
+    get: Callable
+    add: Callable
+    update: Callable
+    remove: Callable
 
 
-@staff_required(VIEW, CHANGE)
-def address_edit(request, pk: int, address_pk: int):
-    customer = _customer(pk)
+_CHILDREN = {
+    "address": _Child(
+        "address",
+        AddressForm,
+        selectors.get_address,
+        lambda customer, data, user: services.add_address(
+            customer=customer, data=data, acting_user=user
+        ),
+        lambda row, data, user: services.update_address(
+            address=row, changes=data, acting_user=user
+        ),
+        lambda row, user: services.remove_address(address=row, acting_user=user),
+    ),
+    "phone": _Child(
+        "phone",
+        PhoneForm,
+        selectors.get_phone,
+        lambda customer, data, user: services.add_phone(
+            customer=customer, data=data, acting_user=user
+        ),
+        lambda row, data, user: services.update_phone(phone=row, changes=data, acting_user=user),
+        lambda row, user: services.remove_phone(phone=row, acting_user=user),
+    ),
+}
+
+
+def _child_row(child: _Child, customer, row_pk: int):
     try:
-        address = selectors.get_address(customer, address_pk)
+        return child.get(customer, row_pk)
     except NotFound as exc:
         raise Http404(exc.message) from exc
-    form = AddressForm(request.POST or None, instance=address)
+
+
+@staff_required(VIEW, CHANGE)
+def child_edit(request, pk: int, kind: str, row_pk: int | None = None):
+    """Add (no row_pk) or edit one address or phone of a customer."""
+    child = _CHILDREN[kind]
+    customer = _customer(pk)
+    row = _child_row(child, customer, row_pk) if row_pk is not None else None
+    form = child.form(request.POST or None, instance=row)
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_address(
-                address=address, changes=form.data_for_service(), acting_user=request.user
-            )
+            if row is None:
+                child.add(customer, form.data_for_service(), request.user)
+            else:
+                child.update(row, form.data_for_service(), request.user)
         except DomainError as exc:
             apply_domain_error(form, exc)
         else:
-            messages.success(request, "Address saved.")
+            messages.success(
+                request, f"{child.noun.capitalize()} {'added' if row is None else 'saved'}."
+            )
             return redirect("customers:contact", pk=customer.pk)
+    verb = "Add" if row is None else "Edit"
     return _child_form_page(
-        request, customer, form, title="Edit address", action_label="Save address"
+        request,
+        customer,
+        form,
+        title=f"{verb} {child.noun}",
+        action_label=f"{'Add' if row is None else 'Save'} {child.noun}",
     )
 
 
 @require_POST
 @staff_required(VIEW, CHANGE)
-def address_remove(request, pk: int, address_pk: int):
+def child_remove(request, pk: int, kind: str, row_pk: int):
+    child = _CHILDREN[kind]
     customer = _customer(pk)
-    try:
-        address = selectors.get_address(customer, address_pk)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-    services.remove_address(address=address, acting_user=request.user)
-    messages.success(request, "Address removed.")
-    return redirect("customers:contact", pk=customer.pk)
-
-
-@staff_required(VIEW, CHANGE)
-def phone_add(request, pk: int):
-    customer = _customer(pk)
-    form = PhoneForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.add_phone(
-                customer=customer, data=form.data_for_service(), acting_user=request.user
-            )
-        except DomainError as exc:
-            apply_domain_error(form, exc)
-        else:
-            messages.success(request, "Phone added.")
-            return redirect("customers:contact", pk=customer.pk)
-    return _child_form_page(request, customer, form, title="Add phone", action_label="Add phone")
-
-
-@staff_required(VIEW, CHANGE)
-def phone_edit(request, pk: int, phone_pk: int):
-    customer = _customer(pk)
-    try:
-        phone = selectors.get_phone(customer, phone_pk)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-    form = PhoneForm(request.POST or None, instance=phone)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.update_phone(
-                phone=phone, changes=form.data_for_service(), acting_user=request.user
-            )
-        except DomainError as exc:
-            apply_domain_error(form, exc)
-        else:
-            messages.success(request, "Phone saved.")
-            return redirect("customers:contact", pk=customer.pk)
-    return _child_form_page(request, customer, form, title="Edit phone", action_label="Save phone")
-
-
-@require_POST
-@staff_required(VIEW, CHANGE)
-def phone_remove(request, pk: int, phone_pk: int):
-    customer = _customer(pk)
-    try:
-        phone = selectors.get_phone(customer, phone_pk)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-    services.remove_phone(phone=phone, acting_user=request.user)
-    messages.success(request, "Phone removed.")
+    child.remove(_child_row(child, customer, row_pk), request.user)
+    messages.success(request, f"{child.noun.capitalize()} removed.")
     return redirect("customers:contact", pk=customer.pk)
