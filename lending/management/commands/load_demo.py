@@ -1,6 +1,8 @@
 """Load the demo portfolio: one staff user per role, a demo borrower, and a
 few dozen realistic customers. Safe to run again: nothing is duplicated."""
 
+import os
+
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -24,7 +26,8 @@ class Command(BaseCommand):
             return
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {len(customers)} customers."))
         self.stdout.write("")
-        self.stdout.write("Staff back office: http://127.0.0.1:8000/staff/login/")
+        base = f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+        self.stdout.write(f"Staff back office: {base}/staff/login/")
         self.stdout.write(f"  {'username':<14} {'role':<18} password")
         for account in staff:
             line = f"  {account.username:<14} {account.role_label:<18} {DEMO_PASSWORD}"
@@ -37,5 +40,5 @@ class Command(BaseCommand):
             f"{demo_totp_secret()} to an authenticator app."
         )
         self.stdout.write("")
-        self.stdout.write("Borrower portal: http://127.0.0.1:8000/portal/login/")
+        self.stdout.write(f"Borrower portal: {base}/portal/login/")
         self.stdout.write(f"  {borrower.email:<30} password {DEMO_PASSWORD}")
