@@ -10,11 +10,9 @@ from django.urls import reverse, reverse_lazy
 from django.views.decorators.cache import never_cache
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp import login as otp_login
-from django_otp.plugins.otp_static.models import StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core.exceptions import DomainError
-from users import forms, services
+from users import forms, selectors, services
 from users.access import StaffRequiredMixin, two_factor_state
 from users.views.sign_in import AFTER_ENROLMENT_KEY, NEW_BACKUP_CODES_KEY, with_next
 
@@ -43,7 +41,8 @@ def otp_setup(request):
     if gate:
         return gate
     user = request.user
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    status = selectors.two_factor_status(user)
+    device = status.device
     action = request.POST.get("action") if request.method == "POST" else None
 
     if device is not None:
@@ -62,21 +61,19 @@ def otp_setup(request):
             request.session.pop(DEVICE_ID_SESSION_KEY, None)
             messages.success(request, "Two-factor authentication is off.")
             return redirect("users:otp-setup")
-        backup_left = StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
         return render(
             request,
             "users/otp_setup.html",
             {
                 "device": device,
-                "backup_left": backup_left,
+                "backup_left": status.backup_codes_left,
                 "disable_form": disable_form,
                 "base_template": "staff/base.html",
             },
         )
 
     forced = user.requires_two_factor
-    has_pending = TOTPDevice.objects.filter(user=user, confirmed=False).exists()
-    if not (forced or has_pending or action in ("start", "restart")):
+    if not (forced or status.has_pending_device or action in ("start", "restart")):
         # Optional for this role: nothing is created until they choose to start.
         return render(
             request, "users/otp_setup.html", {"intro": True, "base_template": "staff/base.html"}

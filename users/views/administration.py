@@ -1,20 +1,16 @@
 """Staff administration: staff users and API keys (administrators)."""
 
-from axes.models import AccessAttempt
-from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q
-from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core import selectors as core_selectors
-from core.exceptions import DomainError
-from users import forms, services
+from core.exceptions import DomainError, NotFound
+from users import forms, selectors, services
 from users.access import staff_required
-from users.models import ApiKey, User
+from users.models import User
 from users.roles import ROLES
 from users.scopes import SCOPES
 
@@ -24,53 +20,22 @@ PAGE_SIZE = 50
 # --- staff administration ----------------------------------------------------------------
 
 
-def _locked_usernames(usernames) -> set[str]:
-    """Which of `usernames` are locked out now (from any address)."""
-    since = timezone.now() - settings.AXES_COOLOFF_TIME
-    return set(
-        AccessAttempt.objects.filter(
-            username__in=list(usernames),
-            failures_since_start__gte=settings.AXES_FAILURE_LIMIT,
-            attempt_time__gte=since,
-        ).values_list("username", flat=True)
-    )
-
-
-def _with_roles(users) -> list[User]:
-    """Fill each user's role cache from prefetched groups (no query per row)."""
-    users = list(users)
-    for user in users:
-        user._role_cache = next((g.name for g in user.groups.all() if g.name in ROLES), "")
-    return users
+def _staff_user(pk: int) -> User:
+    try:
+        return selectors.get_staff_user(pk)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
 
 
 @staff_required("users.manage_users")
 def staff_list(request):
     form = forms.StaffFilterForm(request.GET or None)
-    users = User.objects.filter(kind=User.Kind.STAFF).prefetch_related("groups")
-    if form.is_valid():
-        q, role, status = (form.cleaned_data[k] for k in ("q", "role", "status"))
-        if q:
-            users = users.filter(
-                Q(username__icontains=q)
-                | Q(first_name__icontains=q)
-                | Q(last_name__icontains=q)
-                | Q(email__icontains=q)
-            )
-        if role:
-            users = users.filter(groups__name=role)
-        if status:
-            users = users.filter(is_active=status == "active")
-    page = Paginator(users.order_by("username"), PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = _with_roles(page.object_list)
-    ids = [u.pk for u in rows]
-    enrolled = set(
-        TOTPDevice.objects.filter(user_id__in=ids, confirmed=True).values_list("user_id", flat=True)
+    filters = form.cleaned_data if form.is_valid() else {}
+    users = selectors.staff_users(
+        filters.get("q") or "", role=filters.get("role") or "", status=filters.get("status") or ""
     )
-    locked = _locked_usernames(u.username for u in rows)
-    for user in rows:
-        user.two_factor_on = user.pk in enrolled
-        user.locked_out = user.username in locked
+    page = Paginator(users, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = selectors.with_roles(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -132,8 +97,7 @@ STAFF_ACTIONS = (
 def staff_edit(request, pk: int):
     """One staff user: details, role, active flag, two-factor reset, lockout
     and password link. Each POST carries an `action` and calls one service."""
-    target = get_object_or_404(User.objects.prefetch_related("groups"), pk=pk, kind=User.Kind.STAFF)
-    _with_roles([target])
+    target = _staff_user(pk)
     details_form = forms.StaffDetailsForm(
         initial={
             "first_name": target.first_name,
@@ -206,9 +170,9 @@ def staff_edit(request, pk: int):
             "target": target,
             "details_form": details_form,
             "role_form": role_form,
-            "two_factor_on": TOTPDevice.objects.filter(user=target, confirmed=True).exists(),
-            "locked_out": bool(_locked_usernames([target.username])),
-            "failed_attempts": AccessAttempt.objects.filter(username=target.username).count(),
+            "two_factor_on": target.two_factor_on,
+            "locked_out": target.locked_out,
+            "failed_attempts": selectors.failed_attempts(target.username),
             "is_self": target.pk == request.user.pk,
             "history": history[::-1],
         },
@@ -220,8 +184,7 @@ def staff_edit(request, pk: int):
 
 @staff_required("users.manage_api_keys")
 def api_keys(request):
-    keys = ApiKey.objects.select_related("created_by", "revoked_by", "user").order_by("-created_at")
-    page = Paginator(keys, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(selectors.api_keys(), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "users/api_keys.html", {"page": page, "scopes": SCOPES})
 
 
@@ -251,7 +214,10 @@ def api_key_create(request):
 
 @staff_required("users.manage_api_keys")
 def api_key_revoke(request, pk: int):
-    key = get_object_or_404(ApiKey.objects.select_related("created_by", "user"), pk=pk)
+    try:
+        key = selectors.get_api_key(pk)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
     if request.method == "POST":
         already = key.revoked_at is not None
         services.revoke_api_key(key=key, acting_user=request.user)

@@ -28,9 +28,8 @@ from django.views.decorators.http import require_POST
 from django_otp import DEVICE_ID_SESSION_KEY, user_has_device
 from django_otp import login as otp_login
 
-from users import forms, services
+from users import forms, selectors, services
 from users.access import staff_required, two_factor_state
-from users.models import User
 from users.roles import ROLES, areas_for
 
 NEW_BACKUP_CODES_KEY = "users.new_backup_codes"
@@ -85,7 +84,7 @@ def _audit_refusal(request, form, *, surface: str, username: str) -> None:
     reason = _refusal_reason(request, form)
     if reason is None:
         return
-    user = getattr(form, "user_cache", None) or User.objects.filter(username=username).first()
+    user = getattr(form, "user_cache", None) or selectors.user_by_username(username)
     services.record_sign_in_refused(username=username, surface=surface, reason=reason, user=user)
 
 
