@@ -33,6 +33,9 @@ def quantize(value: object, unit: Decimal | str = CENT, rounding: str = "half_up
     is divided by it, rounded to an integer, and multiplied back.
     """
     amount = to_decimal(value)
+    if unit is CENT or unit == "0.01":
+        # Fast path for the common case; same result as the general one below.
+        return amount.quantize(CENT, rounding=ROUNDING_MODES[rounding])
     step = to_decimal(unit)
     if step <= 0:
         raise ValueError("rounding unit must be positive")

@@ -1,0 +1,91 @@
+"""Pure loan math: day counts, schedules, APR, TILA, accrual, payoff,
+re-amortisation and payment allocation.
+
+No Django, no database, no clock: every function is a function of its
+arguments, taking and returning frozen dataclasses of Decimals, dates, ints
+and enums. Money is Decimal in cents and is rounded only through
+`core.money` (see `core.finance._rounding`); rates are annual decimal
+fractions (Decimal("0.0725") for 7.25 %). Bad input raises `TermsError`
+(a ValueError) whose `errors` dict is keyed by API field name.
+
+Modules: daycount (conventions), dates (due-date rules), enums, terms
+(LoanTerms, Fee), schedule + _balance (build_schedule), unitperiod +
+appendix_j (the Regulation Z Appendix J APR), disclosure (tila), accrual
+(accrual, payoff), reamortization (reamortize), allocation (allocate),
+_rounding (the bridge to core.money), errors.
+"""
+
+from core.finance.accrual import LoanState, Payoff, accrue, accrued_interest_exact, payoff
+from core.finance.allocation import DEFAULT_ORDER, Allocation, AllocationLine, Due, allocate
+from core.finance.appendix_j import AprResult, apr
+from core.finance.dates import DueDateRule, add_months, due_date_rule
+from core.finance.daycount import (
+    DayCount,
+    accrual_fraction,
+    daily_rate,
+    year_fraction,
+    year_fraction_exact,
+)
+from core.finance.disclosure import PaymentGroup, TilaDisclosure, tila
+from core.finance.enums import (
+    AllocationMethod,
+    Amortization,
+    Component,
+    ExcessHandling,
+    FeeTreatment,
+    InterestMethod,
+    PrepaymentMode,
+    RepaymentUnit,
+)
+from core.finance.errors import AprError, FinanceError, TermsError
+from core.finance.reamortization import reamortize
+from core.finance.schedule import Schedule, ScheduleRow, build_schedule, periods_per_year
+from core.finance.terms import Fee, LoanTerms
+from core.finance.unitperiod import UnitPeriod, periods_from_start, unit_period
+
+__all__ = [
+    "DEFAULT_ORDER",
+    "Allocation",
+    "AllocationLine",
+    "AllocationMethod",
+    "Amortization",
+    "AprError",
+    "AprResult",
+    "Component",
+    "DayCount",
+    "Due",
+    "DueDateRule",
+    "ExcessHandling",
+    "Fee",
+    "FeeTreatment",
+    "FinanceError",
+    "InterestMethod",
+    "LoanState",
+    "LoanTerms",
+    "PaymentGroup",
+    "Payoff",
+    "PrepaymentMode",
+    "RepaymentUnit",
+    "Schedule",
+    "ScheduleRow",
+    "TermsError",
+    "TilaDisclosure",
+    "UnitPeriod",
+    "accrual_fraction",
+    "accrue",
+    "accrued_interest_exact",
+    "add_months",
+    "allocate",
+    "apr",
+    "build_schedule",
+    "daily_rate",
+    "due_date_rule",
+    "payoff",
+    "periods_from_start",
+    "periods_per_year",
+    "reamortize",
+    "tila",
+    "unit_period",
+    "year_fraction",
+    "year_fraction_exact",
+]

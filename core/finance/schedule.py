@@ -1,0 +1,354 @@
+"""Repayment schedules from loan terms.
+
+Units and rules (see `core.finance.terms` for the inputs, `core.finance.dates`
+for due dates):
+
+- Interest of a period = opening balance x annual_rate x year fraction of
+  the period under `day_count`, rounded half-up to the cent (flat method:
+  the original balance instead of the opening balance). Under the 30-day
+  month conventions ("30/360", "30E/360") a regular period of N months is
+  exactly N/12 of a year and a regular semi-month 1/24, whatever the month
+  lengths (so a month-end schedule still charges rate/12 for February);
+  other periods use the convention's year fraction of their dates.
+- Level instalment (equal_installments, declining balance): computed with
+  the nominal periodic rate r = annual_rate / periods per year (12/N for
+  months, 24 for semi-months, 52/N for weeks, B/N for days where B is the
+  convention's year of 360, 364 or 365 days) over the amortising periods
+  (term - grace_principal_periods; interest-free periods discount at 0),
+  net of the balloon's present value, then rounded to `installment_multiple`
+  with `rounding`. Each row's principal is instalment - that row's actual
+  interest (day count applied), and the last instalment takes whatever
+  balance remains, which absorbs rounding and day-count differences.
+  Flat method: instalment = (amortised principal + flat interest of the
+  amortising periods) / their number.
+- Equal principal: principal part = (loan amount - balloon) / amortising
+  periods rounded to `installment_multiple` with `rounding`; payment =
+  principal + interest. Interest only: interest each period, all principal
+  in the last instalment.
+- Odd first period (first payment date not exactly one period after the
+  disbursement): its interest is computed on its actual length. For level
+  instalments (annuity and flat) the instalment and the rest of the schedule
+  are those of a regular loan and the difference between the odd period's
+  interest and a regular period's interest (the "odd-days interest") is added
+  to, or for a short period deducted from, the first payment; the first
+  principal part is the regular one. Equal-principal and interest-only rows
+  just carry the actual interest.
+- grace_principal_periods: the first N instalments pay no principal.
+  grace_interest_periods: interest is charged in the first N periods
+  (`interest_charged`) but nothing is due; all of it is due with instalment
+  N + 1 (`interest`). It is not capitalised. interest_free_periods: no
+  interest is charged in the first N periods.
+- Balloon: the level instalment amortises the loan down to
+  `balloon_amount`, and the last instalment pays the balloon on top.
+- Rows are never allowed to take the balance below zero: a principal part
+  larger than the balance (an instalment rounded up, by a coarse multiple or
+  over a long high-rate term, can repay the loan early) is cut to the
+  balance and later rows are 0.
+  An instalment smaller than a period's interest amortises negatively (a
+  negative principal part; the balance grows), and no payment is negative.
+  An instalment that rounds to zero is refused (installment_multiple).
+- Fees: withheld and paid-separately fees are outside the schedule; financed
+  fees are part of the opening balance (`loan_amount`). The rows' fee column
+  carries fees due with an instalment (non-zero only after re-amortisation
+  carries outstanding fees into the first new instalment).
+
+The schedule stores its columns as tuples and materialises `rows` (frozen
+`ScheduleRow`s) on first access.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+from functools import cached_property
+from operator import add
+
+from core.finance._balance import amortize, level_installment, periods_per_year
+from core.finance._rounding import CENT, to_multiple
+from core.finance.dates import DueDateRule, due_date_rule
+from core.finance.daycount import (
+    THIRTY_DAY_MONTHS,
+    DayCount,
+    days_30_360_us,
+    days_30e_360,
+    year_basis,
+    year_fraction_exact,
+)
+from core.finance.enums import Amortization, InterestMethod, RepaymentUnit
+from core.finance.errors import TermsError
+from core.finance.terms import LoanTerms
+
+__all__ = ["Schedule", "ScheduleRow", "build_schedule", "periods_per_year"]
+
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class ScheduleRow:
+    """One instalment. Amounts in cents; `days` = calendar days in the period.
+
+    `interest` is the interest due with this instalment; `interest_charged` the
+    interest accrued over its period (they differ only under grace_interest).
+    payment = principal + interest + fees.
+    """
+
+    number: int
+    due_date: date
+    period_start: date
+    days: int
+    opening_balance: Decimal
+    principal: Decimal
+    interest: Decimal
+    fees: Decimal
+    payment: Decimal
+    closing_balance: Decimal
+    interest_charged: Decimal
+
+
+_new = object.__new__
+_set = object.__setattr__
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A repayment schedule: per-instalment columns, totals and the terms.
+
+    `installment` is the level instalment (equal_installments), the regular
+    principal part (equal_principal) or None (interest_only).
+    `loan_amount` is the opening balance (principal + financed fees) and
+    `disbursed_amount` the cash paid out (principal - withheld fees).
+    """
+
+    terms: LoanTerms
+    installment: Decimal | None
+    loan_amount: Decimal
+    disbursed_amount: Decimal
+    due_dates: tuple[date, ...]
+    days: tuple[int, ...]
+    opening_balances: tuple[Decimal, ...]
+    principal_parts: tuple[Decimal, ...]
+    interest_parts: tuple[Decimal, ...]
+    interest_charged: tuple[Decimal, ...]
+    fee_parts: tuple[Decimal, ...]
+    payments: tuple[Decimal, ...]
+    closing_balances: tuple[Decimal, ...]
+    total_principal: Decimal
+    total_interest: Decimal
+    total_fees: Decimal
+    total_payments: Decimal
+
+    def __len__(self) -> int:
+        return len(self.due_dates)
+
+    @cached_property
+    def rows(self) -> tuple[ScheduleRow, ...]:
+        starts = (self.terms.disbursement_date, *self.due_dates[:-1])
+        out = []
+        append = out.append
+        columns = zip(
+            range(1, len(self.due_dates) + 1),
+            self.due_dates,
+            starts,
+            self.days,
+            self.opening_balances,
+            self.principal_parts,
+            self.interest_parts,
+            self.fee_parts,
+            self.payments,
+            self.closing_balances,
+            self.interest_charged,
+            strict=True,
+        )
+        for (
+            number,
+            due,
+            start,
+            days,
+            opening,
+            part,
+            interest,
+            fees,
+            payment,
+            closing,
+            charged,
+        ) in columns:
+            # The object the generated __init__ builds, without its 11 setattr calls.
+            row = _new(ScheduleRow)
+            _set(
+                row,
+                "__dict__",
+                {
+                    "number": number,
+                    "due_date": due,
+                    "period_start": start,
+                    "days": days,
+                    "opening_balance": opening,
+                    "principal": part,
+                    "interest": interest,
+                    "fees": fees,
+                    "payment": payment,
+                    "closing_balance": closing,
+                    "interest_charged": charged,
+                },
+            )
+            append(row)
+        return tuple(out)
+
+
+def build_schedule(terms: LoanTerms) -> Schedule:
+    """The repayment schedule of `terms` (pure; see the module docstring)."""
+    return _build(terms)
+
+
+def _period_fractions(
+    terms: LoanTerms, rule: DueDateRule, due: list[date]
+) -> tuple[list[tuple[int, int]], tuple[int, int] | None]:
+    """(numerator, denominator) of each period's year fraction, and of the
+    regular period ending on the first due date if the first period is odd."""
+    conv = terms.day_count
+    start0 = terms.disbursement_date
+    odd = rule.previous() != start0
+    regular: tuple[int, int] | None = None
+    if conv in THIRTY_DAY_MONTHS and terms.repayment_unit is RepaymentUnit.MONTHS:
+        regular = (terms.repayment_every, 12)
+    elif conv in THIRTY_DAY_MONTHS and terms.repayment_unit is RepaymentUnit.SEMI_MONTHS:
+        regular = (1, 24)
+    if regular is not None:
+        fractions = [regular] * len(due)
+        if odd:
+            first = year_fraction_exact(start0, due[0], conv)
+            fractions[0] = (first.numerator, first.denominator)
+            return fractions, regular
+        return fractions, None
+    starts = [start0, *due[:-1]]
+    if conv is DayCount.ACTUAL_ACTUAL:
+        fractions = []
+        for start, end in zip(starts, due, strict=True):
+            yf = year_fraction_exact(start, end, conv)
+            fractions.append((yf.numerator, yf.denominator))
+    elif conv is DayCount.THIRTY_360:
+        fractions = [(days_30_360_us(s, e), 360) for s, e in zip(starts, due, strict=True)]
+    elif conv is DayCount.THIRTY_E_360:
+        fractions = [(days_30e_360(s, e), 360) for s, e in zip(starts, due, strict=True)]
+    else:
+        basis = year_basis(conv)
+        fractions = [
+            (e.toordinal() - s.toordinal(), basis) for s, e in zip(starts, due, strict=True)
+        ]
+    if odd:
+        yf = year_fraction_exact(rule.previous(), due[0], conv)
+        return fractions, (yf.numerator, yf.denominator)
+    return fractions, None
+
+
+def _build(
+    terms: LoanTerms,
+    *,
+    rule: DueDateRule | None = None,
+    fixed_installment: Decimal | None = None,
+    carried_interest: Decimal = ZERO,
+    carried_fees: Decimal = ZERO,
+) -> Schedule:
+    if rule is None:
+        rule = due_date_rule(
+            terms.repayment_unit,
+            terms.repayment_every,
+            terms.disbursement_date,
+            terms.first_payment_date,
+        )
+    n = terms.term
+    due = rule.dates(n)
+    fractions, regular_first = _period_fractions(terms, rule, due)
+    balance0 = terms.loan_amount
+    rate = terms.annual_rate
+    amortization = terms.amortization
+    flat = terms.interest_method is InterestMethod.FLAT
+    free = terms.interest_free_periods
+    grace = terms.grace_principal_periods
+    level = amortization is Amortization.EQUAL_INSTALLMENTS
+    with localcontext() as ctx:
+        # 50 digits keep balance x rate x days exact before the single rounding.
+        ctx.prec = 50
+        first_basis = None
+        if regular_first is not None and level:
+            first_basis = (
+                ZERO
+                if free > 0
+                else (balance0 * rate * regular_first[0] / regular_first[1]).quantize(
+                    CENT, ROUND_HALF_UP
+                )
+            )
+        flat_interest = None
+        if flat:
+            flat_interest = [
+                ZERO if k < free else (balance0 * rate * num / den).quantize(CENT, ROUND_HALF_UP)
+                for k, (num, den) in enumerate(fractions)
+            ]
+        installment: Decimal | None = None
+        if fixed_installment is not None:
+            installment = fixed_installment
+        elif level:
+            raw = level_installment(terms, balance0, first_basis, flat_interest)
+            installment = to_multiple(raw, terms.installment_multiple, terms.rounding)
+        elif amortization is Amortization.EQUAL_PRINCIPAL:
+            raw = (balance0 - terms.balloon_amount) / (n - grace)
+            installment = to_multiple(raw, terms.installment_multiple, terms.rounding)
+        if installment is not None and installment <= 0 and fixed_installment is None:
+            raise TermsError(
+                {"installment_multiple": "rounds the instalment to zero; use a smaller multiple"}
+            )
+        columns, level_rows = amortize(
+            n, balance0, installment, amortization, grace, free, first_basis, rate,
+            fractions, flat_interest, fixed_installment is not None,
+            terms.grace_interest_periods,
+        )  # fmt: skip
+    opening, principal, charged, closing = columns
+    count = len(principal)
+    due = due[:count]
+    interest = list(charged)
+    fees = [ZERO] * count
+    if carried_interest:
+        charged[0] += carried_interest
+        interest[0] += carried_interest
+    if carried_fees:
+        fees[0] = carried_fees
+    deferred = min(terms.grace_interest_periods, count - 1)
+    if deferred > 0:
+        interest[deferred] += sum(interest[:deferred], ZERO)
+        for k in range(deferred):
+            interest[k] = ZERO
+    if level_rows is None:
+        payments = list(map(add, principal, interest))
+    else:
+        # Plain level rows pay exactly the instalment; work out only the others.
+        payments = [installment] * count
+        begin = max(level_rows[0], deferred + 1 if deferred > 0 else 0)
+        for k in (*range(min(begin, count)), *range(level_rows[1], count)):
+            payments[k] = principal[k] + interest[k]
+    if carried_fees:
+        payments[0] += carried_fees
+    days = rule.gaps(due)
+    days.insert(0, due[0].toordinal() - terms.disbursement_date.toordinal())
+    # principal parts telescope: their sum is the opening balance less the final one.
+    total_principal = balance0 - closing[-1]
+    total_interest = sum(charged, ZERO)
+    return Schedule(
+        terms=terms,
+        installment=installment,
+        loan_amount=balance0,
+        disbursed_amount=terms.disbursed_amount,
+        due_dates=tuple(due),
+        days=tuple(days),
+        opening_balances=tuple(opening),
+        principal_parts=tuple(principal),
+        interest_parts=tuple(interest),
+        interest_charged=tuple(charged),
+        fee_parts=tuple(fees),
+        payments=tuple(payments),
+        closing_balances=tuple(closing),
+        total_principal=total_principal,
+        total_interest=total_interest,
+        total_fees=carried_fees,
+        total_payments=total_principal + total_interest + carried_fees,
+    )
