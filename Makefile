@@ -51,6 +51,7 @@ lint: install-dev
 	$(BIN)/lint-imports
 
 check-migrations: install-dev
+	mkdir -p var
 	DATABASE_URL=sqlite:///$(CURDIR)/var/check-migrations.sqlite3 $(BIN)/python manage.py makemigrations --check --dry-run
 
 pytest: install-dev

@@ -40,6 +40,7 @@ class User(AbstractUser):
             ("access_reporting", "Can open the reporting area"),
             ("manage_users", "Can create staff users and assign roles"),
             ("manage_api_keys", "Can create and revoke API keys"),
+            ("use_calculators", "Can use the loan and APR calculators"),
         ]
 
     @property

@@ -25,7 +25,7 @@ class ApiAccess(permissions.BasePermission):
             if not family:
                 self.message = "This operation is not available to API keys."
                 return False
-            scope = scope_for(family, request.method)
+            scope = scope_for(family, request.method, getattr(view, "api_scope_access", None))
             if not request.auth.has_scope(scope):
                 self.message = f"This API key lacks the scope {scope}."
                 return False

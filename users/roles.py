@@ -34,8 +34,9 @@ class Area:
     extra_urls: tuple[str, ...] = field(default_factory=tuple)
 
 
-_CUSTOMER_READ = ("customers.view_customer",)
-_CUSTOMER_WRITE = (*_CUSTOMER_READ, "customers.add_customer", "customers.change_customer")
+# What every staff role may do: read customers and use the calculators.
+_EVERY_STAFF = ("customers.view_customer", "users.use_calculators")
+_CUSTOMER_WRITE = (*_EVERY_STAFF, "customers.add_customer", "customers.change_customer")
 
 ROLES: dict[str, Role] = {
     "loan_officer": Role(
@@ -48,7 +49,7 @@ ROLES: dict[str, Role] = {
         "underwriter",
         "Underwriter",
         "Decides applications; may see full tax ids for identity checks.",
-        (*_CUSTOMER_READ, "customers.reveal_tax_id", "users.access_origination"),
+        (*_EVERY_STAFF, "customers.reveal_tax_id", "users.access_origination"),
     ),
     "servicing_agent": Role(
         "servicing_agent",
@@ -60,7 +61,7 @@ ROLES: dict[str, Role] = {
         "collections_agent",
         "Collections agent",
         "Works delinquent accounts within contact rules.",
-        (*_CUSTOMER_READ, "users.access_collections"),
+        (*_EVERY_STAFF, "users.access_collections"),
     ),
     "manager": Role(
         "manager",
@@ -107,6 +108,22 @@ AREAS: tuple[Area, ...] = (
         "customers:list",
         "customers.view_customer",
         "Search, open and maintain borrowers and businesses.",
+    ),
+    Area(
+        "calculator",
+        "Loan calculator",
+        "origination:calculator",
+        "users.use_calculators",
+        "Schedules, totals and Truth in Lending figures for any terms.",
+        section="Tools",
+    ),
+    Area(
+        "apr_calculator",
+        "APR calculator",
+        "origination:apr-calculator",
+        "users.use_calculators",
+        "Verify an APR by Regulation Z Appendix J for any advances and payments.",
+        section="Tools",
     ),
     Area(
         "business_date",

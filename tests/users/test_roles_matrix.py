@@ -18,6 +18,8 @@ ALL = set(STAFF_ROLES)
 EXPECTED = {
     # area key -> roles allowed
     "customers": ALL,
+    "calculator": ALL,
+    "apr_calculator": ALL,
     "business_date": {"manager", "administrator"},
     "audit": {"manager", "administrator"},
     "users": {"administrator"},
