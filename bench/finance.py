@@ -3,19 +3,24 @@
 Figures (operations per second on one core, each measured for at least
 MIN_SECONDS, best of REPEATS) and ratios ours / theirs:
 
-- 360-instalment annuity schedules: core.finance.build_schedule (exact
-  Decimal; rows are materialised lazily, so it is also shown with every row
-  object built) vs `amortization` (pure Python, float), `pyloan` (pure
-  Python, Decimal) and numpy-financial pmt/ipmt/ppmt (vectorised C, float,
-  unrounded).
+- 360-instalment annuity schedules: core.finance.build_schedule with every
+  row object built (`Schedule.rows`, exact Decimal) -- the headline figure,
+  as a peer's schedule is its rows -- and, on a secondary line, the columns
+  alone (rows are materialised lazily), vs `amortization` (pure Python,
+  float), `pyloan` (pure Python, Decimal) and numpy-financial
+  pmt/ipmt/ppmt (vectorised C, float, unrounded). Peers get the ratio of
+  both core.finance figures.
 - APR solves of a 360-payment stream: core.finance.apr (Appendix J,
   Decimal-verified) vs pyxirr.xirr (Rust, float; XIRR's Act/365 compounding,
   the nearest peer) and numpy-financial irr / rate.
 - Accrual days: core.finance.accrue one day at a time (what end-of-day does
   per loan) and over 30-day ranges, vs a float loop and a numpy vector.
 
-Peers that are not installed print "not available". Numbers vary with the
-machine's load; the ratios, measured in the same run, are what to compare.
+The figures of a section are measured in turn, REPEATS rounds over all of
+them, so a change in the machine's load during the run weighs on ours and
+the peers' alike. Peers that are not installed print "not available".
+Numbers vary with the machine's load; the ratios, measured in the same run,
+are what to compare.
 """
 
 from __future__ import annotations
@@ -40,43 +45,69 @@ PRINCIPAL, RATE, TERM = 200_000, "0.065", 360
 START = date(2024, 1, 15)
 
 
+Operation = tuple[Callable[[], object], float]  # (call, units per call)
+
+
+def op(fn: Callable[[], object], per_call: float = 1.0) -> Operation:
+    return fn, per_call
+
+
 def rate_of(fn: Callable[[], object], per_call: float = 1.0) -> float:
-    """Best-of-REPEATS calls per second (x per_call), each run >= MIN_SECONDS."""
-    fn()  # warm up (imports, caches)
-    best = 0.0
-    for _ in range(REPEATS):
-        calls = 0
-        batch = 1
-        began = time.perf_counter()
-        while True:
-            for _ in range(batch):
-                fn()
-            calls += batch
-            elapsed = time.perf_counter() - began
-            if elapsed >= MIN_SECONDS:
-                break
-            batch = min(batch * 2, 10_000)
-        best = max(best, calls / elapsed)
-    return best * per_call
+    """Calls per second (x per_call) over one run of >= MIN_SECONDS."""
+    calls = 0
+    batch = 1
+    began = time.perf_counter()
+    while True:
+        for _ in range(batch):
+            fn()
+        calls += batch
+        elapsed = time.perf_counter() - began
+        if elapsed >= MIN_SECONDS:
+            break
+        batch = min(batch * 2, 10_000)
+    return calls / elapsed * per_call
 
 
-def report(title: str, unit: str, rows: list[tuple[str, Callable[[], float] | None]]) -> None:
-    """Print one figure per row; peers (rows not from core.finance) also get
-    the speed ratio of the first row to theirs (> 1: core.finance is faster)."""
+def report(
+    title: str,
+    unit: str,
+    rows: list[tuple[str, Callable[[], Operation] | None]],
+    secondary: str | None = None,
+) -> None:
+    """Print one figure per row, each the best of REPEATS rounds in which
+    every row is measured in turn. Peers (rows not from core.finance) also
+    get the speed ratio of the first row to theirs (> 1: core.finance is
+    faster) and, given `secondary` (a label), of the second row."""
     out = sys.stdout.write
     out(f"\n{title}\n")
-    ours: float | None = None
-    for name, measure in rows:
+    operations: list[Operation | None] = []
+    for _, make in rows:
         try:
-            value = None if measure is None else measure()
+            operation = None if make is None else make()
+            if operation is not None:
+                operation[0]()  # warm up (imports, caches)
         except ImportError:
-            value = None
-        if value is None:
+            operation = None
+        operations.append(operation)
+    best = [0.0] * len(rows)
+    for _ in range(REPEATS):
+        for k, operation in enumerate(operations):
+            if operation is not None:
+                best[k] = max(best[k], rate_of(*operation))
+    ours = [
+        value
+        for (name, _), value in zip(rows, best, strict=True)
+        if name.startswith("core.finance")
+    ]
+    for (name, _), operation, value in zip(rows, operations, best, strict=True):
+        if operation is None:
             out(f"  {name:<50} not available\n")
             continue
-        if ours is None:
-            ours = value
-        ratio = "" if name.startswith("core.finance") else f"   ours/theirs {ours / value:7.2f}x"
+        ratio = ""
+        if not name.startswith("core.finance"):
+            ratio = f"   ours/theirs {ours[0] / value:7.2f}x"
+            if secondary is not None:
+                ratio += f" ({secondary} {ours[1] / value:.2f}x)"
         out(f"  {name:<50} {value:>12,.0f} {unit}/s{ratio}\n")
 
 
@@ -85,12 +116,12 @@ def schedules() -> None:
         principal=str(PRINCIPAL), annual_rate=RATE, term=TERM, disbursement_date=START
     )
 
-    def amortization_lib() -> float:
+    def amortization_lib() -> Operation:
         from amortization import amortization_schedule
 
-        return rate_of(lambda: list(amortization_schedule(PRINCIPAL, float(RATE), TERM)))
+        return op(lambda: list(amortization_schedule(PRINCIPAL, float(RATE), TERM)))
 
-    def pyloan_lib() -> float:
+    def pyloan_lib() -> Operation:
         from pyloan import pyloan
 
         def run():
@@ -101,9 +132,9 @@ def schedules() -> None:
                 start_date=START.isoformat(),
             ).get_payment_schedule()
 
-        return rate_of(run)
+        return op(run)
 
-    def numpy_financial() -> float:
+    def numpy_financial() -> Operation:
         import numpy as np
         import numpy_financial as npf
 
@@ -115,24 +146,25 @@ def schedules() -> None:
             npf.ipmt(r, periods, TERM, -PRINCIPAL)
             npf.ppmt(r, periods, TERM, -PRINCIPAL)
 
-        return rate_of(run)
+        return op(run)
 
     report(
         f"{TERM}-instalment annuity schedules ({PRINCIPAL:,} at {RATE}, monthly)",
         "schedules",
         [
             (
-                "core.finance.build_schedule (Decimal, lazy rows)",
-                lambda: rate_of(lambda: build_schedule(terms)),
+                f"core.finance.build_schedule + all {TERM} rows",
+                lambda: op(lambda: build_schedule(terms).rows),
             ),
             (
-                "core.finance.build_schedule + all row objects",
-                lambda: rate_of(lambda: build_schedule(terms).rows),
+                "core.finance.build_schedule, columns only",
+                lambda: op(lambda: build_schedule(terms)),
             ),
             ("amortization (pure Python, float)", amortization_lib),
             ("pyloan (pure Python, Decimal)", pyloan_lib),
             ("numpy-financial pmt+ipmt+ppmt (C, float)", numpy_financial),
         ],
+        secondary="columns only",
     )
 
 
@@ -145,21 +177,21 @@ def apr_solves() -> None:
     dates = [START, *schedule.due_dates]
     floats = [-float(advances[0][1]), *(float(p) for p in schedule.payments)]
 
-    def pyxirr_xirr() -> float:
+    def pyxirr_xirr() -> Operation:
         from pyxirr import xirr
 
-        return rate_of(lambda: xirr(dates, floats))
+        return op(lambda: xirr(dates, floats))
 
-    def numpy_irr() -> float:
+    def numpy_irr() -> Operation:
         import numpy_financial as npf
 
-        return rate_of(lambda: npf.irr(floats))
+        return op(lambda: npf.irr(floats))
 
-    def numpy_rate() -> float:
+    def numpy_rate() -> Operation:
         import numpy_financial as npf
 
         level = float(schedule.installment)
-        return rate_of(lambda: npf.rate(TERM, level, floats[0], 0))
+        return op(lambda: npf.rate(TERM, level, floats[0], 0))
 
     report(
         f"APR solves, {TERM}-payment stream",
@@ -167,7 +199,7 @@ def apr_solves() -> None:
         [
             (
                 "core.finance.apr (Appendix J, Decimal-refined)",
-                lambda: rate_of(lambda: apr(advances, payments)),
+                lambda: op(lambda: apr(advances, payments)),
             ),
             ("pyxirr.xirr (Rust, float)", pyxirr_xirr),
             ("numpy-financial irr (float, polynomial roots)", numpy_irr),
@@ -182,16 +214,16 @@ def accrual() -> None:
     next_day = day + timedelta(days=1)
     month_end = day + timedelta(days=30)
 
-    def float_loop() -> float:
+    def float_loop() -> Operation:
         b, r = float(balance), float(rate)
-        return rate_of(lambda: [round(b * r / 365, 2) for _ in range(30)], per_call=30)
+        return op(lambda: [round(b * r / 365, 2) for _ in range(30)], per_call=30)
 
-    def numpy_vector() -> float:
+    def numpy_vector() -> Operation:
         import numpy as np
 
         days = np.ones(30)
         b, r = float(balance), float(rate)
-        return rate_of(lambda: np.round(b * r * days / 365, 2).sum(), per_call=30)
+        return op(lambda: np.round(b * r * days / 365, 2).sum(), per_call=30)
 
     report(
         "Accrual (actual/365)",
@@ -199,11 +231,11 @@ def accrual() -> None:
         [
             (
                 "core.finance.accrue, one day per call",
-                lambda: rate_of(lambda: accrue(balance, rate, day, next_day, "actual/365")),
+                lambda: op(lambda: accrue(balance, rate, day, next_day, "actual/365")),
             ),
             (
                 "core.finance.accrue, 30-day range per call",
-                lambda: rate_of(lambda: accrue(balance, rate, day, month_end, "actual/365"), 30),
+                lambda: op(lambda: accrue(balance, rate, day, month_end, "actual/365"), 30),
             ),
             ("float loop, one day at a time", float_loop),
             ("numpy vector of 30 days", numpy_vector),
@@ -213,7 +245,8 @@ def accrual() -> None:
 
 def main() -> None:
     sys.stdout.write(
-        f"Python {sys.version.split()[0]}, {MIN_SECONDS:.0f} s per figure, best of {REPEATS}\n"
+        f"Python {sys.version.split()[0]}, {MIN_SECONDS:.0f} s per figure, best of {REPEATS}"
+        " rounds\n"
     )
     schedules()
     apr_solves()

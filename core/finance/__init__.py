@@ -12,7 +12,8 @@ Modules: daycount (conventions), dates (due-date rules), enums, terms
 (LoanTerms, Fee), schedule + _balance (build_schedule), unitperiod +
 appendix_j (the Regulation Z Appendix J APR), disclosure (tila), accrual
 (accrual, payoff), reamortization (reamortize), allocation (allocate),
-_rounding (the bridge to core.money), errors.
+_rounding (the bridge to core.money), errors; servicing (replay: a loan's
+servicing state as a pure function of its schedule and event history).
 """
 
 from core.finance.accrual import LoanState, Payoff, accrue, accrued_interest_exact, payoff
@@ -40,6 +41,28 @@ from core.finance.enums import (
 from core.finance.errors import AprError, FinanceError, TermsError
 from core.finance.reamortization import reamortize
 from core.finance.schedule import Schedule, ScheduleRow, build_schedule, periods_per_year
+from core.finance.servicing import (
+    CreditApplication,
+    Event,
+    EventEffect,
+    FeeEffect,
+    FeeEvent,
+    FeeState,
+    InstallmentState,
+    Line,
+    LoanSetup,
+    ModificationEffect,
+    ModificationEvent,
+    PaymentEffect,
+    PaymentEvent,
+    RefundEffect,
+    RefundEvent,
+    ServicingError,
+    ServicingState,
+    WaiverEffect,
+    WaiverEvent,
+    replay,
+)
 from core.finance.terms import Fee, LoanTerms
 from core.finance.unitperiod import UnitPeriod, periods_from_start, unit_period
 
@@ -52,25 +75,44 @@ __all__ = [
     "AprError",
     "AprResult",
     "Component",
+    "CreditApplication",
     "DayCount",
     "Due",
     "DueDateRule",
+    "Event",
+    "EventEffect",
     "ExcessHandling",
     "Fee",
+    "FeeEffect",
+    "FeeEvent",
+    "FeeState",
     "FeeTreatment",
     "FinanceError",
+    "InstallmentState",
     "InterestMethod",
+    "Line",
+    "LoanSetup",
     "LoanState",
     "LoanTerms",
+    "ModificationEffect",
+    "ModificationEvent",
+    "PaymentEffect",
+    "PaymentEvent",
     "PaymentGroup",
     "Payoff",
     "PrepaymentMode",
+    "RefundEffect",
+    "RefundEvent",
     "RepaymentUnit",
     "Schedule",
     "ScheduleRow",
+    "ServicingError",
+    "ServicingState",
     "TermsError",
     "TilaDisclosure",
     "UnitPeriod",
+    "WaiverEffect",
+    "WaiverEvent",
     "accrual_fraction",
     "accrue",
     "accrued_interest_exact",
@@ -84,6 +126,7 @@ __all__ = [
     "periods_from_start",
     "periods_per_year",
     "reamortize",
+    "replay",
     "tila",
     "unit_period",
     "year_fraction",

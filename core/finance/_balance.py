@@ -6,7 +6,11 @@ and closing balance of every row. Rows with special rules (the odd first
 row, grace and interest-free rows, the last row, clamps, reduce-term
 stopping) go through `_step`; the plain rows in between, which are all but a
 handful, go through a tight loop that does one multiplication and one
-rounding per row.
+rounding per row. Level (annuity) plain rows first try `_level_rows_in_cents`,
+which runs that recursion on integer cents, where the half-up rounding is
+one floor division, and then builds the Decimal columns with C-level maps;
+it gives the same Decimals as the tight loop (see its docstring) and
+declines, for the tight loop to run, wherever that is not proven.
 
 Exactness of the tight loop: the interest of a row is
 round_half_up(balance x rate x num / den) to the cent. Instead of dividing
@@ -24,6 +28,9 @@ from __future__ import annotations
 
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Context, Decimal, localcontext
 from fractions import Fraction
+from itertools import accumulate, repeat
+from math import gcd, log10
+from operator import mul, sub
 
 from core.finance._rounding import CENT
 from core.finance.daycount import year_basis
@@ -39,14 +46,22 @@ Level = tuple[int, int] | None  # rows [a, b) whose principal + interest is the 
 
 def periods_per_year(terms: LoanTerms) -> Fraction:
     """Nominal periods per year of the repayment frequency (see module docstring)."""
+    return Fraction(*_periods_per_year(terms))
+
+
+def _periods_per_year(terms: LoanTerms) -> tuple[int, int]:
+    """`periods_per_year` as a reduced (numerator, denominator), without a Fraction."""
     unit, every = terms.repayment_unit, terms.repayment_every
     if unit is RepaymentUnit.MONTHS:
-        return Fraction(12, every)
-    if unit is RepaymentUnit.SEMI_MONTHS:
-        return Fraction(24)
-    if unit is RepaymentUnit.WEEKS:
-        return Fraction(52, every)
-    return Fraction(year_basis(terms.day_count), every)
+        periods = 12
+    elif unit is RepaymentUnit.SEMI_MONTHS:
+        return 24, 1
+    elif unit is RepaymentUnit.WEEKS:
+        periods = 52
+    else:
+        periods = year_basis(terms.day_count)
+    common = gcd(periods, every)
+    return periods // common, every // common
 
 
 def level_installment(
@@ -64,8 +79,8 @@ def level_installment(
         if first_basis is not None:
             interest[0] = first_basis
         return (amortised + sum(interest[grace:], ZERO)) / count
-    ppy = periods_per_year(terms)
-    rate = terms.annual_rate * ppy.denominator / ppy.numerator
+    periods, years = _periods_per_year(terms)
+    rate = terms.annual_rate * years / periods
     if rate == 0:
         return amortised / count
     free = terms.interest_free_periods
@@ -96,10 +111,13 @@ def amortize(
     flat_interest: list[Decimal] | None,
     stop_when_paid: bool,
     defer: int = 0,
-) -> tuple[Columns, Level]:
-    """Columns of the rows, and the span of plain level rows (see `Level`)."""
+) -> tuple[Columns, Level, Decimal | None]:
+    """Columns of the rows, the span of plain level rows (see `Level`), and the
+    sum of those rows' interest when it was computed on integer cents (each
+    then below 10**18 in magnitude; else None)."""
     columns: Columns = ([], [], [], [])
     level: Level = None
+    level_interest: Decimal | None = None
     plain_from = max(grace, free, defer + 1)
     if stop_when_paid or flat_interest is not None:
         plain_from = n - 1
@@ -109,35 +127,133 @@ def amortize(
             defer, [ZERO])  # fmt: skip
     balance, stopped = _step(columns, range(head), balance, n, stop_when_paid, *args)
     if stopped:
-        return columns, None
+        return columns, None, None
     if plain_from < plain_to:
         saved = [len(column) for column in columns]
-        factors = _factors(rate, fractions[plain_from:plain_to])
-        span = (factors, rate, fractions, plain_from, plain_to)
+        plain = fractions[plain_from:plain_to]
         if amortization is Amortization.EQUAL_INSTALLMENTS:
-            end = _level_rows(columns, balance, installment, *span)
+            in_cents = _level_rows_in_cents(columns, balance, installment, rate, plain)
+            if in_cents is None:
+                span = (_factors(rate, plain), rate, fractions, plain_from, plain_to)
+                end = _level_rows(columns, balance, installment, *span)
+            else:
+                end, level_interest = in_cents
             level = (plain_from, plain_to)
-        elif amortization is Amortization.EQUAL_PRINCIPAL:
-            end = _principal_rows(columns, balance, installment, *span)
         else:
-            end = _interest_only_rows(columns, balance, *span)
+            span = (_factors(rate, plain), rate, fractions, plain_from, plain_to)
+            if amortization is Amortization.EQUAL_PRINCIPAL:
+                end = _principal_rows(columns, balance, installment, *span)
+            else:
+                end = _interest_only_rows(columns, balance, *span)
         if end < 0 or (installment is not None and installment < 0):
             # A coarse instalment overshot the balance: redo with the clamping step.
             for column, size in zip(columns, saved, strict=True):
                 del column[size:]
             end, _ = _step(columns, range(plain_from, plain_to), balance, n, False, *args)
-            level = None
+            level = level_interest = None
         balance = end
     _step(columns, range(max(head, plain_to), n), balance, n, stop_when_paid, *args)
-    return columns, level
+    return columns, level, level_interest
 
 
 def _factors(rate: Decimal, fractions: list[tuple[int, int]]) -> list[Decimal] | None:
+    first = fractions[0]
+    if fractions.count(first) == len(fractions):  # one period length (30-day months)
+        if rate.as_tuple().exponent < -12 or first[1] >= 10**6:
+            return None
+        return [_CEILING.divide(rate * first[0], first[1])] * len(fractions)
     unique = set(fractions)
     if rate.as_tuple().exponent < -12 or max(den for _, den in unique) >= 10**6:
         return None
     table = {f: _CEILING.divide(rate * f[0], f[1]) for f in unique}
     return list(map(table.__getitem__, fractions))
+
+
+def _cents(amount: Decimal) -> int:
+    """`amount` (two decimals) in cents, exactly and whatever the context."""
+    numerator, denominator = amount.as_integer_ratio()
+    return numerator * 100 // denominator
+
+
+def _level_rows_in_cents(
+    columns: Columns,
+    balance: Decimal,
+    installment: Decimal,
+    rate: Decimal,
+    fractions: list[tuple[int, int]],
+) -> tuple[Decimal, Decimal] | None:
+    """The plain level rows with the balance recursion in integer cents: their
+    closing balance and interest total, or None (nothing appended) where that
+    is not known to equal `_level_rows`.
+
+    interest = round_half_up(cents x rate x num / den) is computed exactly
+    with integers, which is what the factor loop of `_level_rows` yields
+    (module docstring) under the same conditions: a rate with at most 12
+    decimals, 0 < den < 10**6, and here also rate, num >= 0 and a balance and
+    instalment with exactly two decimals (so the Decimal columns, built below
+    with the very operations `_level_rows` uses, have the same exponents).
+    The integers are kept below 10**20 cents by an a-priori bound (each row
+    grows |balance| at most by the factor 1 + max rate x num / den plus the
+    instalment and a cent; a float estimate, with a margin of 10x), where
+    every Decimal operation of `_level_rows` is exact and its products are
+    within 1e-27 of exact; anything bigger (runaway
+    negative amortisation) goes through `_level_rows` as before.
+    A balance that turns negative stays negative (interest <= 0 then), so
+    the caller's end < 0 check discards such rows whichever loop made them.
+    """
+    if not (balance.same_quantum(CENT) and installment.same_quantum(CENT)):
+        return None
+    if rate < 0 or rate.as_tuple().exponent < -12:
+        return None
+    count = len(fractions)
+    first = fractions[0]
+    constant = fractions.count(first) == count
+    unique = (first,) if constant else set(fractions)
+    ratio_num, ratio_den = rate.as_integer_ratio()
+    table = {}
+    largest = 0.0
+    for fraction in unique:
+        num, den = fraction
+        if num < 0 or not 0 < den < 10**6:
+            return None
+        # interest cents = balance cents x a / b, rounded half-up: (2ca + b) // 2b
+        a, b = ratio_num * num, ratio_den * den
+        common = gcd(a, b)
+        a, b = a // common, b // common
+        table[fraction] = (2 * a, b, 2 * b)
+        largest = max(largest, a / b)
+    start = _cents(balance)
+    level = _cents(installment)
+    growth = log10(abs(start) + count * (abs(level) + 1) + 1) + (count + 1) * log10(1 + largest)
+    if growth >= 19:
+        return None
+    interest: list[int] = []
+    add = interest.append
+    if constant:
+        times, half, divisor = table[first]
+        scaled = start * times + half  # cents x times + half, updated row by row
+        for _ in repeat(None, count):
+            due = scaled // divisor
+            scaled += (due - level) * times
+            add(due)
+    else:
+        cents = start
+        for times, half, divisor in map(table.__getitem__, fractions):
+            due = (cents * times + half) // divisor
+            cents = cents - level + due
+            add(due)
+    opening, principal, charged, closing = columns
+    with localcontext(_CEILING):
+        amounts = list(map(mul, repeat(CENT, count), interest))
+        parts = list(map(sub, repeat(installment, count), amounts))
+        balances = list(accumulate(parts, sub, initial=balance))
+        # interest = instalment - principal part, whose sum telescopes.
+        total = installment * count - (balance - balances[-1])
+    charged.extend(amounts)
+    principal.extend(parts)
+    opening.extend(balances[:-1])
+    closing.extend(balances[1:])
+    return balances[-1], total
 
 
 def _step(columns, rows, balance, n, stop_when_paid, installment, amortization, grace,

@@ -52,7 +52,7 @@ for due dates):
   carries fees due with an instalment (non-zero only after re-amortisation
   carries outstanding fees into the first new instalment).
 
-The schedule stores its columns as tuples and materialises `rows` (frozen
+The schedule stores its columns as tuples and materialises `rows` (immutable
 `ScheduleRow`s) on first access.
 """
 
@@ -60,9 +60,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, getcontext, localcontext
 from functools import cached_property
+from itertools import repeat
 from operator import add
+from typing import NamedTuple
 
 from core.finance._balance import amortize, level_installment, periods_per_year
 from core.finance._rounding import CENT, to_multiple
@@ -84,13 +86,18 @@ __all__ = ["Schedule", "ScheduleRow", "build_schedule", "periods_per_year"]
 ZERO = Decimal("0.00")
 
 
-@dataclass(frozen=True)
-class ScheduleRow:
+class ScheduleRow(NamedTuple):
     """One instalment. Amounts in cents; `days` = calendar days in the period.
 
     `interest` is the interest due with this instalment; `interest_charged` the
     interest accrued over its period (they differ only under grace_interest).
     payment = principal + interest + fees.
+
+    Immutable, and built as a tuple (a schedule builds one per instalment, and
+    a tuple is several times cheaper to make than a frozen dataclass). It
+    still compares like the value object it was: equal only to another
+    `ScheduleRow` with equal fields (never to a plain tuple), hashed as the
+    tuple of its fields, and not ordered.
     """
 
     number: int
@@ -105,9 +112,27 @@ class ScheduleRow:
     closing_balance: Decimal
     interest_charged: Decimal
 
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return tuple.__eq__(self, other)
+        # False, not NotImplemented, for other tuples: their reflected == would compare items.
+        return False if isinstance(other, tuple) else NotImplemented
 
-_new = object.__new__
-_set = object.__setattr__
+    def __ne__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return tuple.__ne__(self, other)
+        return True if isinstance(other, tuple) else NotImplemented
+
+    __hash__ = tuple.__hash__
+
+    def _unordered(self, other: object) -> bool:
+        return NotImplemented
+
+    __lt__ = __le__ = __gt__ = __ge__ = _unordered
+
+
+_new_row = tuple.__new__
+_new_object = object.__new__
 
 
 @dataclass(frozen=True)
@@ -143,13 +168,11 @@ class Schedule:
 
     @cached_property
     def rows(self) -> tuple[ScheduleRow, ...]:
-        starts = (self.terms.disbursement_date, *self.due_dates[:-1])
-        out = []
-        append = out.append
+        due = self.due_dates
         columns = zip(
-            range(1, len(self.due_dates) + 1),
-            self.due_dates,
-            starts,
+            range(1, len(due) + 1),
+            due,
+            (self.terms.disbursement_date, *due[:-1]),
             self.days,
             self.opening_balances,
             self.principal_parts,
@@ -160,40 +183,30 @@ class Schedule:
             self.interest_charged,
             strict=True,
         )
-        for (
-            number,
-            due,
-            start,
-            days,
-            opening,
-            part,
-            interest,
-            fees,
-            payment,
-            closing,
-            charged,
-        ) in columns:
-            # The object the generated __init__ builds, without its 11 setattr calls.
-            row = _new(ScheduleRow)
-            _set(
-                row,
-                "__dict__",
-                {
-                    "number": number,
-                    "due_date": due,
-                    "period_start": start,
-                    "days": days,
-                    "opening_balance": opening,
-                    "principal": part,
-                    "interest": interest,
-                    "fees": fees,
-                    "payment": payment,
-                    "closing_balance": closing,
-                    "interest_charged": charged,
-                },
-            )
-            append(row)
-        return tuple(out)
+        # ScheduleRow(*columns) for every row, minus the per-row argument handling.
+        return tuple(map(_new_row, repeat(ScheduleRow), columns))
+
+
+_LIMIT = Decimal(10) ** 19
+
+
+def _sums_exactly(charged: list[Decimal], level_rows: tuple[int, int]) -> bool:
+    """Whether summing `charged` in the current context is exact in any order
+    (so the level rows' total can stand in for theirs). Each level row is in
+    cents and below 10**19 (see `amortize`); so must the other rows be. With
+    at most 10**4 rows every partial sum is below 10**23 with two decimals:
+    25 digits, exact at the default precision of 28. Not under ROUND_FLOOR,
+    where an exact zero sum may be -0."""
+    ctx = getcontext()
+    if ctx.prec < 28 or ctx.Emax < 28 or ctx.Emin > -28 or ctx.rounding == ROUND_FLOOR:
+        return False
+    first, stop = level_rows
+    if len(charged) > 10**4:
+        return False
+    for value in (*charged[:first], *charged[stop:]):
+        if not (-_LIMIT < value < _LIMIT and value.same_quantum(CENT)):
+            return False
+    return True
 
 
 def build_schedule(terms: LoanTerms) -> Schedule:
@@ -298,7 +311,7 @@ def _build(
             raise TermsError(
                 {"installment_multiple": "rounds the instalment to zero; use a smaller multiple"}
             )
-        columns, level_rows = amortize(
+        columns, level_rows, level_interest = amortize(
             n, balance0, installment, amortization, grace, free, first_basis, rate,
             fractions, flat_interest, fixed_installment is not None,
             terms.grace_interest_periods,
@@ -306,15 +319,15 @@ def _build(
     opening, principal, charged, closing = columns
     count = len(principal)
     due = due[:count]
-    interest = list(charged)
-    fees = [ZERO] * count
     if carried_interest:
         charged[0] += carried_interest
-        interest[0] += carried_interest
+    interest = charged  # the interest due, which differs only under grace_interest
+    fees = (ZERO,) * count
     if carried_fees:
-        fees[0] = carried_fees
+        fees = (carried_fees, *fees[1:])
     deferred = min(terms.grace_interest_periods, count - 1)
     if deferred > 0:
+        interest = list(charged)
         interest[deferred] += sum(interest[:deferred], ZERO)
         for k in range(deferred):
             interest[k] = ZERO
@@ -332,8 +345,17 @@ def _build(
     days.insert(0, due[0].toordinal() - terms.disbursement_date.toordinal())
     # principal parts telescope: their sum is the opening balance less the final one.
     total_principal = balance0 - closing[-1]
-    total_interest = sum(charged, ZERO)
-    return Schedule(
+    if level_interest is not None and _sums_exactly(charged, level_rows):
+        # The same total as sum(charged, ZERO): every partial sum is exact either way.
+        first, stop = level_rows
+        total_interest = sum(charged[:first], ZERO) + level_interest + sum(charged[stop:], ZERO)
+    else:
+        total_interest = sum(charged, ZERO)
+    total_payments = total_principal + total_interest + carried_fees
+    interest_charged = tuple(charged)
+    # Schedule(...) without the frozen dataclass __init__'s 17 object.__setattr__ calls.
+    schedule = _new_object(Schedule)
+    schedule.__dict__.update(
         terms=terms,
         installment=installment,
         loan_amount=balance0,
@@ -342,13 +364,14 @@ def _build(
         days=tuple(days),
         opening_balances=tuple(opening),
         principal_parts=tuple(principal),
-        interest_parts=tuple(interest),
-        interest_charged=tuple(charged),
-        fee_parts=tuple(fees),
+        interest_parts=interest_charged if interest is charged else tuple(interest),
+        interest_charged=interest_charged,
+        fee_parts=fees,
         payments=tuple(payments),
         closing_balances=tuple(closing),
         total_principal=total_principal,
         total_interest=total_interest,
         total_fees=carried_fees,
-        total_payments=total_principal + total_interest + carried_fees,
+        total_payments=total_payments,
     )
+    return schedule
