@@ -340,3 +340,12 @@ PLATFORM_NAME = env("PLATFORM_NAME", "Lending Platform")
 # How many proxies sit in front of the app; decides which X-Forwarded-For
 # entry is the client's address for audit rows.
 PROXY_COUNT = int(env("PROXY_COUNT", "0"))
+
+# --- ACH (NACHA files for autopay debits) ---------------------------------------
+# Off until set: autopay collection refuses to run without an originating bank.
+ACH_ODFI_ROUTING = env("ACH_ODFI_ROUTING")
+ACH_DESTINATION_ROUTING = env("ACH_DESTINATION_ROUTING")
+ACH_DESTINATION_NAME = env("ACH_DESTINATION_NAME")
+ACH_ORIGIN_NAME = env("ACH_ORIGIN_NAME")
+ACH_COMPANY_NAME = env("ACH_COMPANY_NAME")
+ACH_COMPANY_ID = env("ACH_COMPANY_ID")

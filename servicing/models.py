@@ -1,0 +1,762 @@
+"""Servicing: products' servicing settings, the chart of accounts, loans and
+their schedules, the events that happen to a loan, and the double-entry
+ledger that records every money movement.
+
+The source of truth is two append-only histories:
+
+- `LoanEvent`: what happened (a payment received, a fee assessed, a waiver,
+  a refund, a modification, a reversal), each with an effective date. The
+  loan's allocation state is a pure function of its terms and these events
+  (core.finance.servicing.replay).
+- `JournalEntry` / `Posting`: the money, as balanced double-entry postings.
+  After any event the services replay the loan and post the *difference*
+  between what the events should have posted and what the ledger holds, so
+  backdated payments and reversals never edit a row.
+
+Everything else on a loan (balances, instalment status, days past due) is a
+cache that `manage.py verify_ledger` re-derives and compares.
+"""
+
+import pgtrigger
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django_fsm import FSMField, FSMModelMixin, transition
+
+from core.models import TimeStampedModel
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+ZERO = "0.00"
+
+
+class GLAccount(models.Model):
+    """A general-ledger account. Balances are never stored here: they are
+    sums of postings (no hot counter row)."""
+
+    class Kind(models.TextChoices):
+        ASSET = "asset", "Asset"
+        LIABILITY = "liability", "Liability"
+        INCOME = "income", "Income"
+        EXPENSE = "expense", "Expense"
+
+    code = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = "GL account"
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    @property
+    def normal_debit(self) -> bool:
+        return self.kind in (self.Kind.ASSET, self.Kind.EXPENSE)
+
+
+class AccountRole(models.TextChoices):
+    """What a GL account is used for; each product maps every role to an account."""
+
+    PRINCIPAL = "principal_receivable", "Loan principal receivable"
+    INTEREST = "interest_receivable", "Interest receivable"
+    FEES = "fees_receivable", "Fees receivable"
+    PENALTIES = "penalties_receivable", "Penalties receivable"
+    INTEREST_INCOME = "interest_income", "Interest income"
+    FEE_INCOME = "fee_income", "Fee income"
+    CASH = "cash_clearing", "Cash clearing"
+    UNAPPLIED = "unapplied_funds", "Unapplied funds"
+    OVERPAYMENT = "overpayment_liability", "Overpayment liability"
+    CHARGE_OFF = "charge_off_expense", "Charge-off expense"
+    RECOVERY = "recovery_income", "Recovery income"
+
+
+class ServicingProduct(TimeStampedModel):
+    """How loans of a product are serviced. Versioned: a change is a new
+    version; loans keep the version they were boarded on."""
+
+    class LateFeeType(models.TextChoices):
+        NONE = "none", "No late fee"
+        FLAT = "flat", "Flat amount"
+        PERCENT = "percent", "Percent of the late instalment"
+
+    code = models.SlugField(max_length=40)
+    version = models.PositiveIntegerField(default=1)
+    name = models.CharField(max_length=100)
+    currency = models.CharField(max_length=3, default="USD")
+    is_active = models.BooleanField(default=True)
+    # engine parameters for schedules of this product
+    interest_method = models.CharField(max_length=20, default="declining_balance")
+    amortization = models.CharField(max_length=20, default="equal_installments")
+    day_count = models.CharField(max_length=15, default="30/360")
+    repayment_every = models.PositiveSmallIntegerField(default=1)
+    repayment_unit = models.CharField(max_length=15, default="months")
+    installment_multiple = models.DecimalField(max_digits=8, decimal_places=2, default="0.01")
+    rounding = models.CharField(max_length=10, default="half_up")
+    # allocation waterfall
+    allocation_order = models.JSONField(default=list, help_text="Components in order.")
+    allocation_method = models.CharField(max_length=12, default="horizontal")
+    prepayment_mode = models.CharField(max_length=20, default="reduce_term")
+    excess_default = models.CharField(max_length=12, default="prepayment")
+    # fees
+    late_fee_type = models.CharField(max_length=10, choices=LateFeeType.choices, default="flat")
+    late_fee_amount = models.DecimalField(**MONEY, default=ZERO)
+    late_fee_percent = models.DecimalField(max_digits=6, decimal_places=4, default="0")
+    late_fee_grace_days = models.PositiveSmallIntegerField(default=10)
+    late_fee_cap = models.DecimalField(**MONEY, null=True, blank=True)
+    nsf_fee_amount = models.DecimalField(**MONEY, default=ZERO)
+    # life events
+    charge_off_days_past_due = models.PositiveSmallIntegerField(default=120)
+    statement_cycle_day = models.PositiveSmallIntegerField(default=1)
+    modification_approval_limit = models.DecimalField(
+        **MONEY,
+        default="5000.00",
+        help_text="Modifications moving more than this need a manager's approval.",
+    )
+
+    class Meta:
+        ordering = ["code", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "version"], name="product_code_version"),
+            models.CheckConstraint(
+                condition=Q(statement_cycle_day__gte=1, statement_cycle_day__lte=28),
+                name="product_cycle_day_1_28",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (v{self.version})"
+
+
+class ProductAccount(models.Model):
+    """A product's chart of accounts: the GL account for each role."""
+
+    product = models.ForeignKey(ServicingProduct, on_delete=models.CASCADE, related_name="accounts")
+    role = models.CharField(max_length=30, choices=AccountRole.choices)
+    account = models.ForeignKey(GLAccount, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["product", "role"], name="product_account_role")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role} -> {self.account_id}"
+
+
+class LoanState(models.TextChoices):
+    ACTIVE = "active", "Active"
+    OVERPAID = "overpaid", "Overpaid"
+    PAID_OFF = "paid_off", "Paid off"
+    CHARGED_OFF = "charged_off", "Charged off"
+    CLOSED = "closed", "Closed"
+
+
+class Loan(FSMModelMixin, TimeStampedModel):
+    """A funded loan. Its state chart (drawn in the README):
+
+        active ──pay_off──► paid_off ──close──► closed
+          │  ▲                                    ▲
+          │  └─reopen (reversal)                  │
+          ├──overpay──► overpaid ──refund_credit──┤ (to paid_off, then closed)
+          └──charge_off──► charged_off ──close────┘
+
+    Delinquency is measured (days_past_due), not a state."""
+
+    loan_number = models.CharField(max_length=20, unique=True)
+    origination_reference = models.CharField(
+        max_length=64, unique=True, help_text="The originating application's reference."
+    )
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="loans"
+    )
+    product = models.ForeignKey(ServicingProduct, on_delete=models.PROTECT, related_name="loans")
+    state = FSMField(default=LoanState.ACTIVE, choices=LoanState.choices, protected=True)
+    currency = models.CharField(max_length=3, default="USD")
+    # approved terms, as boarded
+    principal = models.DecimalField(**MONEY)
+    annual_rate = models.DecimalField(max_digits=9, decimal_places=6)
+    term = models.PositiveIntegerField()
+    disbursement_date = models.DateField()
+    first_payment_date = models.DateField()
+    disbursed_amount = models.DecimalField(**MONEY)
+    terms = models.JSONField(help_text="The full engine terms (core.finance.LoanTerms) as boarded.")
+    prepayment_mode = models.CharField(max_length=20, default="reduce_term")
+    # cached balances, re-derived by verify_ledger
+    principal_balance = models.DecimalField(**MONEY, default=ZERO)
+    interest_balance = models.DecimalField(**MONEY, default=ZERO)
+    fees_balance = models.DecimalField(**MONEY, default=ZERO)
+    penalties_balance = models.DecimalField(**MONEY, default=ZERO)
+    unapplied_balance = models.DecimalField(**MONEY, default=ZERO)
+    overpayment_balance = models.DecimalField(**MONEY, default=ZERO)
+    days_past_due = models.PositiveIntegerField(default=0)
+    next_due_date = models.DateField(null=True, blank=True)
+    next_due_amount = models.DecimalField(**MONEY, default=ZERO)
+    # boarding
+    underwriting_notes = models.TextField(blank=True)
+    documents = models.JSONField(default=list, blank=True)
+    boarded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    closed_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["state", "days_past_due"]),
+            models.Index(fields=["customer", "state"]),
+        ]
+        permissions = [
+            ("post_payment", "Can post payments"),
+            ("reverse_payment", "Can reverse payments"),
+            ("assess_fee", "Can assess and waive fees"),
+            ("modify_loan", "Can propose loan modifications"),
+            ("approve_modification", "Can approve modifications above the limit"),
+            ("charge_off_loan", "Can charge off loans and post recoveries"),
+            ("refund_credit", "Can refund credit balances"),
+            ("import_files", "Can import boarding, payment and ACH return files"),
+        ]
+
+    def __str__(self) -> str:
+        return self.loan_number
+
+    @property
+    def total_outstanding(self):
+        return (
+            self.principal_balance
+            + self.interest_balance
+            + self.fees_balance
+            + self.penalties_balance
+            - self.unapplied_balance
+        )
+
+    # --- state chart (transitions change state only; services do the rest) ---
+    @transition(field=state, source=LoanState.ACTIVE, target=LoanState.PAID_OFF)
+    def pay_off(self):
+        """All owed is paid and no credit remains."""
+
+    @transition(field=state, source=LoanState.ACTIVE, target=LoanState.OVERPAID)
+    def overpay(self):
+        """All owed is paid and a credit balance remains to refund."""
+
+    @transition(field=state, source=LoanState.OVERPAID, target=LoanState.PAID_OFF)
+    def refund_credit(self):
+        """The credit balance was refunded."""
+
+    @transition(
+        field=state, source=[LoanState.PAID_OFF, LoanState.OVERPAID], target=LoanState.ACTIVE
+    )
+    def reopen(self):
+        """A reversal left money owing again."""
+
+    @transition(field=state, source=LoanState.ACTIVE, target=LoanState.CHARGED_OFF)
+    def charge_off(self):
+        """The balance is written off to charge-off expense."""
+
+    @transition(
+        field=state, source=[LoanState.PAID_OFF, LoanState.CHARGED_OFF], target=LoanState.CLOSED
+    )
+    def close(self):
+        """No further activity is expected."""
+
+
+class Installment(models.Model):
+    """The loan's current schedule with what has been paid: a projection of
+    the replay, rewritten after each event (re-derivable, never the source)."""
+
+    class Status(models.TextChoices):
+        NOT_DUE = "not_due", "Not due"
+        DUE = "due", "Due"
+        PARTIALLY_PAID = "partially_paid", "Partially paid"
+        PAST_DUE = "past_due", "Past due"
+        PAID = "paid", "Paid"
+
+    loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="installments")
+    number = models.PositiveIntegerField()
+    due_date = models.DateField()
+    principal_due = models.DecimalField(**MONEY)
+    interest_due = models.DecimalField(**MONEY)
+    fees_due = models.DecimalField(**MONEY, default=ZERO)
+    penalties_due = models.DecimalField(**MONEY, default=ZERO)
+    principal_paid = models.DecimalField(**MONEY, default=ZERO)
+    interest_paid = models.DecimalField(**MONEY, default=ZERO)
+    fees_paid = models.DecimalField(**MONEY, default=ZERO)
+    penalties_paid = models.DecimalField(**MONEY, default=ZERO)
+    status = models.CharField(max_length=15, choices=Status.choices, default=Status.NOT_DUE)
+
+    class Meta:
+        ordering = ["loan", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["loan", "number"], name="installment_loan_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.number} due {self.due_date}"
+
+    @property
+    def total_due(self):
+        return self.principal_due + self.interest_due + self.fees_due + self.penalties_due
+
+    @property
+    def total_paid(self):
+        return self.principal_paid + self.interest_paid + self.fees_paid + self.penalties_paid
+
+
+class LoanEvent(models.Model):
+    """Something that happened to a loan, kept forever (append-only). A
+    reversal is a new event naming the one it cancels."""
+
+    class Kind(models.TextChoices):
+        PAYMENT = "payment", "Payment"
+        FEE = "fee", "Fee assessed"
+        WAIVER = "waiver", "Fee waived"
+        REFUND = "refund", "Refund"
+        MODIFICATION = "modification", "Modification"
+        REVERSAL = "reversal", "Reversal"
+        CHARGE_OFF = "charge_off", "Charge-off"
+        RECOVERY = "recovery", "Recovery"
+
+    id = models.BigAutoField(primary_key=True)
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=15, choices=Kind.choices)
+    effective_date = models.DateField()
+    amount = models.DecimalField(**MONEY, default=ZERO)
+    details = models.JSONField(default=dict, blank=True)
+    reverses = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["loan", "effective_date", "id"]
+        indexes = [models.Index(fields=["loan", "effective_date", "id"])]
+        triggers = [
+            pgtrigger.Protect(
+                name="loan_event_append_only", operation=pgtrigger.Update | pgtrigger.Delete
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount} on {self.effective_date}"
+
+
+class Payment(TimeStampedModel):
+    """A payment received: how it came and its fate. Its money is its
+    LoanEvent plus the journal entries that realise it."""
+
+    class Method(models.TextChoices):
+        CASH = "cash", "Cash"
+        CHECK = "check", "Check"
+        ACH = "ach", "ACH"
+        CARD = "card", "Card"
+
+    class Channel(models.TextChoices):
+        STAFF = "staff", "Staff"
+        PORTAL = "portal", "Borrower portal"
+        API = "api", "API"
+        BATCH = "batch", "Batch file"
+        AUTOPAY = "autopay", "Autopay"
+
+    class Status(models.TextChoices):
+        POSTED = "posted", "Posted"
+        REVERSED = "reversed", "Reversed"
+
+    class ReversalReason(models.TextChoices):
+        NSF = "nsf", "Returned: insufficient funds (NSF)"
+        CHARGEBACK = "chargeback", "Card chargeback"
+        POSTING_ERROR = "posting_error", "Posting error"
+        ACH_RETURN = "ach_return", "ACH return"
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="payments")
+    event = models.OneToOneField(LoanEvent, on_delete=models.PROTECT, related_name="payment")
+    amount = models.DecimalField(**MONEY)
+    received_on = models.DateField(help_text="Effective date.")
+    method = models.CharField(max_length=10, choices=Method.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    reference = models.CharField(max_length=100, blank=True)
+    excess = models.CharField(max_length=12, default="prepayment")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.POSTED)
+    reversal_reason = models.CharField(max_length=15, choices=ReversalReason.choices, blank=True)
+    reversal_event = models.OneToOneField(
+        LoanEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    request_fingerprint = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-received_on", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="payment_positive")]
+
+
+class JournalEntry(models.Model):
+    """One money event as balanced postings. Never updated or deleted
+    (database triggers); a correction is a further entry."""
+
+    class Type(models.TextChoices):
+        DISBURSEMENT = "disbursement", "Disbursement"
+        PAYMENT = "payment", "Payment"
+        REAPPLICATION = "reapplication", "Re-application after a backdated change"
+        REVERSAL = "reversal", "Reversal"
+        ACCRUAL = "accrual", "Interest accrual"
+        FEE_ASSESSED = "fee_assessed", "Fee assessed"
+        FEE_WAIVED = "fee_waived", "Fee waived"
+        MODIFICATION = "modification", "Modification"
+        CHARGE_OFF = "charge_off", "Charge-off"
+        RECOVERY = "recovery", "Recovery"
+        REFUND = "refund", "Refund"
+        CREDIT_APPLIED = "credit_applied", "Credit applied"
+
+    id = models.BigAutoField(primary_key=True)
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="journal_entries")
+    entry_type = models.CharField(max_length=20, choices=Type.choices)
+    effective_date = models.DateField()
+    booked_at = models.DateTimeField(auto_now_add=True)
+    event = models.ForeignKey(
+        LoanEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
+    )
+    source = models.CharField(
+        max_length=60,
+        help_text="What the entry realises: 'event:<id>', 'accrual:<n>', 'credit:<date>', "
+        "'disbursement', 'charge_off'. Entries of one source sum to its current effect.",
+    )
+    key = models.CharField(max_length=80, help_text="Natural idempotency key within the loan.")
+    memo = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["loan", "effective_date", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["loan", "key"], name="journal_entry_loan_key")
+        ]
+        indexes = [models.Index(fields=["loan", "source"])]
+        triggers = [
+            pgtrigger.Protect(
+                name="journal_append_only", operation=pgtrigger.Update | pgtrigger.Delete
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_entry_type_display()} {self.effective_date}"
+
+
+class Component(models.TextChoices):
+    PRINCIPAL = "principal", "Principal"
+    INTEREST = "interest", "Interest"
+    FEES = "fees", "Fees"
+    PENALTIES = "penalties", "Penalties"
+    UNAPPLIED = "unapplied", "Unapplied credit"
+    OVERPAYMENT = "overpayment", "Overpayment"
+    NONE = "", "—"
+
+
+class Posting(models.Model):
+    """One side of a journal entry. Exactly one of debit/credit is positive.
+    PostgreSQL refuses UPDATE/DELETE and, at commit, any entry whose debits
+    and credits differ (a deferred constraint trigger)."""
+
+    id = models.BigAutoField(primary_key=True)
+    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="postings")
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="postings")
+    account = models.ForeignKey(GLAccount, on_delete=models.PROTECT, related_name="postings")
+    component = models.CharField(max_length=12, choices=Component.choices, blank=True)
+    installment_number = models.PositiveIntegerField(null=True, blank=True)
+    debit = models.DecimalField(**MONEY, default=ZERO)
+    credit = models.DecimalField(**MONEY, default=ZERO)
+    effective_date = models.DateField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["loan", "effective_date"]),
+            models.Index(fields=["account", "effective_date"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(debit__gt=0) & Q(credit=0)) | (Q(credit__gt=0) & Q(debit=0)),
+                name="posting_one_sided_positive",
+            )
+        ]
+        triggers = [
+            pgtrigger.Protect(
+                name="posting_append_only", operation=pgtrigger.Update | pgtrigger.Delete
+            ),
+            pgtrigger.Trigger(
+                name="posting_entry_balanced",
+                when=pgtrigger.After,
+                operation=pgtrigger.Insert,
+                timing=pgtrigger.Deferred,
+                func="""
+                    IF (SELECT COALESCE(SUM(debit), 0) - COALESCE(SUM(credit), 0)
+                        FROM servicing_posting WHERE entry_id = NEW.entry_id) <> 0 THEN
+                        RAISE EXCEPTION 'journal entry % is unbalanced', NEW.entry_id
+                            USING ERRCODE = 'check_violation';
+                    END IF;
+                    RETURN NULL;
+                """,
+            ),
+        ]
+
+    # =============================================================================
+    # Life events (payoff quotes, modifications, statements).
+    # Owned by the life-events work (servicing/services/life.py); other sections
+    # of this module are not changed by it.
+    # =============================================================================
+
+    def __str__(self) -> str:
+        side = f"Dr {self.debit}" if self.debit else f"Cr {self.credit}"
+        return f"{side} account {self.account_id}"
+
+
+class PayoffQuote(models.Model):
+    """A payoff figure given to a borrower: what settles the loan on
+    `good_through`, itemised, with the letter sent (PDF bytes and SHA-256)."""
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="payoff_quotes")
+    quoted_on = models.DateField(help_text="Business date the quote was made.")
+    good_through = models.DateField()
+    amount = models.DecimalField(**MONEY)
+    per_diem = models.DecimalField(**MONEY)
+    itemisation = models.JSONField(help_text="Amounts as strings, by component.")
+    pdf = models.BinaryField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Payoff {self.amount} good through {self.good_through}"
+
+
+class Modification(TimeStampedModel):
+    """A proposed change of a loan's terms. Applied at once when its impact
+    is within the product's approval limit, else it waits for a second
+    person (four eyes) to approve or reject it."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Awaiting approval"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        APPLIED = "applied", "Applied"
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="modifications")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
+    effective_date = models.DateField()
+    parameters = models.JSONField(help_text="The modification's parameters (JSON-safe).")
+    preview = models.JSONField(help_text="Old and new schedules and totals when proposed.")
+    impact = models.DecimalField(**MONEY)
+    requires_approval = models.BooleanField(default=False)
+    note = models.CharField(max_length=500, blank=True)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.CharField(max_length=500, blank=True)
+    event = models.OneToOneField(
+        LoanEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="modification"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"Modification of {self.loan_id} effective {self.effective_date}"
+
+
+class Statement(models.Model):
+    """A billing statement for the cycle ending `statement_date`; one per
+    loan and date (idempotent by the unique constraint)."""
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="statements")
+    statement_date = models.DateField()
+    period_start = models.DateField()
+    period_end = models.DateField()
+    due_date = models.DateField(null=True, blank=True)
+    amount_due = models.DecimalField(**MONEY)
+    past_due_amount = models.DecimalField(**MONEY)
+    amounts = models.JSONField(help_text="Breakdown and activity, amounts as strings.")
+    pdf = models.BinaryField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["loan", "-statement_date"]
+        constraints = [
+            models.UniqueConstraint(fields=["loan", "statement_date"], name="statement_loan_date")
+        ]
+
+    def __str__(self) -> str:
+        return f"Statement {self.statement_date}"
+
+
+# ---------------------------------------------------------------------------
+# Files and autopay (servicing.services.autopay / servicing.services.imports):
+# ACH debit authorisations, the NACHA files sent, their entries, and a record
+# of every file imported.
+# ---------------------------------------------------------------------------
+
+
+class AutopayAuthorization(TimeStampedModel):
+    """A borrower's standing authorisation to debit a bank account for the
+    loan's instalments (NACHA PPD). The account number is encrypted at rest
+    (core.crypto); only its last four digits are shown. At most one active
+    authorisation per loan; a cancelled one is kept as evidence."""
+
+    class AccountType(models.TextChoices):
+        CHECKING = "checking", "Checking"
+        SAVINGS = "savings", "Savings"
+
+    class AmountRule(models.TextChoices):
+        SCHEDULED = "scheduled", "The scheduled instalment"
+        FIXED = "fixed", "A fixed amount"
+
+    class Channel(models.TextChoices):
+        STAFF = "staff", "Staff (recorded authorisation)"
+        PORTAL = "portal", "Borrower portal"
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="autopay_authorizations")
+    routing_number = models.CharField(max_length=9)
+    account_number_encrypted = models.TextField()
+    account_last4 = models.CharField(max_length=4)
+    account_type = models.CharField(max_length=10, choices=AccountType.choices)
+    amount_rule = models.CharField(max_length=10, choices=AmountRule.choices, default="scheduled")
+    fixed_amount = models.DecimalField(**MONEY, null=True, blank=True)
+    authorization_text_version = models.CharField(max_length=20)
+    authorized_at = models.DateTimeField()
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    active = models.BooleanField(default=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["loan"], condition=Q(active=True), name="autopay_one_active_per_loan"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_rule="scheduled", fixed_amount__isnull=True)
+                | Q(amount_rule="fixed", fixed_amount__gt=0),
+                name="autopay_amount_rule",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Autopay {self.loan_id} ····{self.account_last4}"
+
+
+class AchBatchFile(models.Model):
+    """A NACHA file of autopay debits, kept verbatim for download and audit."""
+
+    file_date = models.DateField(help_text="The business date collected.")
+    file_id_modifier = models.CharField(max_length=1)
+    content = models.TextField()
+    sha256 = models.CharField(max_length=64)
+    entry_count = models.PositiveIntegerField()
+    total_amount = models.DecimalField(**MONEY)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-file_date", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["file_date", "file_id_modifier"], name="ach_file_date_modifier"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"ACH {self.file_date} {self.file_id_modifier}"
+
+    @property
+    def filename(self) -> str:
+        return f"ach-{self.file_date:%Y%m%d}-{self.file_id_modifier}.txt"
+
+
+class AchEntry(models.Model):
+    """One autopay debit: the payment posted for it and its fate at the bank.
+    Unique per authorisation and collection date, so re-running a day adds
+    nothing; the trace number is what a return names."""
+
+    class Status(models.TextChoices):
+        SENT = "sent", "Sent"
+        RETURNED = "returned", "Returned"
+
+    id = models.BigAutoField(primary_key=True)
+    file = models.ForeignKey(
+        AchBatchFile, null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
+    )
+    authorization = models.ForeignKey(
+        AutopayAuthorization, on_delete=models.PROTECT, related_name="entries"
+    )
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="ach_entry")
+    collection_date = models.DateField()
+    trace_number = models.CharField(max_length=15, unique=True, null=True, blank=True)
+    amount = models.DecimalField(**MONEY)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SENT)
+    return_code = models.CharField(max_length=3, blank=True)
+    returned_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["authorization", "collection_date"], name="ach_entry_auth_date"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"ACH {self.trace_number} {self.amount}"
+
+
+class ImportRun(models.Model):
+    """One imported file and what became of each row (the report)."""
+
+    class Kind(models.TextChoices):
+        BOARDING = "boarding", "Loan boarding"
+        PAYMENTS = "payments", "Payments"
+        ACH_RETURNS = "ach_returns", "ACH returns"
+
+    kind = models.CharField(max_length=15, choices=Kind.choices)
+    filename = models.CharField(max_length=200, blank=True)
+    sha256 = models.CharField(max_length=64)
+    rows = models.PositiveIntegerField(default=0)
+    accepted = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    report = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["kind", "sha256"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} import {self.created_at:%Y-%m-%d %H:%M}"

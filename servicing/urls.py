@@ -1,6 +1,14 @@
-"""URL patterns of this app, mounted by lending/urls.py: staff pages, portal
-pages and API routes. Empty until the app's first pages land."""
+"""URL patterns of servicing, mounted by lending/urls.py. Each page or API
+module declares its own pattern lists; this file only joins them."""
 
-staff_patterns: list = []
-portal_patterns: list = []
-api_patterns: list = []
+from servicing.api import actions as api_actions
+from servicing.api import loans as api_loans
+from servicing.views import files, life, loans, portal
+
+staff_patterns: list = [
+    *loans.staff_patterns,
+    *life.staff_patterns,
+    *files.staff_patterns,
+]
+portal_patterns: list = [*portal.portal_patterns]
+api_patterns: list = [*api_loans.api_patterns, *api_actions.api_patterns]

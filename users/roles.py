@@ -34,8 +34,17 @@ class Area:
     extra_urls: tuple[str, ...] = field(default_factory=tuple)
 
 
-# What every staff role may do: read customers and use the calculators.
-_EVERY_STAFF = ("customers.view_customer", "users.use_calculators")
+# What every staff role may do: read customers and loans, use the calculators.
+_EVERY_STAFF = ("customers.view_customer", "users.use_calculators", "servicing.view_loan")
+_SERVICING = (
+    "servicing.post_payment",
+    "servicing.reverse_payment",
+    "servicing.assess_fee",
+    "servicing.modify_loan",
+    "servicing.refund_credit",
+    "servicing.import_files",
+)
+_MANAGEMENT = (*_SERVICING, "servicing.approve_modification", "servicing.charge_off_loan")
 _CUSTOMER_WRITE = (*_EVERY_STAFF, "customers.add_customer", "customers.change_customer")
 
 ROLES: dict[str, Role] = {
@@ -55,13 +64,13 @@ ROLES: dict[str, Role] = {
         "servicing_agent",
         "Servicing agent",
         "Posts payments and handles borrower requests on funded loans.",
-        (*_CUSTOMER_WRITE, "users.access_servicing"),
+        (*_CUSTOMER_WRITE, "users.access_servicing", *_SERVICING),
     ),
     "collections_agent": Role(
         "collections_agent",
         "Collections agent",
         "Works delinquent accounts within contact rules.",
-        (*_EVERY_STAFF, "users.access_collections"),
+        (*_EVERY_STAFF, "users.access_collections", "servicing.post_payment"),
     ),
     "manager": Role(
         "manager",
@@ -76,6 +85,7 @@ ROLES: dict[str, Role] = {
             "users.access_reporting",
             "core.view_auditevent",
             "core.change_businessdate",
+            *_MANAGEMENT,
         ),
         requires_two_factor=True,
     ),
@@ -94,6 +104,7 @@ ROLES: dict[str, Role] = {
             "core.change_businessdate",
             "users.manage_users",
             "users.manage_api_keys",
+            *_MANAGEMENT,
         ),
         requires_two_factor=True,
     ),
@@ -108,6 +119,13 @@ AREAS: tuple[Area, ...] = (
         "customers:list",
         "customers.view_customer",
         "Search, open and maintain borrowers and businesses.",
+    ),
+    Area(
+        "loans",
+        "Loans",
+        "servicing:loan-list",
+        "servicing.view_loan",
+        "Funded loans: balances, schedule, payments, ledger and life events.",
     ),
     Area(
         "calculator",

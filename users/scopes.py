@@ -7,6 +7,8 @@ SCOPES: dict[str, str] = {
     "customers:read": "Read customers, their addresses, phones and consents",
     "customers:write": "Create and change customers",
     "quotes:read": "Compute loan quotes, schedules and APRs (nothing is stored)",
+    "loans:read": "Read loans, schedules, transactions, statements and payoff quotes",
+    "loans:write": "Post payments and reversals, board loans, act on loans",
 }
 
 

@@ -149,7 +149,10 @@ def test_unknown_scope_is_a_clear_form_error(staff_client):
     with pytest.raises(ValidationFailed) as excinfo:
         services.create_api_key(name="X", scopes=["loans:delete"], created_by=admin)
     assert excinfo.value.fields == {
-        "scopes": ["Unknown scope: loans:delete. Choose from: customers:read, customers:write."]
+        "scopes": [
+            "Unknown scope: loans:delete. Choose from: customers:read, customers:write, "
+            "quotes:read, loans:read, loans:write."
+        ]
     }
     assert not User.objects.filter(kind="integration").exists()
 

@@ -39,7 +39,7 @@ def test_staff_home_shows_the_roles_areas_business_date_and_two_factor(staff_cli
     assert "Business date <strong>Monday, June 30, 2025</strong>" in html
     assert "Two-factor authentication is on for your account." in html
     cards = [chunk.split('"')[0] for chunk in html.split('data-card="')[1:]]
-    assert cards == ["customers", "business_date", "audit"]
+    assert cards == ["customers", "loans", "calculator", "apr_calculator", "business_date", "audit"]
     assert 'href="/staff/business-date/"' in html
 
 
@@ -47,6 +47,6 @@ def test_staff_home_for_a_collections_agent(staff_client):
     client, _ = staff_client("collections_agent")
     html = client.get("/staff/").content.decode()
     cards = [chunk.split('"')[0] for chunk in html.split('data-card="')[1:]]
-    assert cards == ["customers"]
+    assert cards == ["customers", "loans", "calculator", "apr_calculator"]
     assert "Two-factor authentication is optional for your role and off." in html
     assert 'href="/staff/account/two-factor/"' in html

@@ -18,6 +18,7 @@ ALL = set(STAFF_ROLES)
 EXPECTED = {
     # area key -> roles allowed
     "customers": ALL,
+    "loans": ALL,
     "calculator": ALL,
     "apr_calculator": ALL,
     "business_date": {"manager", "administrator"},

@@ -1,0 +1,1 @@
+"""Servicing REST API."""

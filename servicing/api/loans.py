@@ -1,0 +1,623 @@
+"""Servicing REST API, reads: /api/v1/loans/ and a loan's detail, schedule,
+transactions and ledger.
+
+Everything here reads; nothing writes. Lists are built from `.values()` rows
+and plain serializers (a ModelSerializer costs ~1 ms per object) and each
+list runs a fixed number of queries whatever the page size (pinned in
+tests/servicing/test_api.py). API keys need `loans:read`; staff sessions
+need servicing.view_loan.
+
+Money is a decimal string with two places; rates are in percent (the engine
+terms under `terms` keep the engine's fractions).
+"""
+
+from collections import defaultdict
+from decimal import Decimal
+
+import django_filters
+from django.db.models import F, Q, Sum
+from django.urls import path
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.filters import OrderingFilter
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+
+from core.exceptions import NotFound
+from customers.api import ErrorSerializer
+from servicing.models import (
+    Installment,
+    JournalEntry,
+    Loan,
+    LoanEvent,
+    LoanState,
+    Payment,
+    Posting,
+    ProductAccount,
+)
+
+VIEW = "servicing.view_loan"
+ZERO = Decimal("0.00")
+PERCENT = Decimal("0.0001")
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+# Display order of allocation lines within one instalment.
+COMPONENT_ORDER = ("penalties", "fees", "interest", "principal", "unapplied", "overpayment")
+
+READ_ERRORS = {401: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer}
+
+
+def _money(**kwargs):
+    return serializers.DecimalField(**MONEY, **kwargs)
+
+
+def rate_percent(fraction: Decimal) -> Decimal:
+    """An annual rate stored as a fraction (0.0725) as percent with 4 places (7.2500)."""
+    return (fraction * 100).quantize(PERCENT)
+
+
+# --- reads -------------------------------------------------------------------------------
+# Small, fixed-count queries; the views below only call these and format.
+
+
+def get_loan(loan_id: int) -> Loan:
+    """The loan with its customer and product, or NotFound (404)."""
+    loan = Loan.objects.select_related("customer", "product").filter(pk=loan_id).first()
+    if loan is None:
+        raise NotFound(f"No loan {loan_id}.")
+    return loan
+
+
+def allocations_by_event(loan_id: int, event_ids) -> dict[int, list[dict]]:
+    """event id -> allocation lines, netted over every entry realising the event
+    (source "event:<id>": its first posting plus any re-applications or
+    reversal), one query. A line's `amount` is credit minus debit on the
+    component's account: positive is paid to (or held as) that component,
+    negative is charged to it (a fee) or taken back. Cash and income
+    postings (no component) are left out; lines that net to zero too."""
+    sources = {f"event:{event_id}": event_id for event_id in event_ids}
+    if not sources:
+        return {}
+    rows = (
+        Posting.objects.filter(loan_id=loan_id, entry__source__in=list(sources))
+        .exclude(component="")
+        .values("entry__source", "component", "installment_number")
+        .annotate(amount=Sum(F("credit") - F("debit")))
+    )
+    out: dict[int, list[dict]] = defaultdict(list)
+    for row in rows:
+        if row["amount"]:
+            out[sources[row["entry__source"]]].append(
+                {
+                    "component": row["component"],
+                    "installment_number": row["installment_number"],
+                    "amount": row["amount"],
+                }
+            )
+    for lines in out.values():
+        lines.sort(
+            key=lambda line: (
+                line["installment_number"] is None,
+                line["installment_number"] or 0,
+                COMPONENT_ORDER.index(line["component"])
+                if line["component"] in COMPONENT_ORDER
+                else len(COMPONENT_ORDER),
+            )
+        )
+    return out
+
+
+PAYMENT_FIELDS = (
+    "id",
+    "loan_id",
+    "event_id",
+    "amount",
+    "received_on",
+    "method",
+    "channel",
+    "reference",
+    "excess",
+    "status",
+    "reversal_reason",
+    "reversal_event_id",
+    "created_at",
+)
+
+
+def payment_body(payment_id: int) -> dict:
+    """A payment with its current allocation, as the payment endpoints return it."""
+    row = Payment.objects.filter(pk=payment_id).values(*PAYMENT_FIELDS).get()
+    row["allocation"] = allocations_by_event(row["loan_id"], [row["event_id"]]).get(
+        row["event_id"], []
+    )
+    return PaymentSerializer(row).data
+
+
+# --- output serializers -------------------------------------------------------------------
+
+
+class AllocationLineSerializer(serializers.Serializer):
+    component = serializers.CharField(
+        help_text="principal, interest, fees, penalties, unapplied or overpayment."
+    )
+    installment_number = serializers.IntegerField(
+        allow_null=True,
+        help_text="The instalment the money went to; null for prepaid principal and credit.",
+    )
+    amount = _money(
+        help_text="Credit minus debit on the component: positive is paid to (or held as) "
+        "the component, negative is charged to it or taken back by a re-application."
+    )
+
+
+class PaymentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    loan_id = serializers.IntegerField()
+    event_id = serializers.IntegerField(help_text="The payment's loan event.")
+    amount = _money()
+    received_on = serializers.DateField(help_text="Effective date.")
+    method = serializers.CharField(help_text="cash, check, ach or card.")
+    channel = serializers.CharField(help_text="staff, portal, api, batch or autopay.")
+    reference = serializers.CharField()
+    excess = serializers.CharField(
+        help_text="What happens to money beyond what is due: prepayment or unapplied."
+    )
+    status = serializers.CharField(help_text="posted or reversed.")
+    reversal_reason = serializers.CharField(
+        help_text="nsf, chargeback, posting_error or ach_return; empty unless reversed."
+    )
+    reversal_event_id = serializers.IntegerField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    allocation = AllocationLineSerializer(
+        many=True,
+        help_text="Where the money went now (after any re-application); empty once reversed.",
+    )
+
+
+class LoanListItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    loan_number = serializers.CharField()
+    origination_reference = serializers.CharField()
+    customer_id = serializers.IntegerField()
+    state = serializers.CharField(help_text="active, overpaid, paid_off, charged_off or closed.")
+    principal_balance = _money()
+    interest_balance = _money(help_text="Interest due and unpaid.")
+    fees_balance = _money()
+    penalties_balance = _money()
+    unapplied_balance = _money(help_text="Credit held, not yet applied.")
+    overpayment_balance = _money(help_text="Credit owed back to the borrower.")
+    days_past_due = serializers.IntegerField()
+    next_due_date = serializers.DateField(allow_null=True)
+    next_due_amount = _money()
+
+
+LIST_FIELDS = tuple(LoanListItemSerializer().fields)
+
+
+class BalancesSerializer(serializers.Serializer):
+    principal = _money()
+    interest = _money()
+    fees = _money()
+    penalties = _money()
+    unapplied = _money()
+    overpayment = _money()
+    total_outstanding = _money(
+        help_text="Principal + interest + fees + penalties - unapplied credit."
+    )
+
+
+class LoanDetailSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    loan_number = serializers.CharField()
+    origination_reference = serializers.CharField()
+    customer_id = serializers.IntegerField()
+    customer_number = serializers.CharField(allow_null=True)
+    customer_name = serializers.CharField()
+    product_id = serializers.IntegerField()
+    product_code = serializers.CharField()
+    product_version = serializers.IntegerField()
+    state = serializers.CharField(help_text="active, overpaid, paid_off, charged_off or closed.")
+    currency = serializers.CharField()
+    principal = _money(help_text="The approved principal as boarded.")
+    annual_rate = serializers.DecimalField(
+        max_digits=10, decimal_places=4, help_text="Nominal annual rate in percent."
+    )
+    term = serializers.IntegerField(help_text="Number of instalments as boarded.")
+    disbursement_date = serializers.DateField()
+    first_payment_date = serializers.DateField()
+    disbursed_amount = _money()
+    prepayment_mode = serializers.CharField()
+    terms = serializers.DictField(
+        help_text="The engine terms as boarded (core.finance.LoanTerms); rates there "
+        "are fractions (0.12), amounts decimal strings."
+    )
+    balances = BalancesSerializer()
+    days_past_due = serializers.IntegerField()
+    next_due_date = serializers.DateField(allow_null=True)
+    next_due_amount = _money()
+    closed_on = serializers.DateField(allow_null=True)
+    underwriting_notes = serializers.CharField()
+    documents = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="References to origination's documents: name, kind, sha256, reference.",
+    )
+    boarded_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+def loan_detail_body(loan: Loan) -> dict:
+    """A loan as the detail and boarding endpoints return it."""
+    return LoanDetailSerializer(
+        {
+            "id": loan.pk,
+            "loan_number": loan.loan_number,
+            "origination_reference": loan.origination_reference,
+            "customer_id": loan.customer_id,
+            "customer_number": loan.customer.customer_number,
+            "customer_name": str(loan.customer.legal_name),
+            "product_id": loan.product_id,
+            "product_code": loan.product.code,
+            "product_version": loan.product.version,
+            "state": loan.state,
+            "currency": loan.currency,
+            "principal": loan.principal,
+            "annual_rate": rate_percent(loan.annual_rate),
+            "term": loan.term,
+            "disbursement_date": loan.disbursement_date,
+            "first_payment_date": loan.first_payment_date,
+            "disbursed_amount": loan.disbursed_amount,
+            "prepayment_mode": loan.prepayment_mode,
+            "terms": loan.terms,
+            "balances": {
+                "principal": loan.principal_balance,
+                "interest": loan.interest_balance,
+                "fees": loan.fees_balance,
+                "penalties": loan.penalties_balance,
+                "unapplied": loan.unapplied_balance,
+                "overpayment": loan.overpayment_balance,
+                "total_outstanding": loan.total_outstanding,
+            },
+            "days_past_due": loan.days_past_due,
+            "next_due_date": loan.next_due_date,
+            "next_due_amount": loan.next_due_amount,
+            "closed_on": loan.closed_on,
+            "underwriting_notes": loan.underwriting_notes,
+            "documents": loan.documents,
+            "boarded_at": loan.created_at,
+            "updated_at": loan.updated_at,
+        }
+    ).data
+
+
+class ScheduleInstallmentSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    due_date = serializers.DateField()
+    status = serializers.CharField(
+        help_text="not_due, due, partially_paid, past_due or paid (as of the business date)."
+    )
+    principal_due = _money()
+    interest_due = _money()
+    fees_due = _money()
+    penalties_due = _money()
+    total_due = _money()
+    principal_paid = _money()
+    interest_paid = _money()
+    fees_paid = _money()
+    penalties_paid = _money()
+    total_paid = _money()
+    outstanding = _money(help_text="total_due - total_paid.")
+
+
+class LoanScheduleSerializer(serializers.Serializer):
+    loan_id = serializers.IntegerField()
+    loan_number = serializers.CharField()
+    installments = ScheduleInstallmentSerializer(many=True)
+
+
+class TransactionPaymentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    method = serializers.CharField()
+    channel = serializers.CharField()
+    reference = serializers.CharField()
+    status = serializers.CharField(help_text="posted or reversed.")
+    reversal_reason = serializers.CharField()
+
+
+class TransactionSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The loan event's id.")
+    kind = serializers.CharField(
+        help_text="payment, fee, waiver, refund, modification, reversal, charge_off or recovery."
+    )
+    effective_date = serializers.DateField()
+    amount = _money()
+    details = serializers.DictField(help_text="The event's parameters (kind-specific).")
+    reverses_id = serializers.IntegerField(
+        allow_null=True, help_text="For a reversal: the event it cancels."
+    )
+    reversed_by_id = serializers.IntegerField(
+        allow_null=True, help_text="The reversal that cancelled this event, if any."
+    )
+    created_at = serializers.DateTimeField()
+    payment = TransactionPaymentSerializer(allow_null=True, help_text="For payments only.")
+    allocation = AllocationLineSerializer(many=True)
+
+
+class LedgerPostingSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    account_code = serializers.CharField()
+    account_name = serializers.CharField()
+    role = serializers.CharField(help_text="The account's role in the product's chart.")
+    component = serializers.CharField()
+    installment_number = serializers.IntegerField(allow_null=True)
+    debit = _money()
+    credit = _money()
+
+
+class LedgerEntrySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    entry_type = serializers.CharField()
+    effective_date = serializers.DateField()
+    booked_at = serializers.DateTimeField()
+    source = serializers.CharField(
+        help_text="What the entry realises: event:<id>, accrual:<n>, credit:<date>, "
+        "disbursement, charge_off."
+    )
+    key = serializers.CharField()
+    memo = serializers.CharField()
+    event_id = serializers.IntegerField(allow_null=True)
+    postings = LedgerPostingSerializer(many=True)
+
+
+# --- views -------------------------------------------------------------------------------
+
+
+class LoanFilter(django_filters.FilterSet):
+    state = django_filters.ChoiceFilter(choices=LoanState.choices, label="Loan state.")
+    customer = django_filters.NumberFilter(field_name="customer_id", label="Customer id.")
+    dpd_min = django_filters.NumberFilter(
+        field_name="days_past_due", lookup_expr="gte", label="At least this many days past due."
+    )
+    dpd_max = django_filters.NumberFilter(
+        field_name="days_past_due", lookup_expr="lte", label="At most this many days past due."
+    )
+    search = django_filters.CharFilter(
+        method="filter_search",
+        label="Loan number, origination reference or customer number (exact, any case), "
+        "or part of the customer's name.",
+    )
+
+    class Meta:
+        model = Loan
+        fields = ["state", "customer", "dpd_min", "dpd_max", "search"]
+
+    def filter_search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(loan_number__iexact=value)
+            | Q(origination_reference__iexact=value)
+            | Q(customer__customer_number__iexact=value)
+            | Q(customer__legal_name__icontains=value)
+        )
+
+
+class LoanReadView(GenericAPIView):
+    api_scope = "loans"
+    required_permissions = {"GET": (VIEW,), "*": (VIEW,)}
+    filter_backends: list = []
+
+
+class LoanListView(LoanReadView):
+    serializer_class = LoanListItemSerializer
+    # ?search= is LoanFilter's; DRF's SearchFilter from the defaults would shadow it.
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filterset_class = LoanFilter
+    ordering_fields = ("loan_number", "days_past_due", "principal_balance", "next_due_date")
+    ordering = ("-id",)
+
+    def get_queryset(self):
+        return Loan.objects.order_by("-id")
+
+    @extend_schema(
+        operation_id="loans_list",
+        summary="Search loans",
+        description="Funded loans with their cached balances (re-derivable from the ledger).",
+        tags=["loans"],
+        responses={200: LoanListItemSerializer(many=True), 400: ErrorSerializer, **READ_ERRORS},
+    )
+    def get(self, request):
+        loans = self.filter_queryset(self.get_queryset()).values(*LIST_FIELDS)
+        page = self.paginate_queryset(loans)
+        return self.get_paginated_response(LoanListItemSerializer(page, many=True).data)
+
+
+class LoanDetailView(LoanReadView):
+    serializer_class = LoanDetailSerializer
+
+    @extend_schema(
+        operation_id="loans_retrieve",
+        summary="Get a loan: terms and balances",
+        tags=["loans"],
+        responses={200: LoanDetailSerializer, **READ_ERRORS},
+    )
+    def get(self, request, pk: int):
+        return Response(loan_detail_body(get_loan(pk)))
+
+
+class LoanScheduleView(LoanReadView):
+    serializer_class = LoanScheduleSerializer
+
+    @extend_schema(
+        operation_id="loans_schedule",
+        summary="A loan's schedule with what has been paid",
+        description=(
+            "Every instalment of the current schedule (after any modification), with "
+            "what is due and paid per component as of the business date. Not paginated: "
+            "a schedule is bounded by the loan's term."
+        ),
+        tags=["loans"],
+        responses={200: LoanScheduleSerializer, **READ_ERRORS},
+    )
+    def get(self, request, pk: int):
+        loan = get_loan(pk)
+        rows = []
+        for row in Installment.objects.filter(loan=loan).order_by("number").values():
+            total_due = (
+                row["principal_due"] + row["interest_due"] + row["fees_due"] + row["penalties_due"]
+            )
+            total_paid = (
+                row["principal_paid"]
+                + row["interest_paid"]
+                + row["fees_paid"]
+                + row["penalties_paid"]
+            )
+            rows.append(
+                {
+                    **row,
+                    "total_due": total_due,
+                    "total_paid": total_paid,
+                    "outstanding": total_due - total_paid,
+                }
+            )
+        body = {"loan_id": loan.pk, "loan_number": loan.loan_number, "installments": rows}
+        return Response(LoanScheduleSerializer(body).data)
+
+
+class LoanTransactionsView(LoanReadView):
+    serializer_class = TransactionSerializer
+
+    @extend_schema(
+        operation_id="loans_transactions",
+        summary="A loan's transactions: events with their allocation",
+        description=(
+            "The loan's event history (payments, fees, waivers, refunds, modifications, "
+            "reversals, ...), newest first, each with where its money went now, netted over "
+            "the entries that realise it (a backdated payment or a reversal re-applies later "
+            "events; their allocation here is the current one)."
+        ),
+        tags=["loans"],
+        responses={200: TransactionSerializer(many=True), **READ_ERRORS},
+    )
+    def get(self, request, pk: int):
+        loan = get_loan(pk)
+        events = (
+            LoanEvent.objects.filter(loan=loan)
+            .order_by("-effective_date", "-id")
+            .values(
+                "id",
+                "kind",
+                "effective_date",
+                "amount",
+                "details",
+                "reverses_id",
+                "created_at",
+                reversed_by_event_id=F("reversed_by__id"),
+                payment_id=F("payment__id"),
+                payment_method=F("payment__method"),
+                payment_channel=F("payment__channel"),
+                payment_reference=F("payment__reference"),
+                payment_status=F("payment__status"),
+                payment_reversal_reason=F("payment__reversal_reason"),
+            )
+        )
+        page = self.paginate_queryset(events)
+        allocations = allocations_by_event(loan.pk, [row["id"] for row in page])
+        results = [
+            {
+                "id": row["id"],
+                "kind": row["kind"],
+                "effective_date": row["effective_date"],
+                "amount": row["amount"],
+                "details": row["details"],
+                "reverses_id": row["reverses_id"],
+                "reversed_by_id": row["reversed_by_event_id"],
+                "created_at": row["created_at"],
+                "payment": None
+                if row["payment_id"] is None
+                else {
+                    "id": row["payment_id"],
+                    "method": row["payment_method"],
+                    "channel": row["payment_channel"],
+                    "reference": row["payment_reference"],
+                    "status": row["payment_status"],
+                    "reversal_reason": row["payment_reversal_reason"],
+                },
+                "allocation": allocations.get(row["id"], []),
+            }
+            for row in page
+        ]
+        return self.get_paginated_response(TransactionSerializer(results, many=True).data)
+
+
+class LoanLedgerView(LoanReadView):
+    serializer_class = LedgerEntrySerializer
+
+    @extend_schema(
+        operation_id="loans_ledger",
+        summary="A loan's journal entries with their postings",
+        description=(
+            "The loan's double-entry ledger in booking order (oldest first). Entries are "
+            "never changed: a correction is a further entry. Each entry's debits equal its "
+            "credits."
+        ),
+        tags=["loans"],
+        responses={200: LedgerEntrySerializer(many=True), **READ_ERRORS},
+    )
+    def get(self, request, pk: int):
+        loan = get_loan(pk)
+        entries = (
+            JournalEntry.objects.filter(loan=loan)
+            .order_by("id")
+            .values(
+                "id",
+                "entry_type",
+                "effective_date",
+                "booked_at",
+                "source",
+                "key",
+                "memo",
+                "event_id",
+            )
+        )
+        page = self.paginate_queryset(entries)
+        roles = dict(
+            ProductAccount.objects.filter(product_id=loan.product_id).values_list(
+                "account_id", "role"
+            )
+        )
+        postings = defaultdict(list)
+        rows = (
+            Posting.objects.filter(entry_id__in=[entry["id"] for entry in page])
+            .order_by("entry_id", "id")
+            .values(
+                "id",
+                "entry_id",
+                "account_id",
+                "component",
+                "installment_number",
+                "debit",
+                "credit",
+                account_code=F("account__code"),
+                account_name=F("account__name"),
+            )
+        )
+        for row in rows:
+            row["role"] = roles.get(row["account_id"], "")
+            postings[row["entry_id"]].append(row)
+        results = [{**entry, "postings": postings[entry["id"]]} for entry in page]
+        return self.get_paginated_response(LedgerEntrySerializer(results, many=True).data)
+
+
+api_patterns = [
+    path("loans/", LoanListView.as_view(), name="loans-api-list"),
+    path("loans/<int:pk>/", LoanDetailView.as_view(), name="loans-api-detail"),
+    path("loans/<int:pk>/schedule/", LoanScheduleView.as_view(), name="loans-api-schedule"),
+    path(
+        "loans/<int:pk>/transactions/",
+        LoanTransactionsView.as_view(),
+        name="loans-api-transactions",
+    ),
+    path("loans/<int:pk>/ledger/", LoanLedgerView.as_view(), name="loans-api-ledger"),
+]

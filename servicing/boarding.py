@@ -1,0 +1,239 @@
+"""The one doorway from origination into servicing.
+
+`board_loan(terms=BoardingTerms(...), acting_user=...)` creates the loan, its
+schedule, the opening disbursement postings and an audit event. It runs in
+the caller's transaction (origination calls it inside the disbursement's),
+and it is idempotent on the origination reference: boarding the same
+reference again returns the loan boarded the first time.
+"""
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+
+from core import audit
+from core.exceptions import Conflict, NotFound, ValidationFailed
+from core.finance import Fee, FeeTreatment, LoanTerms, TermsError, build_schedule
+from core.models import AuditCategory
+from servicing.models import Installment, JournalEntry, Loan, ServicingProduct
+from servicing.services.ledger import Line, post_entry
+
+
+@dataclass(frozen=True)
+class BoardingTerms:
+    """Everything servicing needs, as plain values (no origination objects).
+
+    `annual_rate` is a decimal fraction (0.0725). Engine options left as
+    None take the servicing product's settings. `documents` are references
+    to documents origination keeps: {"name", "kind", "sha256", "reference"}.
+    `disbursed_amount`, when given, must equal the engine's (principal less
+    withheld fees): a mismatch means the two sides disagree about the terms.
+    """
+
+    origination_reference: str
+    customer_id: int
+    product_id: int
+    principal: Decimal
+    annual_rate: Decimal
+    term: int
+    disbursement_date: date
+    first_payment_date: date | None = None
+    repayment_every: int | None = None
+    repayment_unit: str | None = None
+    interest_method: str | None = None
+    amortization: str | None = None
+    day_count: str | None = None
+    installment_multiple: Decimal | None = None
+    rounding: str | None = None
+    grace_principal_periods: int = 0
+    grace_interest_periods: int = 0
+    interest_free_periods: int = 0
+    balloon_amount: Decimal = Decimal("0.00")
+    fees: tuple[dict, ...] = ()
+    disbursed_amount: Decimal | None = None
+    underwriting_notes: str = ""
+    documents: tuple[dict, ...] = field(default_factory=tuple)
+
+
+_PRODUCT_DEFAULTS = (
+    "repayment_every",
+    "repayment_unit",
+    "interest_method",
+    "amortization",
+    "day_count",
+    "installment_multiple",
+    "rounding",
+)
+
+
+def engine_terms(terms: BoardingTerms, product: ServicingProduct) -> LoanTerms:
+    """The engine's LoanTerms for a boarding request (product fills the gaps)."""
+    values = {
+        name: getattr(terms, name) if getattr(terms, name) is not None else getattr(product, name)
+        for name in _PRODUCT_DEFAULTS
+    }
+    try:
+        return LoanTerms(
+            principal=terms.principal,
+            annual_rate=terms.annual_rate,
+            term=terms.term,
+            disbursement_date=terms.disbursement_date,
+            first_payment_date=terms.first_payment_date,
+            grace_principal_periods=terms.grace_principal_periods,
+            grace_interest_periods=terms.grace_interest_periods,
+            interest_free_periods=terms.interest_free_periods,
+            balloon_amount=terms.balloon_amount,
+            fees=tuple(Fee(**fee) for fee in terms.fees),
+            **values,
+        )
+    except TermsError as exc:
+        raise ValidationFailed(
+            "The loan terms are not valid.",
+            code="invalid_terms",
+            fields={k: [v] for k, v in exc.errors.items()},
+        ) from exc
+
+
+def terms_json(terms: LoanTerms) -> dict:
+    """LoanTerms as JSON-safe plain values (stored on the loan)."""
+    out = {}
+    for key, value in asdict(terms).items():
+        if key == "fees":
+            value = [
+                {
+                    "name": f["name"],
+                    "amount": str(f["amount"]),
+                    "treatment": str(f["treatment"]),
+                    "finance_charge": f["finance_charge"],
+                }
+                for f in value
+            ]
+        elif isinstance(value, Decimal | date) or (
+            value is not None and not isinstance(value, int | bool)
+        ):
+            value = str(value)
+        out[key] = value
+    return out
+
+
+def _disbursement_lines(terms: LoanTerms, loan_amount: Decimal, disbursed: Decimal) -> list[Line]:
+    """Dr principal receivable (the note), Cr cash (what the borrower got),
+    Cr fee income (fees withheld or financed); fees paid separately at
+    closing come in as cash and go to fee income too."""
+    lines = [
+        Line("principal_receivable", loan_amount, "principal"),
+        Line("cash_clearing", -disbursed),
+    ]
+    earned = sum(
+        (f.amount for f in terms.fees if f.treatment != FeeTreatment.PAID_SEPARATELY),
+        Decimal("0.00"),
+    )
+    if earned:
+        lines.append(Line("fee_income", -earned))
+    separate = sum(
+        (f.amount for f in terms.fees if f.treatment == FeeTreatment.PAID_SEPARATELY),
+        Decimal("0.00"),
+    )
+    if separate:
+        lines += [Line("cash_clearing", separate), Line("fee_income", -separate)]
+    return lines
+
+
+def board_loan(*, terms: BoardingTerms, acting_user=None) -> Loan:
+    """Board a funded loan (idempotent on `terms.origination_reference`).
+
+    Raises NotFound for an unknown customer or product, ValidationFailed for
+    terms the engine refuses, Conflict if `disbursed_amount` disagrees with
+    the engine. Locks nothing up front: a concurrent boarding of the same
+    reference waits on the unique index and then returns the first loan."""
+    from customers.models import Customer
+    from servicing.services.sync import sync_loan
+
+    with transaction.atomic():
+        existing = Loan.objects.filter(origination_reference=terms.origination_reference).first()
+        if existing is not None:
+            return existing
+        product = ServicingProduct.objects.filter(pk=terms.product_id).first()
+        if product is None:
+            raise NotFound(
+                f"No servicing product {terms.product_id}.",
+                fields={"product_id": ["Unknown product."]},
+            )
+        if not Customer.objects.filter(pk=terms.customer_id).exists():
+            raise NotFound(
+                f"No customer {terms.customer_id}.", fields={"customer_id": ["Unknown customer."]}
+            )
+        lt = engine_terms(terms, product)
+        schedule = build_schedule(lt)
+        if (
+            terms.disbursed_amount is not None
+            and terms.disbursed_amount != schedule.disbursed_amount
+        ):
+            raise Conflict(
+                f"Disbursed amount {terms.disbursed_amount} differs from the terms' "
+                f"{schedule.disbursed_amount}.",
+                code="disbursement_mismatch",
+                fields={"disbursed_amount": [f"Expected {schedule.disbursed_amount}."]},
+            )
+        try:
+            with transaction.atomic():
+                loan = Loan.objects.create(
+                    loan_number=f"PENDING-{terms.origination_reference}"[:20],
+                    origination_reference=terms.origination_reference,
+                    customer_id=terms.customer_id,
+                    product=product,
+                    currency=product.currency,
+                    principal=lt.principal,
+                    annual_rate=lt.annual_rate,
+                    term=lt.term,
+                    disbursement_date=lt.disbursement_date,
+                    first_payment_date=schedule.due_dates[0],
+                    disbursed_amount=schedule.disbursed_amount,
+                    terms=terms_json(lt),
+                    prepayment_mode=product.prepayment_mode,
+                    principal_balance=schedule.loan_amount,
+                    underwriting_notes=terms.underwriting_notes,
+                    documents=list(terms.documents),
+                    boarded_by=acting_user if getattr(acting_user, "pk", None) else None,
+                )
+        except IntegrityError:
+            return Loan.objects.get(origination_reference=terms.origination_reference)
+        loan.loan_number = f"L-{loan.pk:07d}"
+        loan.save(update_fields=["loan_number"])
+        Installment.objects.bulk_create(
+            Installment(
+                loan=loan,
+                number=row.number,
+                due_date=row.due_date,
+                principal_due=row.principal,
+                interest_due=row.interest,
+                fees_due=row.fees,
+            )
+            for row in schedule.rows
+        )
+        post_entry(
+            loan=loan,
+            entry_type=JournalEntry.Type.DISBURSEMENT,
+            effective_date=lt.disbursement_date,
+            key="disbursement",
+            lines=_disbursement_lines(lt, schedule.loan_amount, schedule.disbursed_amount),
+            memo=f"Disbursed {schedule.disbursed_amount} of {schedule.loan_amount}",
+            user=acting_user,
+        )
+        audit.record(
+            action="loan.boarded",
+            category=AuditCategory.MONEY,
+            obj=loan,
+            changes={"state": [None, loan.state]},
+            metadata={
+                "origination_reference": terms.origination_reference,
+                "loan_amount": str(schedule.loan_amount),
+                "disbursed_amount": str(schedule.disbursed_amount),
+                "documents": len(terms.documents),
+            },
+            actor=acting_user,
+        )
+        sync_loan(loan=loan, user=acting_user)
+        return loan

@@ -1,0 +1,1 @@
+"""Every write of servicing, one function per use case (see ARCHITECTURE.md)."""

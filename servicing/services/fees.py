@@ -1,0 +1,245 @@
+"""Fees: the product's late fee (end-of-day), manual fees and waivers.
+
+Late fee rule (per product): an instalment that still owes principal or
+interest more than `late_fee_grace_days` days after its due date (due
+15 Feb, grace 10: first assessed on 26 Feb) is charged once:
+- flat: `late_fee_amount`;
+- percent: `late_fee_percent` (a fraction, 0.05 = 5%) of the instalment's
+  unpaid principal and interest on the business date, half-up to cents;
+then capped by `late_fee_cap` when set. "Once" is checked against every
+fee LoanEvent of kind late for that instalment ({"fee_kind": "late",
+"installment_number": n}), so re-running a day is a no-op and a waived fee
+is not charged again.
+"""
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import transaction
+
+from core import audit
+from core.businessdate import get_business_date
+from core.exceptions import Conflict, NotFound, ValidationFailed
+from core.finance.servicing import FEE_KINDS, ServicingError
+from core.models import AuditCategory
+from servicing.models import Loan, LoanEvent, LoanState, ServicingProduct
+from servicing.services.life import CENT, engine_refused, money, require_perm, user_or_none
+from servicing.services.sync import lock_loan, replay_loan, sync_loan
+
+ZERO = Decimal("0.00")
+FEE_STATES = (LoanState.ACTIVE, LoanState.OVERPAID, LoanState.PAID_OFF)
+
+
+def late_fee_amount(product: ServicingProduct, unpaid: Decimal) -> Decimal:
+    """The product's late fee on an instalment owing `unpaid` (pure)."""
+    if product.late_fee_type == ServicingProduct.LateFeeType.FLAT:
+        fee = product.late_fee_amount
+    elif product.late_fee_type == ServicingProduct.LateFeeType.PERCENT:
+        fee = (unpaid * product.late_fee_percent).quantize(CENT, rounding=ROUND_HALF_UP)
+    else:
+        return ZERO
+    if product.late_fee_cap is not None:
+        fee = min(fee, product.late_fee_cap)
+    return max(fee, ZERO)
+
+
+def assess_late_fees(*, loan: Loan, business_date: date, user=None) -> list[LoanEvent]:
+    """Charge the late fee on every instalment past its grace period that has
+    not had one. Returns the fee events created (empty when re-run)."""
+    with transaction.atomic():
+        loan = lock_loan(loan.pk)
+        if loan.state != LoanState.ACTIVE:
+            return []
+        product = loan.product
+        if product.late_fee_type == ServicingProduct.LateFeeType.NONE:
+            return []
+        charged = {
+            details.get("installment_number")
+            for details in LoanEvent.objects.filter(
+                loan=loan, kind=LoanEvent.Kind.FEE, details__fee_kind="late"
+            ).values_list("details", flat=True)
+        }
+        state = replay_loan(loan, as_of=business_date)
+        created = []
+        for inst in state.installments:
+            if (
+                inst.number in charged
+                or (business_date - inst.due_date).days <= product.late_fee_grace_days
+            ):
+                continue
+            unpaid = (inst.principal_due - inst.principal_paid) + (
+                inst.interest_due - inst.interest_paid
+            )
+            if unpaid <= 0:
+                continue
+            amount = late_fee_amount(product, unpaid)
+            if amount <= 0:
+                continue
+            created.append(
+                LoanEvent.objects.create(
+                    loan=loan,
+                    kind=LoanEvent.Kind.FEE,
+                    effective_date=business_date,
+                    amount=amount,
+                    details={
+                        "fee_kind": "late",
+                        "installment_number": inst.number,
+                        "penalty": False,
+                        "unpaid": str(unpaid),
+                    },
+                    created_by=user_or_none(user),
+                )
+            )
+        if created:
+            sync_loan(loan=loan, user=user)
+            audit.record(
+                action="fee.late_assessed",
+                category=AuditCategory.MONEY,
+                obj=loan,
+                metadata={
+                    "business_date": business_date.isoformat(),
+                    "fees": [
+                        {
+                            "event_id": e.pk,
+                            "installment": e.details["installment_number"],
+                            "amount": str(e.amount),
+                        }
+                        for e in created
+                    ],
+                },
+                actor=user_or_none(user),
+            )
+    return created
+
+
+def assess_fee(
+    *,
+    loan: Loan,
+    amount,
+    kind: str = "other",
+    note: str = "",
+    user=None,
+    installment_number: int | None = None,
+) -> LoanEvent:
+    """Assess a fee by hand, due on the business date (needs servicing.assess_fee)."""
+    require_perm(user, "servicing.assess_fee")
+    errors = {}
+    try:
+        amount = money(amount)
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
+    if kind not in FEE_KINDS:
+        errors["kind"] = [f"Choose one of {', '.join(FEE_KINDS)}."]
+    if not (note or "").strip():
+        errors["note"] = ["Say why the fee is charged."]
+    if errors:
+        raise ValidationFailed("The fee is not valid.", fields=errors)
+    with transaction.atomic():
+        loan = lock_loan(loan.pk)
+        if loan.state not in FEE_STATES:
+            raise Conflict(
+                f"Loan {loan.loan_number} is {loan.get_state_display().lower()}; "
+                "no fees can be charged.",
+                code="loan_frozen",
+            )
+        if (
+            installment_number is not None
+            and not loan.installments.filter(number=installment_number).exists()
+        ):
+            raise ValidationFailed(
+                "The fee is not valid.", fields={"installment_number": ["No such instalment."]}
+            )
+        event = LoanEvent.objects.create(
+            loan=loan,
+            kind=LoanEvent.Kind.FEE,
+            effective_date=get_business_date(),
+            amount=amount,
+            details={
+                "fee_kind": kind,
+                "installment_number": installment_number,
+                "penalty": False,
+                "note": note.strip()[:200],
+            },
+            created_by=user_or_none(user),
+        )
+        try:
+            sync_loan(loan=loan, user=user)
+        except ServicingError as exc:
+            raise engine_refused(exc, "The fee cannot be charged.") from exc
+        audit.record(
+            action="fee.assessed",
+            category=AuditCategory.MONEY,
+            obj=loan,
+            metadata={
+                "event_id": event.pk,
+                "amount": str(amount),
+                "kind": kind,
+                "note": note[:200],
+            },
+            actor=user_or_none(user),
+        )
+    return event
+
+
+def waivable(loan: Loan) -> dict[int, Decimal]:
+    """fee event id -> amount still waivable (assessed less earlier waivers)."""
+    state = replay_loan(loan)
+    return {
+        fid: fee.amount - fee.waived for fid, fee in state.fees.items() if fee.amount > fee.waived
+    }
+
+
+def waive_fee(*, loan: Loan, fee_event_id: int, amount, reason: str, user=None) -> LoanEvent:
+    """Waive all or part of an assessed fee (needs servicing.assess_fee). The
+    unpaid part is cancelled; any part already paid returns as credit."""
+    require_perm(user, "servicing.assess_fee")
+    errors = {}
+    try:
+        amount = money(amount)
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
+    if not (reason or "").strip():
+        errors["reason"] = ["Give the reason for the waiver."]
+    if errors:
+        raise ValidationFailed("The waiver is not valid.", fields=errors)
+    with transaction.atomic():
+        loan = lock_loan(loan.pk)
+        fee = LoanEvent.objects.filter(loan=loan, pk=fee_event_id, kind=LoanEvent.Kind.FEE).first()
+        if fee is None:
+            raise NotFound("No such fee on this loan.", fields={"fee_event_id": ["No such fee."]})
+        if loan.state not in FEE_STATES:
+            raise Conflict(
+                f"Loan {loan.loan_number} is {loan.get_state_display().lower()}.",
+                code="loan_frozen",
+            )
+        left = waivable(loan).get(fee.pk, ZERO)
+        if amount > left:
+            raise ValidationFailed(
+                "The waiver is not valid.",
+                fields={"amount": [f"At most {left} of this fee can be waived."]},
+            )
+        event = LoanEvent.objects.create(
+            loan=loan,
+            kind=LoanEvent.Kind.WAIVER,
+            effective_date=max(get_business_date(), fee.effective_date),
+            amount=amount,
+            details={"fee_event_id": fee.pk, "reason": reason.strip()[:200]},
+            created_by=user_or_none(user),
+        )
+        try:
+            sync_loan(loan=loan, user=user)
+        except ServicingError as exc:
+            raise engine_refused(exc, "The waiver was refused.") from exc
+        audit.record(
+            action="fee.waived",
+            category=AuditCategory.MONEY,
+            obj=loan,
+            metadata={
+                "event_id": event.pk,
+                "fee_event_id": fee.pk,
+                "amount": str(amount),
+                "reason": reason[:200],
+            },
+            actor=user_or_none(user),
+        )
+    return event

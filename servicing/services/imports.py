@@ -1,0 +1,455 @@
+"""File imports: payments (CSV) and loans migrated from another system (CSV).
+
+Every row is validated; a bad row is reported with its line number and
+reason and the good rows are processed. Re-importing a file does nothing
+twice: payments carry an idempotency key, boarding is idempotent on the
+origination reference. Each import is recorded as an ImportRun with its
+per-row report.
+
+Boarding a migrated loan ("cut-over")
+-------------------------------------
+A loan that was serviced elsewhere is boarded with its original terms
+(`board_loan`, so its schedule and disbursement are exactly as if it had
+been originated here), then its paid history as of the cut-over date is
+recorded as ONE payment event dated the cut-over date, equal to
+principal_paid + interest_paid. The replay allocates that payment through
+the product's waterfall; if the other system's split agrees with ours, the
+principal balance afterwards is exactly principal - principal_paid. If it
+is not (the other system accrued interest differently, or the history has
+late fees we do not know of), the row is rejected and rolled back whole:
+nothing of that loan is boarded, and the report says which balance we got,
+so the data can be corrected before re-importing. Per-payment history is
+not migrated; the single event keeps the ledger balanced and the schedule
+status true as of the cut-over.
+"""
+
+import csv
+import hashlib
+import io
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+
+from core import audit
+from core.businessdate import get_business_date
+from core.exceptions import DomainError, ValidationFailed
+from core.models import AuditCategory
+from servicing.boarding import BoardingTerms, board_loan
+from servicing.models import ImportRun, Loan, Payment, ServicingProduct
+from servicing.services.payments import fingerprint, post_payment
+
+PAYMENT_COLUMNS = ("loan_number", "amount", "received_on", "method", "reference")
+BOARDING_COLUMNS = (
+    "origination_reference",
+    "customer_number",
+    "product_code",
+    "principal",
+    "annual_rate",
+    "term",
+    "disbursement_date",
+    "first_payment_date",
+    "cutover_date",
+    "principal_paid",
+    "interest_paid",
+)
+CHUNK = 500  # rows per transaction: a crash loses at most one chunk, a re-run redoes it
+CENT = Decimal("0.01")
+
+
+@dataclass
+class ImportResult:
+    run: ImportRun
+    accepted: list[dict] = field(default_factory=list)
+    duplicates: list[dict] = field(default_factory=list)
+    rejected: list[dict] = field(default_factory=list)
+
+
+class _RowError(Exception):
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _user(user):
+    return user if getattr(user, "pk", None) else None
+
+
+def _rows(text: str, required: tuple[str, ...]) -> list[tuple[int, dict]]:
+    """(line number, row) for each data row; ValidationFailed if the header
+    lacks a required column or the file is empty."""
+    text = text.lstrip("\ufeff")
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise ValidationFailed(
+            "The file's header is not as expected.",
+            code="bad_header",
+            fields={"file": [f"Missing column(s): {', '.join(missing)}."]},
+        )
+    reader.fieldnames = header
+    out = []
+    for row in reader:
+        if not any((v or "").strip() for k, v in row.items() if k is not None):
+            continue
+        out.append((reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}))
+    if not out:
+        raise ValidationFailed(
+            "The file has no rows.", code="empty_file", fields={"file": ["No data rows."]}
+        )
+    return out
+
+
+def _money(value: str, name: str, *, allow_zero: bool = False) -> Decimal:
+    try:
+        amount = Decimal(value.replace(",", "").replace("$", ""))
+    except InvalidOperation:
+        raise _RowError(f"{name} {value!r} is not a number.") from None
+    if not amount.is_finite() or amount < 0 or (amount == 0 and not allow_zero):
+        raise _RowError(
+            f"{name} must be greater than zero."
+            if not allow_zero
+            else f"{name} cannot be negative."
+        )
+    if amount != amount.quantize(CENT):
+        raise _RowError(f"{name} {value} has fractions of a cent.")
+    return amount.quantize(CENT)
+
+
+def _date(value: str, name: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise _RowError(f"{name} {value!r} is not a date (YYYY-MM-DD).") from None
+
+
+def report_rows(rows: list[dict]) -> list[dict]:
+    """Rows for the report, each with `item` (what the row names) and
+    `detail` (its amount or resulting balance) for display."""
+    for row in rows:
+        row.setdefault(
+            "item",
+            row.get("loan_number")
+            or row.get("origination_reference")
+            or row.get("trace_number", ""),
+        )
+        row.setdefault("detail", row.get("amount") or row.get("principal_balance") or "")
+    return rows
+
+
+def _record_run(kind, filename, sha, rows, result: ImportResult, user) -> ImportRun:
+    for part in (result.accepted, result.duplicates, result.rejected):
+        report_rows(part)
+    run = ImportRun.objects.create(
+        kind=kind,
+        filename=filename[:200],
+        sha256=sha,
+        rows=rows,
+        accepted=len(result.accepted),
+        duplicates=len(result.duplicates),
+        rejected=len(result.rejected),
+        report={
+            "accepted": result.accepted,
+            "duplicates": result.duplicates,
+            "rejected": result.rejected,
+        },
+        created_by=_user(user),
+    )
+    audit.record(
+        action=f"import.{kind}",
+        category=AuditCategory.MONEY,
+        obj=run,
+        metadata={
+            "filename": filename[:200],
+            "sha256": sha,
+            "rows": rows,
+            "accepted": run.accepted,
+            "duplicates": run.duplicates,
+            "rejected": run.rejected,
+        },
+        actor=user,
+    )
+    return run
+
+
+# --- payments --------------------------------------------------------------
+
+
+def payment_key(*, loan_number: str, reference: str, received_on: date, amount: Decimal) -> str:
+    """The idempotency key of an imported payment with a reference: its
+    natural key (loan, reference, date, amount), hashed to fit the column."""
+    natural = f"{loan_number}|{reference}|{received_on.isoformat()}|{amount}"
+    return "csv:" + hashlib.sha256(natural.encode()).hexdigest()[:60]
+
+
+def import_payments_csv(*, text: str, filename: str = "", acting_user=None) -> ImportResult:
+    """Post the payments of a CSV file (loan_number, amount, received_on,
+    method, reference), channel "batch".
+
+    Rows are validated first (unknown loan, bad amount, date after the
+    business date or before the loan's disbursement, unknown method); each
+    good row is posted through post_payment in its own savepoint, in
+    transactions of CHUNK rows. The idempotency key is the natural key
+    (payment_key) when a reference is given, else "csv:<file sha>:<line>",
+    so re-importing a file (or a corrected copy holding the same
+    referenced rows) posts nothing twice. Raises ValidationFailed (writing
+    nothing) for a file without the required header."""
+    sha = hashlib.sha256(text.encode()).hexdigest()
+    rows = _rows(text, PAYMENT_COLUMNS)
+    today = get_business_date()
+    loans = {
+        loan.loan_number: loan
+        for loan in Loan.objects.filter(
+            loan_number__in={r["loan_number"] for _, r in rows}
+        ).select_related("product")
+    }
+    result = ImportResult(run=None)
+    good: list[tuple[int, dict, Loan, Decimal, date, str]] = []
+    seen_keys: set[str] = set()
+    for line, row in rows:
+        try:
+            loan = loans.get(row["loan_number"])
+            if loan is None:
+                raise _RowError(f"Unknown loan {row['loan_number']!r}.")
+            amount = _money(row["amount"], "Amount")
+            received_on = _date(row["received_on"], "received_on")
+            if received_on > today:
+                raise _RowError(f"received_on {received_on} is after the business date {today}.")
+            if received_on < loan.disbursement_date:
+                raise _RowError(f"The loan was disbursed on {loan.disbursement_date}.")
+            method = row["method"].lower()
+            if method not in Payment.Method.values:
+                raise _RowError(
+                    f"Method {row['method']!r} is not one of {', '.join(Payment.Method.values)}."
+                )
+            if len(row["reference"]) > 100:
+                raise _RowError("The reference is longer than 100 characters.")
+        except _RowError as exc:
+            result.rejected.append(
+                {"line": line, "loan_number": row["loan_number"], "reason": exc.reason}
+            )
+            continue
+        key = (
+            payment_key(
+                loan_number=loan.loan_number,
+                reference=row["reference"],
+                received_on=received_on,
+                amount=amount,
+            )
+            if row["reference"]
+            else f"csv:{sha[:32]}:{line}"
+        )
+        if key in seen_keys:
+            result.duplicates.append(
+                {"line": line, "loan_number": loan.loan_number, "reason": "Repeated in this file."}
+            )
+            continue
+        seen_keys.add(key)
+        good.append((line, row, loan, amount, received_on, method, key))
+    existing = set(
+        Payment.objects.filter(idempotency_key__in=seen_keys).values_list(
+            "idempotency_key", flat=True
+        )
+    )
+    for start in range(0, len(good), CHUNK):
+        with transaction.atomic():
+            for line, row, loan, amount, received_on, method, key in good[start : start + CHUNK]:
+                base = {"line": line, "loan_number": loan.loan_number, "amount": str(amount)}
+                if key in existing:
+                    result.duplicates.append({**base, "reason": "Already imported."})
+                    continue
+                try:
+                    paid = post_payment(
+                        loan=loan,
+                        amount=amount,
+                        received_on=received_on,
+                        method=method,
+                        channel=Payment.Channel.BATCH,
+                        reference=row["reference"],
+                        idempotency_key=key,
+                        request_fingerprint=fingerprint(
+                            {
+                                "loan": loan.loan_number,
+                                "amount": str(amount),
+                                "on": str(received_on),
+                            }
+                        ),
+                        acting_user=acting_user,
+                    )
+                except DomainError as exc:
+                    result.rejected.append({**base, "reason": exc.message})
+                    continue
+                if paid.created:
+                    result.accepted.append({**base, "payment_id": paid.payment.pk})
+                else:
+                    result.duplicates.append({**base, "reason": "Already imported."})
+    result.rejected.sort(key=lambda r: r["line"])
+    with transaction.atomic():
+        result.run = _record_run(
+            ImportRun.Kind.PAYMENTS, filename, sha, len(rows), result, acting_user
+        )
+    return result
+
+
+# --- boarding --------------------------------------------------------------
+
+
+def import_boarding_csv(*, text: str, filename: str = "", acting_user=None) -> ImportResult:
+    """Board loans migrated from another system, with their paid history as
+    of the cut-over (see the module docstring for the approach).
+
+    Each row runs in its own savepoint: board_loan, then (if anything was
+    paid) one payment dated cut_over_date for principal_paid +
+    interest_paid, then the check that the principal balance is principal -
+    principal_paid; any failure rolls the row back whole. A reference that
+    is already boarded is reported as a duplicate and left alone."""
+    sha = hashlib.sha256(text.encode()).hexdigest()
+    rows = _rows(text, BOARDING_COLUMNS)
+    today = get_business_date()
+    from customers.models import Customer
+
+    customers = dict(
+        Customer.objects.filter(
+            customer_number__in={r["customer_number"] for _, r in rows}
+        ).values_list("customer_number", "pk")
+    )
+    products = {}
+    for product in ServicingProduct.objects.filter(
+        code__in={r["product_code"] for _, r in rows}
+    ).order_by("code", "-version"):
+        products.setdefault(product.code, product)
+    boarded = set(
+        Loan.objects.filter(
+            origination_reference__in={r["origination_reference"] for _, r in rows}
+        ).values_list("origination_reference", flat=True)
+    )
+    result = ImportResult(run=None)
+    seen: set[str] = set()
+    for line, row in rows:
+        ref = row["origination_reference"]
+        base = {"line": line, "origination_reference": ref}
+        if ref in boarded or ref in seen:
+            result.duplicates.append({**base, "reason": "Already boarded."})
+            continue
+        try:
+            terms, paid_principal, paid_interest, cutover = _boarding_terms(
+                row, customers, products, today
+            )
+        except _RowError as exc:
+            result.rejected.append({**base, "reason": exc.reason})
+            continue
+        seen.add(ref)
+        try:
+            with transaction.atomic():
+                loan = _board_one(terms, paid_principal, paid_interest, cutover, acting_user)
+        except _RowError as exc:
+            result.rejected.append({**base, "reason": exc.reason})
+            continue
+        except DomainError as exc:
+            detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.fields.items())
+            result.rejected.append(
+                {**base, "reason": exc.message + (f" ({detail})" if detail else "")}
+            )
+            continue
+        result.accepted.append(
+            {
+                **base,
+                "loan_number": loan.loan_number,
+                "principal_balance": str(loan.principal_balance),
+            }
+        )
+    with transaction.atomic():
+        result.run = _record_run(
+            ImportRun.Kind.BOARDING, filename, sha, len(rows), result, acting_user
+        )
+    return result
+
+
+def _boarding_terms(row, customers, products, today):
+    ref = row["origination_reference"]
+    if not ref or len(ref) > 64:
+        raise _RowError("origination_reference must be 1 to 64 characters.")
+    customer_id = customers.get(row["customer_number"])
+    if customer_id is None:
+        raise _RowError(f"Unknown customer {row['customer_number']!r}.")
+    product = products.get(row["product_code"])
+    if product is None:
+        raise _RowError(f"Unknown product {row['product_code']!r}.")
+    principal = _money(row["principal"], "principal")
+    try:
+        rate_percent = Decimal(row["annual_rate"])
+    except InvalidOperation:
+        raise _RowError(f"annual_rate {row['annual_rate']!r} is not a number.") from None
+    if not rate_percent.is_finite() or not 0 <= rate_percent < 100:
+        raise _RowError("annual_rate is a percent from 0 to under 100.")
+    try:
+        term = int(row["term"])
+    except ValueError:
+        raise _RowError(f"term {row['term']!r} is not a whole number.") from None
+    if term <= 0:
+        raise _RowError("term must be at least 1.")
+    disbursed = _date(row["disbursement_date"], "disbursement_date")
+    first = (
+        _date(row["first_payment_date"], "first_payment_date")
+        if row["first_payment_date"]
+        else None
+    )
+    cutover = _date(row["cutover_date"], "cutover_date")
+    if cutover < disbursed:
+        raise _RowError("cutover_date is before the disbursement date.")
+    if cutover > today:
+        raise _RowError(f"cutover_date {cutover} is after the business date {today}.")
+    paid_principal = _money(row["principal_paid"] or "0", "principal_paid", allow_zero=True)
+    paid_interest = _money(row["interest_paid"] or "0", "interest_paid", allow_zero=True)
+    if paid_principal > principal:
+        raise _RowError("principal_paid is more than the principal.")
+    terms = BoardingTerms(
+        origination_reference=ref,
+        customer_id=customer_id,
+        product_id=product.pk,
+        principal=principal,
+        annual_rate=(rate_percent / 100).quantize(Decimal("0.000001")),
+        term=term,
+        disbursement_date=disbursed,
+        first_payment_date=first,
+        underwriting_notes="Migrated from another servicing system.",
+    )
+    return terms, paid_principal, paid_interest, cutover
+
+
+def _board_one(terms, paid_principal, paid_interest, cutover, user) -> Loan:
+    loan = board_loan(terms=terms, acting_user=user)
+    total = paid_principal + paid_interest
+    if total > 0:
+        post_payment(
+            loan=loan,
+            amount=total,
+            received_on=cutover,
+            method=Payment.Method.ACH,
+            channel=Payment.Channel.BATCH,
+            reference="cut-over paid history",
+            excess="prepayment",
+            idempotency_key=f"cutover:{terms.origination_reference}"[:100],
+            acting_user=user,
+        )
+        loan.refresh_from_db()
+    expected = terms.principal - paid_principal
+    if loan.principal_balance != expected:
+        raise _RowError(
+            f"After the cut-over payment the principal balance is {loan.principal_balance}, "
+            f"not {expected}: the paid split does not match this product's schedule."
+        )
+    audit.record(
+        action="loan.migrated",
+        category=AuditCategory.MONEY,
+        obj=loan,
+        metadata={
+            "cutover_date": cutover.isoformat(),
+            "principal_paid": str(paid_principal),
+            "interest_paid": str(paid_interest),
+        },
+        actor=user,
+    )
+    return loan

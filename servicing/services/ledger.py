@@ -1,0 +1,127 @@
+"""Posting money: the one place that writes journal entries and postings.
+
+A journal entry is written with all its postings in one bulk insert; the
+database checks at commit that debits equal credits and refuses any later
+UPDATE or DELETE. Entries are idempotent on (loan, key): posting the same
+key twice is refused by a unique constraint, which callers use as "already
+done".
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+
+from django.db.models import Q, Sum
+
+from core.exceptions import DomainError
+from servicing.models import AccountRole, GLAccount, JournalEntry, Loan, Posting, ProductAccount
+
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class Line:
+    """One posting to be made: `amount` > 0 is a debit, < 0 a credit."""
+
+    role: str
+    amount: Decimal
+    component: str = ""
+    installment_number: int | None = None
+
+
+@lru_cache(maxsize=256)
+def _accounts_for_product(product_id: int) -> dict[str, int]:
+    mapping = dict(
+        ProductAccount.objects.filter(product_id=product_id).values_list("role", "account_id")
+    )
+    missing = set(AccountRole.values) - set(mapping)
+    if missing:
+        raise DomainError(
+            f"Product {product_id} has no GL account for {', '.join(sorted(missing))}.",
+            code="chart_incomplete",
+        )
+    return mapping
+
+
+def clear_account_cache() -> None:
+    _accounts_for_product.cache_clear()
+
+
+def post_entry(
+    *,
+    loan: Loan,
+    entry_type: str,
+    effective_date: date,
+    key: str,
+    lines: Iterable[Line],
+    source: str = "",
+    event=None,
+    memo: str = "",
+    user=None,
+) -> JournalEntry | None:
+    """Write one balanced entry; returns None when every line nets to zero.
+
+    Lines with the same (role, component, instalment) are netted first, so
+    callers can describe a movement naturally. Raises DomainError if the
+    lines do not balance (the database would refuse it at commit anyway)."""
+    netted: dict[tuple, Decimal] = {}
+    for line in lines:
+        k = (line.role, line.component, line.installment_number)
+        netted[k] = netted.get(k, ZERO) + line.amount
+    netted = {k: v for k, v in netted.items() if v}
+    if not netted:
+        return None
+    if sum(netted.values(), ZERO) != ZERO:
+        raise DomainError(f"Unbalanced entry {key}: {netted}", code="unbalanced_entry")
+    accounts = _accounts_for_product(loan.product_id)
+    entry = JournalEntry.objects.create(
+        loan=loan,
+        entry_type=entry_type,
+        effective_date=effective_date,
+        key=key,
+        source=source or key,
+        event=event,
+        memo=memo[:200],
+        created_by=user if getattr(user, "pk", None) else None,
+    )
+    Posting.objects.bulk_create(
+        Posting(
+            entry=entry,
+            loan=loan,
+            account_id=accounts[role],
+            component=component,
+            installment_number=installment,
+            debit=amount if amount > 0 else ZERO,
+            credit=-amount if amount < 0 else ZERO,
+            effective_date=effective_date,
+        )
+        for (role, component, installment), amount in netted.items()
+    )
+    return entry
+
+
+def balances_by_role(loan: Loan, *, as_of: date | None = None) -> dict[str, Decimal]:
+    """Debit-minus-credit per account role from the postings (as of a date)."""
+    accounts = {v: k for k, v in _accounts_for_product(loan.product_id).items()}
+    postings = Posting.objects.filter(loan=loan)
+    if as_of is not None:
+        postings = postings.filter(effective_date__lte=as_of)
+    rows = postings.values("account_id").annotate(d=Sum("debit"), c=Sum("credit"))
+    out = dict.fromkeys(AccountRole.values, ZERO)
+    for row in rows:
+        out[accounts[row["account_id"]]] = row["d"] - row["c"]
+    return out
+
+
+def gl_trial_balance(*, as_of: date | None = None) -> list[dict]:
+    """Every GL account's debits, credits and balance across all loans."""
+    filt = Q() if as_of is None else Q(postings__effective_date__lte=as_of)
+    return list(
+        GLAccount.objects.annotate(
+            debits=Sum("postings__debit", filter=filt), credits=Sum("postings__credit", filter=filt)
+        )
+        .values("code", "name", "kind", "debits", "credits")
+        .order_by("code")
+    )

@@ -1,0 +1,212 @@
+"""Posting and reversing payments.
+
+Both lock the loan row (payments on one loan serialise), write the event,
+and let `sync_loan` post the money. A payment dated before later payments
+(backdated) re-applies those later payments; a reversal removes the payment
+from the history and re-applies everything after it.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+
+from core import audit
+from core.businessdate import get_business_date
+from core.exceptions import Conflict, DomainError, ValidationFailed
+from core.models import AuditCategory
+from servicing.models import Loan, LoanEvent, LoanState, Payment
+from servicing.services.sync import lock_loan, sync_loan
+
+PAYABLE_STATES = (LoanState.ACTIVE, LoanState.OVERPAID, LoanState.PAID_OFF)
+
+
+class IdempotencyMismatch(DomainError):
+    """The idempotency key was used before with a different request (HTTP 422)."""
+
+    status_code = 422
+    default_code = "idempotency_key_reused"
+
+
+@dataclass(frozen=True)
+class PaymentResult:
+    payment: Payment
+    created: bool
+
+
+def fingerprint(data: dict) -> str:
+    """A stable hash of a request body, to tell a replay from a different request."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _validate(loan: Loan, amount: Decimal, received_on: date, method: str, channel: str) -> None:
+    errors = {}
+    if not isinstance(amount, Decimal) or not amount.is_finite() or amount <= 0:
+        errors["amount"] = ["Enter an amount greater than zero."]
+    elif amount != amount.quantize(Decimal("0.01")):
+        errors["amount"] = ["Enter whole cents."]
+    today = get_business_date()
+    if received_on > today:
+        errors["received_on"] = [f"A payment cannot be dated after today's business date {today}."]
+    elif received_on < loan.disbursement_date:
+        errors["received_on"] = [f"The loan was disbursed on {loan.disbursement_date}."]
+    if method not in Payment.Method.values:
+        errors["method"] = [f"Choose one of {', '.join(Payment.Method.values)}."]
+    if channel not in Payment.Channel.values:
+        errors["channel"] = [f"Choose one of {', '.join(Payment.Channel.values)}."]
+    if errors:
+        raise ValidationFailed("The payment is not valid.", fields=errors)
+    if loan.state not in PAYABLE_STATES:
+        raise Conflict(
+            f"Loan {loan.loan_number} is {loan.get_state_display().lower()}; it takes no payments.",
+            code="loan_not_payable",
+        )
+
+
+def post_payment(
+    *,
+    loan: Loan,
+    amount: Decimal,
+    received_on: date,
+    method: str,
+    channel: str,
+    reference: str = "",
+    excess: str | None = None,
+    idempotency_key: str | None = None,
+    request_fingerprint: str = "",
+    acting_user=None,
+) -> PaymentResult:
+    """Record a payment and post its allocation.
+
+    With an `idempotency_key`, a repeat of the same request returns the first
+    payment (created=False) and a different request with the same key raises
+    IdempotencyMismatch; concurrent repeats are serialised by the unique
+    index on the key."""
+    if idempotency_key:
+        existing = Payment.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return _replayed(existing, request_fingerprint)
+    excess = excess or loan.product.excess_default
+    if excess not in ("prepayment", "unapplied"):
+        raise ValidationFailed(
+            "The payment is not valid.", fields={"excess": ["Choose prepayment or unapplied."]}
+        )
+    try:
+        with transaction.atomic():
+            loan = lock_loan(loan.pk)
+            _validate(loan, amount, received_on, method, channel)
+            event = LoanEvent.objects.create(
+                loan=loan,
+                kind=LoanEvent.Kind.PAYMENT,
+                effective_date=received_on,
+                amount=amount,
+                details={"excess": excess, "method": method, "channel": channel},
+                created_by=_user(acting_user),
+            )
+            payment = Payment.objects.create(
+                loan=loan,
+                event=event,
+                amount=amount,
+                received_on=received_on,
+                method=method,
+                channel=channel,
+                reference=reference[:100],
+                excess=excess,
+                idempotency_key=idempotency_key or None,
+                request_fingerprint=request_fingerprint,
+                created_by=_user(acting_user),
+            )
+            sync_loan(loan=loan, user=acting_user)
+            audit.record(
+                action="payment.posted",
+                category=AuditCategory.MONEY,
+                obj=loan,
+                metadata={
+                    "payment_id": payment.pk,
+                    "amount": str(amount),
+                    "received_on": received_on.isoformat(),
+                    "method": method,
+                    "channel": channel,
+                    "backdated": received_on < get_business_date(),
+                },
+                actor=acting_user,
+            )
+    except IntegrityError:
+        if idempotency_key:
+            existing = Payment.objects.filter(idempotency_key=idempotency_key).first()
+            if existing is not None:
+                return _replayed(existing, request_fingerprint)
+        raise
+    return PaymentResult(payment=payment, created=True)
+
+
+def _replayed(existing: Payment, request_fingerprint: str) -> PaymentResult:
+    if request_fingerprint and existing.request_fingerprint != request_fingerprint:
+        raise IdempotencyMismatch(
+            "This Idempotency-Key was already used for a different payment.",
+            fields={"Idempotency-Key": ["Use a new key for a new payment."]},
+        )
+    return PaymentResult(payment=existing, created=False)
+
+
+def _user(user):
+    return user if getattr(user, "pk", None) else None
+
+
+def reverse_payment(*, payment: Payment, reason: str, acting_user=None, note: str = "") -> Payment:
+    """Reverse a posted payment (NSF, chargeback, posting error, ACH return).
+
+    Idempotent: reversing a reversed payment returns it unchanged. An NSF or
+    ACH return assesses the product's NSF fee on today's business date."""
+    if reason not in Payment.ReversalReason.values:
+        raise ValidationFailed(
+            "The reversal is not valid.",
+            fields={"reason": [f"Choose one of {', '.join(Payment.ReversalReason.values)}."]},
+        )
+    with transaction.atomic():
+        loan = lock_loan(payment.loan_id)
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        if payment.status == Payment.Status.REVERSED:
+            return payment
+        if loan.state in (LoanState.CHARGED_OFF, LoanState.CLOSED):
+            raise Conflict(
+                f"Loan {loan.loan_number} is {loan.get_state_display().lower()}.",
+                code="loan_frozen",
+            )
+        today = get_business_date()
+        reversal = LoanEvent.objects.create(
+            loan=loan,
+            kind=LoanEvent.Kind.REVERSAL,
+            effective_date=payment.received_on,
+            amount=payment.amount,
+            details={"reason": reason, "note": note[:200], "reversed_on": today.isoformat()},
+            reverses=payment.event,
+            created_by=_user(acting_user),
+        )
+        payment.status = Payment.Status.REVERSED
+        payment.reversal_reason = reason
+        payment.reversal_event = reversal
+        payment.save(update_fields=["status", "reversal_reason", "reversal_event", "updated_at"])
+        fee = loan.product.nsf_fee_amount
+        if reason in (Payment.ReversalReason.NSF, Payment.ReversalReason.ACH_RETURN) and fee > 0:
+            LoanEvent.objects.create(
+                loan=loan,
+                kind=LoanEvent.Kind.FEE,
+                effective_date=today,
+                amount=fee,
+                details={"fee_kind": "nsf", "penalty": False, "payment_id": payment.pk},
+                created_by=_user(acting_user),
+            )
+        sync_loan(loan=loan, user=acting_user)
+        audit.record(
+            action="payment.reversed",
+            category=AuditCategory.MONEY,
+            obj=loan,
+            changes={"payment.status": [Payment.Status.POSTED, Payment.Status.REVERSED]},
+            metadata={"payment_id": payment.pk, "reason": reason, "amount": str(payment.amount)},
+            actor=acting_user,
+        )
+    return payment

@@ -1,0 +1,384 @@
+"""Bring a loan's ledger and caches in line with its event history.
+
+`sync_loan` replays the loan's events with the pure engine
+(core.finance.servicing.replay), turns every effect into the postings it
+should have produced, compares them with what the ledger holds for the same
+source, and posts only the difference as a new entry. So:
+
+- a new payment posts its split once;
+- a backdated payment or a reversal changes the effects of later events,
+  and each changed event gets a re-application entry (never an edit);
+- running it twice posts nothing the second time (idempotent).
+
+Sources: "event:<id>" (payments, fees, waivers, refunds, modifications),
+"accrual:<n>" (interest of instalment n recognised when it falls due),
+"credit:<date>" (credit balance applied automatically on a due date).
+Each entry's effective date is its source's date, so balances as of any
+past date are one query over postings.
+
+Callers hold the loan's row lock (`lock_loan`) so concurrent postings on one
+loan serialise.
+"""
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Count, F, Sum
+
+from core import audit
+from core.businessdate import get_business_date
+from core.finance import (
+    AllocationMethod,
+    Component,
+    ExcessHandling,
+    LoanTerms,
+    PrepaymentMode,
+    build_schedule,
+)
+from core.finance.servicing import (
+    FeeEffect,
+    FeeEvent,
+    LoanSetup,
+    ModificationEffect,
+    ModificationEvent,
+    PaymentEffect,
+    PaymentEvent,
+    RefundEffect,
+    RefundEvent,
+    ServicingState,
+    WaiverEffect,
+    WaiverEvent,
+    replay,
+)
+from core.models import AuditCategory
+from servicing.models import Installment, JournalEntry, Loan, LoanEvent, LoanState, Posting
+from servicing.services.ledger import Line, _accounts_for_product, post_entry
+
+ZERO = Decimal("0.00")
+RECEIVABLE = {
+    Component.PRINCIPAL: "principal_receivable",
+    Component.INTEREST: "interest_receivable",
+    Component.FEES: "fees_receivable",
+    Component.PENALTIES: "penalties_receivable",
+}
+
+
+def lock_loan(loan_id: int) -> Loan:
+    """The loan row, locked FOR UPDATE until the transaction ends."""
+    return Loan.objects.select_for_update().get(pk=loan_id)
+
+
+def loan_terms(loan: Loan) -> LoanTerms:
+    data = dict(loan.terms)
+    data["fees"] = tuple(data.get("fees") or ())
+    return LoanTerms(**data)
+
+
+def loan_setup(loan: Loan) -> LoanSetup:
+    terms = loan_terms(loan)
+    product = loan.product
+    return LoanSetup(
+        terms=terms,
+        schedule=build_schedule(terms),
+        allocation_order=tuple(Component(c) for c in product.allocation_order),
+        allocation_method=AllocationMethod(product.allocation_method),
+        prepayment_mode=PrepaymentMode(loan.prepayment_mode),
+    )
+
+
+_VALUES = ("id", "loan_id", "kind", "effective_date", "amount", "details")
+
+
+def live_event_rows(**filters):
+    """Values rows of live events (not reversed; no reversal, charge-off or
+    recovery events, which the replay does not model), in replay order."""
+    return (
+        LoanEvent.objects.filter(reversed_by__isnull=True, **filters)
+        .exclude(
+            kind__in=[LoanEvent.Kind.REVERSAL, LoanEvent.Kind.CHARGE_OFF, LoanEvent.Kind.RECOVERY]
+        )
+        .order_by("loan_id", "effective_date", "id")
+        .values_list(*_VALUES)
+    )
+
+
+def event_from_row(event_id, kind, effective_date, amount, d):
+    """One LoanEvent's values as the engine's event (None if not replayed)."""
+    common = {"id": event_id, "effective_date": effective_date, "seq": event_id}
+    if kind == LoanEvent.Kind.PAYMENT:
+        return PaymentEvent(
+            **common, amount=amount, excess=ExcessHandling(d.get("excess", "prepayment"))
+        )
+    if kind == LoanEvent.Kind.FEE:
+        return FeeEvent(
+            **common,
+            amount=amount,
+            kind=d.get("fee_kind", "other"),
+            installment_number=d.get("installment_number"),
+            penalty=bool(d.get("penalty")),
+        )
+    if kind == LoanEvent.Kind.WAIVER:
+        return WaiverEvent(**common, fee_event_id=d["fee_event_id"], amount=amount)
+    if kind == LoanEvent.Kind.REFUND:
+        return RefundEvent(**common, amount=amount)
+    if kind == LoanEvent.Kind.MODIFICATION:
+        return ModificationEvent(
+            **common,
+            annual_rate=Decimal(d["annual_rate"]) if d.get("annual_rate") else None,
+            remaining_term=d.get("remaining_term"),
+            next_due_date=date.fromisoformat(d["next_due_date"])
+            if d.get("next_due_date")
+            else None,
+            capitalise_interest=bool(d.get("capitalise_interest")),
+            defer_installments=int(d.get("defer_installments") or 0),
+        )
+    return None
+
+
+def engine_events(loan: Loan) -> list:
+    """The loan's live events as engine events."""
+    events = (
+        event_from_row(event_id, kind, when, amount, details)
+        for event_id, _, kind, when, amount, details in live_event_rows(loan=loan)
+    )
+    return [e for e in events if e is not None]
+
+
+def replay_loan(loan: Loan, *, as_of: date | None = None, extra_events=()) -> ServicingState:
+    """The loan's servicing state as of `as_of` (default: the business date,
+    or the latest event's date if that is later)."""
+    events = engine_events(loan) + list(extra_events)
+    latest = max((e.effective_date for e in events), default=loan.disbursement_date)
+    as_of = max(as_of or get_business_date(), latest, loan.disbursement_date)
+    return replay(loan_setup(loan), events, as_of=as_of)
+
+
+# --- effects -> postings ---------------------------------------------------------
+
+
+def _apply_lines(out: dict, lines) -> None:
+    for line in lines:
+        key = (RECEIVABLE[line.component], line.component.value, line.installment_number)
+        out[key] -= line.amount
+
+
+def _credit(out: dict, credit) -> None:
+    if credit is None:
+        return
+    out[("unapplied_funds", "unapplied", None)] += credit.from_unapplied
+    out[("overpayment_liability", "overpayment", None)] += credit.from_overpayment
+    _apply_lines(out, credit.lines)
+
+
+def expected_postings(state: ServicingState) -> dict[str, tuple[date, str, dict]]:
+    """source -> (effective date, entry type, {(role, component, instalment): amount})."""
+    result: dict[str, tuple[date, str, dict]] = {}
+    for inst in state.installments:
+        if inst.due_date <= state.as_of and inst.interest_due:
+            lines = defaultdict(lambda: ZERO)
+            lines[("interest_receivable", "interest", inst.number)] += inst.interest_due
+            lines[("interest_income", "", None)] -= inst.interest_due
+            result[f"accrual:{inst.number}"] = (inst.due_date, JournalEntry.Type.ACCRUAL, lines)
+    for effect in state.effects.values():
+        lines = defaultdict(lambda: ZERO)
+        if isinstance(effect, PaymentEffect):
+            kind = JournalEntry.Type.PAYMENT
+            lines[("cash_clearing", "", None)] += effect.amount
+            _apply_lines(lines, effect.lines)
+            lines[("principal_receivable", "principal", None)] -= effect.prepaid_principal
+            lines[("unapplied_funds", "unapplied", None)] -= effect.to_unapplied
+            lines[("overpayment_liability", "overpayment", None)] -= effect.overpayment
+        elif isinstance(effect, FeeEffect):
+            kind = JournalEntry.Type.FEE_ASSESSED
+            lines[
+                (RECEIVABLE[effect.component], effect.component.value, effect.installment_number)
+            ] += effect.amount
+            lines[("fee_income", "", None)] -= effect.amount
+        elif isinstance(effect, WaiverEffect):
+            kind = JournalEntry.Type.FEE_WAIVED
+            role = RECEIVABLE[effect.component]
+            lines[(role, effect.component.value, effect.installment_number)] -= effect.waived_unpaid
+            lines[("fee_income", "", None)] += effect.waived_unpaid + effect.to_unapplied
+            lines[("unapplied_funds", "unapplied", None)] -= effect.to_unapplied
+        elif isinstance(effect, RefundEffect):
+            kind = JournalEntry.Type.REFUND
+            lines[("overpayment_liability", "overpayment", None)] += effect.refunded_overpayment
+            lines[("unapplied_funds", "unapplied", None)] += effect.refunded_unapplied
+            lines[("cash_clearing", "", None)] -= effect.amount
+        elif isinstance(effect, ModificationEffect):
+            kind = JournalEntry.Type.MODIFICATION
+            lines[("principal_receivable", "principal", None)] += effect.capitalised_interest
+            lines[("interest_income", "", None)] -= effect.capitalised_interest
+        else:  # pragma: no cover - every effect type is handled above
+            raise TypeError(type(effect))
+        _credit(lines, effect.credit)
+        result[f"event:{effect.event_id}"] = (effect.effective_date, kind, lines)
+    for application in state.credit_applications:
+        lines = defaultdict(lambda: ZERO)
+        _credit(lines, application)
+        result[f"credit:{application.on.isoformat()}"] = (
+            application.on,
+            JournalEntry.Type.CREDIT_APPLIED,
+            lines,
+        )
+    return result
+
+
+def posted_postings(loan: Loan) -> tuple[dict[str, dict], dict[str, int]]:
+    """source -> {(role, component, instalment): debit - credit} as posted,
+    and source -> number of entries (for the next entry's key)."""
+    roles = {v: k for k, v in _accounts_for_product(loan.product_id).items()}
+    sums: dict[str, dict] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    rows = (
+        Posting.objects.filter(loan=loan)
+        .values("entry__source", "account_id", "component", "installment_number")
+        .annotate(net=Sum(F("debit") - F("credit")))
+    )
+    for row in rows:
+        key = (roles[row["account_id"]], row["component"], row["installment_number"])
+        sums[row["entry__source"]][key] += row["net"]
+    counts = dict(
+        JournalEntry.objects.filter(loan=loan)
+        .values("source")
+        .annotate(n=Count("id"))
+        .values_list("source", "n")
+    )
+    return sums, counts
+
+
+_SKIP = {"disbursement", "charge_off", "recovery"}
+
+
+def sync_loan(*, loan: Loan, user=None, as_of: date | None = None) -> ServicingState:
+    """Replay `loan`, post the differences, refresh the caches. Returns the state.
+
+    Precondition: the caller holds the loan's lock (or has just created it).
+    A charged-off loan is frozen: its receivables were written off, so only
+    its caches are refreshed."""
+    state = replay_loan(loan, as_of=as_of)
+    if loan.state != LoanState.CHARGED_OFF and loan.state != LoanState.CLOSED:
+        expected = expected_postings(state)
+        posted, counts = posted_postings(loan)
+        events = {}
+        for source in sorted(set(expected) | set(posted)):
+            if source in _SKIP:
+                continue
+            when, kind, want = expected.get(source, (None, None, {}))
+            have = posted.get(source, {})
+            delta = [
+                Line(role, want.get(k, ZERO) - have.get(k, ZERO), component, installment)
+                for k in set(want) | set(have)
+                for role, component, installment in [k]
+                if want.get(k, ZERO) != have.get(k, ZERO)
+            ]
+            if not delta:
+                continue
+            n = counts.get(source, 0)
+            if source.startswith("event:"):
+                event_id = int(source.split(":", 1)[1])
+                events.setdefault(event_id, LoanEvent.objects.filter(pk=event_id).first())
+                event = events[event_id]
+                if when is None:  # the event was reversed: undo what it posted
+                    when, kind = event.effective_date, JournalEntry.Type.REVERSAL
+                elif n:
+                    kind = JournalEntry.Type.REAPPLICATION
+            else:
+                event = None
+                if when is None:
+                    when = _source_date(source, loan)
+                    kind = JournalEntry.Type.REAPPLICATION
+                elif n:
+                    kind = JournalEntry.Type.REAPPLICATION
+            post_entry(
+                loan=loan,
+                entry_type=kind,
+                effective_date=when,
+                key=f"{source}#{n + 1}",
+                source=source,
+                lines=delta,
+                event=event,
+                user=user,
+            )
+    refresh_caches(loan, state)
+    return state
+
+
+def _source_date(source: str, loan: Loan) -> date:
+    """Date of a source no longer expected (a rebuilt instalment's accrual,
+    a credit application that no longer happens): the date it was posted at."""
+    entry = JournalEntry.objects.filter(loan=loan, source=source).order_by("id").first()
+    return entry.effective_date if entry else get_business_date()
+
+
+def refresh_caches(loan: Loan, state: ServicingState) -> None:
+    """Rewrite the loan's schedule projection and cached balances from `state`."""
+    Installment.objects.filter(loan=loan).delete()
+    Installment.objects.bulk_create(
+        Installment(
+            loan=loan,
+            number=i.number,
+            due_date=i.due_date,
+            principal_due=i.principal_due,
+            interest_due=i.interest_due,
+            fees_due=i.fees_due,
+            penalties_due=i.penalties_due,
+            principal_paid=i.principal_paid,
+            interest_paid=i.interest_paid,
+            fees_paid=i.fees_paid,
+            penalties_paid=i.penalties_paid,
+            status=i.status,
+        )
+        for i in state.installments
+    )
+    upcoming = [i for i in state.installments if i.outstanding > 0]
+    frozen = loan.state in (LoanState.CHARGED_OFF, LoanState.CLOSED)
+    loan.principal_balance = ZERO if frozen else state.principal_outstanding
+    loan.interest_balance = ZERO if frozen else state.interest_due_unpaid
+    loan.fees_balance = ZERO if frozen else state.fees_due_unpaid
+    loan.penalties_balance = ZERO if frozen else state.penalties_due_unpaid
+    loan.unapplied_balance = state.unapplied_credit
+    loan.overpayment_balance = state.overpayment
+    loan.days_past_due = 0 if frozen else state.days_past_due
+    loan.next_due_date = upcoming[0].due_date if upcoming and not frozen else None
+    loan.next_due_amount = (
+        sum((i.outstanding for i in upcoming if i.due_date <= upcoming[0].due_date), ZERO)
+        if upcoming and not frozen
+        else ZERO
+    )
+    fields = [
+        "principal_balance",
+        "interest_balance",
+        "fees_balance",
+        "penalties_balance",
+        "unapplied_balance",
+        "overpayment_balance",
+        "days_past_due",
+        "next_due_date",
+        "next_due_amount",
+        "updated_at",
+    ]
+    transition = _state_transition(loan, state)
+    before = loan.state
+    if transition is not None:
+        transition()
+        fields.append("state")
+    loan.save(update_fields=fields)
+    if transition is not None:
+        audit.record(
+            action=f"loan.{transition.__name__}",
+            category=AuditCategory.STATE_CHANGE,
+            obj=loan,
+            changes={"state": [before, loan.state]},
+        )
+
+
+def _state_transition(loan: Loan, state: ServicingState):
+    """The transition the replayed state calls for, if any (no I/O here)."""
+    if loan.state == LoanState.ACTIVE and state.paid_off:
+        return loan.overpay if state.credit_balance > 0 else loan.pay_off
+    if loan.state == LoanState.OVERPAID and state.paid_off and state.credit_balance == 0:
+        return loan.refund_credit
+    if loan.state in (LoanState.PAID_OFF, LoanState.OVERPAID) and not state.paid_off:
+        return loan.reopen
+    return None

@@ -1,0 +1,1 @@
+"""Servicing pages: staff back office and borrower portal."""

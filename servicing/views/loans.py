@@ -1,0 +1,326 @@
+"""Staff loan pages (/staff/servicing/): search, the loan page with its tabs
+(Schedule, Transactions, Ledger, Documents & notes, History), posting a
+payment and reversing one. Views parse, call one service or selector, and
+render; the money rules live in servicing.services."""
+
+import uuid
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.views.decorators.http import require_http_methods
+
+from core.businessdate import get_business_date
+from core.exceptions import DomainError, NotFound, PermissionDenied
+from core.finance import FinanceError, tila
+from core.selectors import object_history
+from servicing import selectors
+from servicing.models import Component, LoanState, Payment
+from servicing.services.payments import PAYABLE_STATES, fingerprint, post_payment, reverse_payment
+from servicing.services.sync import loan_terms
+from users.access import staff_required
+
+VIEW = "servicing.view_loan"
+POST_PAYMENT = "servicing.post_payment"
+REVERSE_PAYMENT = "servicing.reverse_payment"
+PAGE_SIZE = 25
+TABS = (
+    ("schedule", "Schedule"),
+    ("transactions", "Transactions"),
+    ("ledger", "Ledger"),
+    ("documents", "Documents & notes"),
+    ("history", "History"),
+)
+
+
+# --- forms -------------------------------------------------------------------------
+
+
+class LoanSearchForm(forms.Form):
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": "Loan number, customer, C-number, reference"}
+        ),
+    )
+    state = forms.ChoiceField(
+        label="State", required=False, choices=[("", "Any state"), *LoanState.choices]
+    )
+    dpd_min = forms.IntegerField(label="Days past due from", required=False, min_value=0)
+    dpd_max = forms.IntegerField(label="to", required=False, min_value=0)
+
+    def clean(self):
+        data = super().clean()
+        low, high = data.get("dpd_min"), data.get("dpd_max")
+        if low is not None and high is not None and low > high:
+            self.add_error("dpd_max", "Must not be less than the lower bound.")
+        return data
+
+
+class PaymentForm(forms.Form):
+    """Types only; the amount and date rules are the service's (their
+    messages come back as this form's errors)."""
+
+    amount = forms.DecimalField(label="Amount", max_digits=14)
+    received_on = forms.DateField(
+        label="Received on",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="The effective date. An earlier date re-applies later payments.",
+    )
+    method = forms.ChoiceField(label="Method", choices=Payment.Method.choices)
+    reference = forms.CharField(
+        label="Reference", required=False, max_length=100, help_text="Check number, trace id…"
+    )
+    excess = forms.ChoiceField(
+        label="Anything beyond what is due",
+        choices=[
+            ("prepayment", "Prepay principal (or pay off)"),
+            ("unapplied", "Hold as unapplied credit"),
+        ],
+    )
+    token = forms.CharField(widget=forms.HiddenInput)
+
+
+class ReversalForm(forms.Form):
+    reason = forms.ChoiceField(label="Reason", choices=Payment.ReversalReason.choices)
+    note = forms.CharField(
+        label="Note",
+        required=False,
+        max_length=200,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+def _apply_domain_error(form, exc: DomainError) -> None:
+    """A service's field errors onto the form (unknown fields as non-field)."""
+    for name, errors in exc.fields.items():
+        target = name if name in form.fields else None
+        for error in errors:
+            form.add_error(target, error if target else f"{name.replace('_', ' ')}: {error}")
+    if not exc.fields:
+        form.add_error(None, exc.message)
+
+
+# --- helpers -----------------------------------------------------------------------
+
+
+def _loan(pk: int):
+    try:
+        return selectors.get_loan(pk)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+def _query_without_page(request) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+def _money(amount) -> str:
+    return f"{amount:,.2f}"
+
+
+def describe_allocation(lines) -> str:
+    """'12.00 interest (#1), 94.62 principal (#1)' for a flash message."""
+    parts = []
+    for line in lines:
+        label = Component(line.component).label.lower()
+        where = f" (#{line.installment_number})" if line.installment_number else ""
+        parts.append(f"{_money(line.amount)} {label}{where}")
+    return ", ".join(parts) if parts else "nothing applied"
+
+
+def _percent(rate) -> str:
+    """0.1200 -> '12', 0.0725 -> '7.25' (rates are fractions in code, percent in the UI)."""
+    text = f"{rate * 100:.4f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def _disclosure(loan):
+    """The TILA figures of the loan's terms as boarded (None if they cannot
+    be computed, e.g. terms the APR solver refuses)."""
+    try:
+        return tila(loan_terms(loan))
+    except (FinanceError, ValueError, TypeError):
+        return None
+
+
+# --- pages -------------------------------------------------------------------------
+
+
+@staff_required(VIEW)
+def loan_list(request):
+    form = LoanSearchForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    loans = selectors.search_loans(
+        filters.get("q") or "",
+        state=filters.get("state") or "",
+        dpd_min=filters.get("dpd_min"),
+        dpd_max=filters.get("dpd_max"),
+    )
+    page = Paginator(loans, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "form": form,
+        "page": page,
+        "loans": page.object_list,
+        "query": _query_without_page(request),
+        "searching": any(filters.get(k) not in (None, "") for k in filters),
+    }
+    if (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-Target") == "results"
+    ):
+        return render(request, "servicing/loans/_results.html", context)
+    return render(request, "servicing/loans/list.html", context)
+
+
+@staff_required(VIEW)
+def loan_detail(request, pk: int):
+    loan = _loan(pk)
+    tab = request.GET.get("tab") or "schedule"
+    if tab not in dict(TABS):
+        tab = "schedule"
+    context = {
+        "loan": loan,
+        "tab": tab,
+        "tabs": TABS,
+        "rate_percent": _percent(loan.annual_rate),
+        "balances": selectors.balances_as_of(loan),
+        "disclosure": _disclosure(loan),
+        "payable": loan.state in PAYABLE_STATES,
+        "business_date": get_business_date(),
+    }
+    if tab == "schedule":
+        context["installments"] = selectors.installments(loan)
+    elif tab == "transactions":
+        context["transactions"] = selectors.loan_transactions(loan)
+    elif tab == "ledger":
+        context["entries"] = selectors.loan_postings(loan)
+    elif tab == "history":
+        page = Paginator(object_history("servicing.loan", loan.pk), 50).get_page(
+            request.GET.get("page")
+        )
+        context.update(page=page, events=page.object_list, query="tab=history")
+    return render(request, "servicing/loans/detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required(VIEW, POST_PAYMENT)
+def payment_new(request, pk: int):
+    loan = _loan(pk)
+    initial = {
+        "received_on": get_business_date(),
+        "method": Payment.Method.ACH,
+        "excess": loan.product.excess_default,
+        "token": uuid.uuid4().hex,
+    }
+    form = PaymentForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        before = selectors.last_entry_id(loan)
+        try:
+            result = post_payment(
+                loan=loan,
+                amount=data["amount"],
+                received_on=data["received_on"],
+                method=data["method"],
+                channel=Payment.Channel.STAFF,
+                reference=data["reference"],
+                excess=data["excess"],
+                # The form's one-time token makes a double submit a no-op.
+                idempotency_key=f"staff-form:{data['token']}",
+                request_fingerprint=fingerprint(
+                    {k: v for k, v in data.items() if k != "token"} | {"loan": loan.pk}
+                ),
+                acting_user=request.user,
+            )
+        except DomainError as exc:
+            _apply_domain_error(form, exc)
+        else:
+            payment = result.payment
+            if not result.created:
+                messages.info(request, f"Payment of {_money(payment.amount)} was already posted.")
+            else:
+                lines = selectors.event_allocation(payment.event)
+                text = (
+                    f"Payment of {_money(payment.amount)} received "
+                    f"{payment.received_on:%b} {payment.received_on.day}, "
+                    f"{payment.received_on.year} posted: {describe_allocation(lines)}."
+                )
+                reapplied = selectors.reapplied_since(loan, before, exclude_event=payment.event)
+                if reapplied:
+                    text += (
+                        f" Backdated: {reapplied} later transaction"
+                        f"{'s were' if reapplied != 1 else ' was'} re-applied."
+                    )
+                messages.success(request, text)
+            return redirect(f"{reverse('servicing:loan-detail', args=[loan.pk])}?tab=transactions")
+    return render(
+        request,
+        "servicing/loans/payment_form.html",
+        {"loan": loan, "form": form, "payable": loan.state in PAYABLE_STATES},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required(VIEW, REVERSE_PAYMENT)
+def payment_reverse(request, pk: int, payment_pk: int):
+    loan = _loan(pk)
+    try:
+        payment = selectors.get_payment(loan, payment_pk)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    detail_url = f"{reverse('servicing:loan-detail', args=[loan.pk])}?tab=transactions"
+    if payment.status == Payment.Status.REVERSED:
+        messages.info(request, f"Payment of {_money(payment.amount)} is already reversed.")
+        return redirect(detail_url)
+    form = ReversalForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            reverse_payment(
+                payment=payment,
+                reason=form.cleaned_data["reason"],
+                note=form.cleaned_data["note"],
+                acting_user=request.user,
+            )
+        except PermissionDenied as exc:
+            raise DjangoPermissionDenied(exc.message) from exc
+        except DomainError as exc:
+            _apply_domain_error(form, exc)
+        else:
+            loan.refresh_from_db()
+            reason = Payment.ReversalReason(form.cleaned_data["reason"]).label
+            text = f"Payment of {_money(payment.amount)} reversed ({reason})."
+            if loan.fees_balance:
+                text += f" Fees now owed: {_money(loan.fees_balance)}."
+            messages.success(request, text)
+            return redirect(detail_url)
+    return render(
+        request,
+        "servicing/loans/reverse_confirm.html",
+        {
+            "loan": loan,
+            "payment": payment,
+            "form": form,
+            "allocation": selectors.event_allocation(payment.event),
+            "nsf_fee": loan.product.nsf_fee_amount,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+staff_patterns: list = [
+    path("", loan_list, name="loan-list"),
+    path("<int:pk>/", loan_detail, name="loan-detail"),
+    path("<int:pk>/payments/new/", payment_new, name="payment-new"),
+    path("<int:pk>/payments/<int:payment_pk>/reverse/", payment_reverse, name="payment-reverse"),
+]
+portal_patterns: list = []

@@ -1,0 +1,4 @@
+"""Servicing pages (portal)."""
+
+staff_patterns: list = []
+portal_patterns: list = []
