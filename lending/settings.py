@@ -349,3 +349,7 @@ ACH_DESTINATION_NAME = env("ACH_DESTINATION_NAME")
 ACH_ORIGIN_NAME = env("ACH_ORIGIN_NAME")
 ACH_COMPANY_NAME = env("ACH_COMPANY_NAME")
 ACH_COMPANY_ID = env("ACH_COMPANY_ID")
+
+# Card/bank payments from the borrower portal: "test" is the built-in,
+# deterministic test gateway (servicing/gateway.py).
+PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", "test")

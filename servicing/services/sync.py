@@ -313,24 +313,7 @@ def _source_date(source: str, loan: Loan) -> date:
 
 def refresh_caches(loan: Loan, state: ServicingState) -> None:
     """Rewrite the loan's schedule projection and cached balances from `state`."""
-    Installment.objects.filter(loan=loan).delete()
-    Installment.objects.bulk_create(
-        Installment(
-            loan=loan,
-            number=i.number,
-            due_date=i.due_date,
-            principal_due=i.principal_due,
-            interest_due=i.interest_due,
-            fees_due=i.fees_due,
-            penalties_due=i.penalties_due,
-            principal_paid=i.principal_paid,
-            interest_paid=i.interest_paid,
-            fees_paid=i.fees_paid,
-            penalties_paid=i.penalties_paid,
-            status=i.status,
-        )
-        for i in state.installments
-    )
+    _write_installments(loan, state)
     upcoming = [i for i in state.installments if i.outstanding > 0]
     frozen = loan.state in (LoanState.CHARGED_OFF, LoanState.CLOSED)
     loan.principal_balance = ZERO if frozen else state.principal_outstanding
@@ -371,6 +354,45 @@ def refresh_caches(loan: Loan, state: ServicingState) -> None:
             obj=loan,
             changes={"state": [before, loan.state]},
         )
+
+
+_INSTALLMENT_FIELDS = (
+    "due_date",
+    "principal_due",
+    "interest_due",
+    "fees_due",
+    "penalties_due",
+    "principal_paid",
+    "interest_paid",
+    "fees_paid",
+    "penalties_paid",
+    "status",
+)
+
+
+def _write_installments(loan: Loan, state: ServicingState) -> None:
+    """Make the Installment rows equal the replayed schedule, touching only
+    rows that changed (usually one or two per payment)."""
+    existing = {row.number: row for row in Installment.objects.filter(loan=loan)}
+    wanted = {i.number: i for i in state.installments}
+    if set(existing) != set(wanted):
+        Installment.objects.filter(loan=loan).delete()
+        Installment.objects.bulk_create(
+            Installment(
+                loan=loan, number=i.number, **{f: getattr(i, f) for f in _INSTALLMENT_FIELDS}
+            )
+            for i in state.installments
+        )
+        return
+    changed = []
+    for number, row in existing.items():
+        target = wanted[number]
+        if any(getattr(row, f) != getattr(target, f) for f in _INSTALLMENT_FIELDS):
+            for f in _INSTALLMENT_FIELDS:
+                setattr(row, f, getattr(target, f))
+            changed.append(row)
+    if changed:
+        Installment.objects.bulk_update(changed, _INSTALLMENT_FIELDS)
 
 
 def _state_transition(loan: Loan, state: ServicingState):

@@ -1,4 +1,505 @@
-"""Servicing pages (portal)."""
+"""Borrower portal pages for funded loans (/portal/loans/, namespace
+"portal"): my loans, one loan with its schedule, transactions and
+statements, a one-time card or bank payment through the payment gateway,
+autopay, a payoff quote and a request for help.
+
+A borrower reaches a loan only through `_loan_for_borrower`, which filters
+servicing's access selector by the signed-in borrower's customer: another
+borrower's loan is a 404, never a 403 that would confirm it exists.
+"""
+
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from core.businessdate import get_business_date
+from core.documents import render_pdf
+from core.exceptions import DomainError, NotFound
+from core.middleware import client_ip
+from customers.selectors import get_customer_for_user
+from servicing import gateway, selectors
+from servicing.models import AutopayAuthorization, Component, Loan, LoanState, Payment
+from servicing.services import autopay, payoff, statements
+from servicing.services.payments import fingerprint, post_payment
+from servicing.services.service_requests import REQUEST_KINDS, request_help
+from users.access import borrower_required
+
+MAX_QUOTE_DAYS = 30
+MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal("0.01")}
+
+
+# --- access ------------------------------------------------------------------------
+
+
+def _customer(request):
+    try:
+        return get_customer_for_user(request.user)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+def _loan_for_borrower(request, pk: int) -> Loan:
+    """The signed-in borrower's loan `pk`; Http404 for anyone else's."""
+    loan = selectors.get_loans_for_customer(_customer(request)).filter(pk=pk).first()
+    if loan is None:
+        raise Http404("No such loan.")
+    return loan
+
+
+def _apply_error(form: forms.Form, exc: DomainError, aliases: dict | None = None) -> None:
+    aliases = aliases or {}
+    placed = False
+    for name, msgs in (exc.fields or {}).items():
+        target = aliases.get(name, name)
+        if target in form.fields:
+            for message in msgs if isinstance(msgs, list | tuple) else [msgs]:
+                form.add_error(target, message)
+                placed = True
+    if not placed:
+        form.add_error(None, exc.message)
+
+
+def _split(lines) -> dict[str, Decimal]:
+    """Allocation lines as principal / interest / fees (fees + penalties) /
+    credit (unapplied + overpayment)."""
+    out = {k: Decimal("0.00") for k in ("principal", "interest", "fees", "credit")}
+    for line in lines:
+        if line.component == Component.PRINCIPAL:
+            out["principal"] += line.amount
+        elif line.component == Component.INTEREST:
+            out["interest"] += line.amount
+        elif line.component in (Component.FEES, Component.PENALTIES):
+            out["fees"] += line.amount
+        else:
+            out["credit"] += line.amount
+    return out
+
+
+# --- forms ---------------------------------------------------------------------------
+
+
+class PaymentForm(forms.Form):
+    METHODS = [("card", "Debit or credit card"), ("ach", "Bank account (ACH)")]
+    amount = forms.DecimalField(label="Amount", **MONEY)
+    method = forms.ChoiceField(
+        label="Pay with", choices=METHODS, initial="card", widget=forms.RadioSelect
+    )
+    card_number = forms.CharField(
+        label="Card number",
+        required=False,
+        max_length=23,
+        widget=forms.TextInput(attrs={"autocomplete": "cc-number", "inputmode": "numeric"}),
+    )
+    exp_month = forms.IntegerField(label="Expiry month", required=False, min_value=1, max_value=12)
+    exp_year = forms.IntegerField(label="Expiry year", required=False, min_value=2000)
+    cvc = forms.CharField(
+        label="Security code",
+        required=False,
+        max_length=4,
+        widget=forms.PasswordInput(attrs={"autocomplete": "cc-csc", "inputmode": "numeric"}),
+    )
+    routing_number = forms.CharField(label="Routing number", required=False, max_length=9)
+    account_number = forms.CharField(label="Account number", required=False, max_length=17)
+    account_type = forms.ChoiceField(
+        label="Account type", required=False, choices=AutopayAuthorization.AccountType.choices
+    )
+    token = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, max_amount: Decimal, today, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.max_amount = max_amount
+        self.today = today
+
+    def clean(self):
+        data = super().clean()
+        amount = data.get("amount")
+        if amount is not None and amount > self.max_amount:
+            self.add_error(
+                "amount", f"The most you can pay today is {self.max_amount} (the payoff amount)."
+            )
+        if data.get("method") == "card":
+            for name in ("card_number", "exp_month", "exp_year", "cvc"):
+                if data.get(name) in (None, ""):
+                    self.add_error(name, "This field is required for a card payment.")
+            if not self.errors:
+                errors = gateway.card_errors(
+                    number=data["card_number"],
+                    exp_month=data["exp_month"],
+                    exp_year=data["exp_year"],
+                    cvc=data["cvc"],
+                    today=self.today,
+                )
+                for name, msgs in errors.items():
+                    self.add_error(name, msgs)
+        elif data.get("method") == "ach":
+            errors = autopay.validate_bank_account(
+                routing=(data.get("routing_number") or "").strip(),
+                account=(data.get("account_number") or "").replace(" ", "").replace("-", ""),
+                account_type=data.get("account_type") or "",
+            )
+            for name, msgs in errors.items():
+                self.add_error(name, msgs)
+        return data
+
+    def instrument(self):
+        data = self.cleaned_data
+        if data["method"] == "card":
+            card = gateway.Card(
+                number=gateway.card_digits(data["card_number"]),
+                exp_month=data["exp_month"],
+                exp_year=data["exp_year"],
+                cvc=data["cvc"],
+            )
+            return {"card": card}, f"Card {gateway.mask(card.last4)}"
+        bank = gateway.BankAccount(
+            routing=data["routing_number"].strip(),
+            account=data["account_number"].replace(" ", "").replace("-", ""),
+            account_type=data["account_type"],
+        )
+        return {"bank": bank}, f"Bank account {gateway.mask(bank.last4)}"
+
+
+class AutopayForm(forms.Form):
+    routing_number = forms.CharField(label="Routing number", max_length=9)
+    account_number = forms.CharField(label="Account number", max_length=17)
+    account_type = forms.ChoiceField(
+        label="Account type", choices=AutopayAuthorization.AccountType.choices
+    )
+    agree = forms.BooleanField(
+        label="I have read and agree to the authorization above",
+        error_messages={"required": "Tick the box to authorize the debits."},
+    )
+
+
+class PayoffForm(forms.Form):
+    good_through = forms.DateField(
+        label="Good through", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, today, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def clean_good_through(self):
+        value = self.cleaned_data["good_through"]
+        last = self.today + timedelta(days=MAX_QUOTE_DAYS)
+        if not self.today <= value <= last:
+            raise forms.ValidationError(f"Choose a date from {self.today} to {last}.")
+        return value
+
+
+class HelpForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="What do you need?", choices=list(REQUEST_KINDS.items()), widget=forms.RadioSelect
+    )
+    message = forms.CharField(
+        label="Tell us about your situation",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+
+
+# --- pages -------------------------------------------------------------------------
+
+
+@never_cache
+@borrower_required
+def loan_list(request):
+    loans = selectors.get_loans_for_customer(_customer(request))
+    return render(request, "servicing/portal/loans.html", {"loans": loans})
+
+
+@never_cache
+@borrower_required
+def loan_detail(request, pk: int):
+    loan = _loan_for_borrower(request, pk)
+    transactions = [
+        {"row": row, "split": _split(row.lines)}
+        for row in selectors.loan_transactions(loan)
+        if row.event.kind in ("payment", "fee", "waiver", "refund", "reversal", "recovery")
+    ]
+    balances = selectors.balances_as_of(loan)
+    context = {
+        "loan": loan,
+        "balances": balances,
+        "fees_total": balances.fees + balances.penalties,
+        "installments": selectors.installments(loan),
+        "transactions": transactions,
+        "statements": statements.list_statements(loan),
+        "autopay": AutopayAuthorization.objects.filter(loan=loan, active=True).first(),
+        "payable": loan.state == LoanState.ACTIVE,
+    }
+    return render(request, "servicing/portal/loan_detail.html", context)
+
+
+def _payoff_total(loan: Loan, today) -> Decimal:
+    try:
+        return payoff.compute_payoff(loan, today)["total"]
+    except DomainError:
+        return Decimal("0.00")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@borrower_required
+def loan_pay(request, pk: int):
+    loan = _loan_for_borrower(request, pk)
+    if loan.state != LoanState.ACTIVE:
+        messages.info(request, f"Loan {loan.loan_number} is {loan.get_state_display().lower()}.")
+        return redirect("portal:loan-detail", pk=loan.pk)
+    today = get_business_date()
+    max_amount = _payoff_total(loan, today)
+    form = PaymentForm(
+        request.POST or None,
+        max_amount=max_amount,
+        today=today,
+        initial={
+            "amount": loan.next_due_amount or max_amount,
+            "method": "card",
+            "token": uuid.uuid4().hex,
+        },
+    )
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            # The form's one-time token makes a double submit post (and charge) once.
+            key = f"portal:{request.user.pk}:{data['token']}"
+            done = Payment.objects.filter(idempotency_key=key, loan=loan).first()
+            if done is not None:
+                return redirect("portal:loan-payment", pk=loan.pk, payment_pk=done.pk)
+            instrument, label = form.instrument()
+            result = gateway.get_gateway().charge(
+                amount=data["amount"], reference=key, **instrument
+            )
+            if not result.approved:
+                form.add_error(None, f"{result.message} Nothing was charged or posted.")
+                status = 400
+            else:
+                try:
+                    posted = post_payment(
+                        loan=loan,
+                        amount=data["amount"],
+                        received_on=today,
+                        method=Payment.Method.CARD
+                        if data["method"] == "card"
+                        else Payment.Method.ACH,
+                        channel=Payment.Channel.PORTAL,
+                        reference=f"{label} {result.transaction_id}",
+                        idempotency_key=key,
+                        request_fingerprint=fingerprint(
+                            {"loan": loan.pk, "amount": data["amount"], "method": data["method"]}
+                        ),
+                        acting_user=request.user,
+                    )
+                except DomainError as exc:
+                    _apply_error(form, exc)
+                    status = exc.status_code
+                else:
+                    messages.success(
+                        request, f"Thank you. Your payment of {data['amount']} is posted."
+                    )
+                    return redirect("portal:loan-payment", pk=loan.pk, payment_pk=posted.payment.pk)
+    context = {"loan": loan, "form": form, "max_amount": max_amount, "today": today}
+    return render(request, "servicing/portal/pay.html", context, status=status)
+
+
+@never_cache
+@borrower_required
+def loan_payment(request, pk: int, payment_pk: int):
+    loan = _loan_for_borrower(request, pk)
+    try:
+        payment = selectors.get_payment(loan, payment_pk)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    lines = selectors.event_allocation(payment.event)
+    context = {
+        "loan": loan,
+        "payment": payment,
+        "split": _split(lines),
+        "balances": selectors.balances_as_of(loan),
+    }
+    return render(request, "servicing/portal/payment_receipt.html", context)
+
+
+def _authorization_preview(loan: Loan) -> str:
+    return autopay.authorization_text(
+        version=autopay.CURRENT_AUTHORIZATION_VERSION,
+        loan=loan,
+        routing="you enter below",
+        last4="in the digits you enter below",
+        account_type="checking or savings",
+        amount="the scheduled instalment amount",
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@borrower_required
+def loan_autopay(request, pk: int):
+    loan = _loan_for_borrower(request, pk)
+    current = AutopayAuthorization.objects.filter(loan=loan, active=True).first()
+    form = AutopayForm(request.POST if request.POST.get("action") != "cancel" else None)
+    status = 200
+    if request.method == "POST" and request.POST.get("action") == "cancel":
+        if autopay.cancel_autopay(
+            loan=loan, reason="Cancelled by the borrower in the portal", acting_user=request.user
+        ):
+            messages.success(request, "Autopay is cancelled. Later due dates will not be debited.")
+        return redirect("portal:loan-autopay", pk=loan.pk)
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                auth = autopay.set_up_autopay(
+                    loan=loan,
+                    routing=data["routing_number"],
+                    account=data["account_number"],
+                    account_type=data["account_type"],
+                    authorization_text_version=autopay.CURRENT_AUTHORIZATION_VERSION,
+                    ip_address=client_ip(request),
+                    user_agent=request.META.get("HTTP_USER_AGENT", ""),
+                    channel=AutopayAuthorization.Channel.PORTAL,
+                    acting_user=request.user,
+                )
+            except DomainError as exc:
+                _apply_error(form, exc)
+                status = exc.status_code
+            else:
+                messages.success(
+                    request,
+                    f"Autopay is set up from the account ending {auth.account_last4}.",
+                )
+                return redirect("portal:loan-autopay", pk=loan.pk)
+    context = {
+        "loan": loan,
+        "form": form,
+        "current": current,
+        "authorization_text": _authorization_preview(loan),
+        "version": autopay.CURRENT_AUTHORIZATION_VERSION,
+        "active": loan.state == LoanState.ACTIVE,
+    }
+    return render(request, "servicing/portal/autopay.html", context, status=status)
+
+
+def _quote(loan: Loan, request):
+    today = get_business_date()
+    form = PayoffForm(request.GET or None, today=today, initial={"good_through": today})
+    items = None
+    if form.is_bound and form.is_valid():
+        try:
+            items = payoff.compute_payoff(loan, form.cleaned_data["good_through"])
+        except DomainError as exc:
+            _apply_error(form, exc)
+    return form, items, today
+
+
+@never_cache
+@borrower_required
+def loan_payoff(request, pk: int):
+    loan = _loan_for_borrower(request, pk)
+    form, items, today = _quote(loan, request)
+    context = {"loan": loan, "form": form, "items": items, "today": today}
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "servicing/portal/payoff.html", context, status=status)
+
+
+@never_cache
+@borrower_required
+def loan_payoff_pdf(request, pk: int):
+    loan = _loan_for_borrower(request, pk)
+    form, items, today = _quote(loan, request)
+    if items is None:
+        return redirect(
+            f"{reverse('portal:loan-payoff', args=[loan.pk])}?{request.GET.urlencode()}"
+        )
+    good_through = form.cleaned_data["good_through"]
+    document = render_pdf(
+        "documents/payoff_letter.html",
+        {
+            "loan": loan,
+            "customer": loan.customer,
+            "items": items,
+            "good_through": good_through,
+            "quoted_on": today,
+        },
+    )
+    response = HttpResponse(document.pdf, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="payoff-{loan.loan_number}-{good_through}.pdf"'
+    )
+    return response
+
+
+@never_cache
+@borrower_required
+def loan_statement_pdf(request, pk: int, statement_pk: int):
+    loan = _loan_for_borrower(request, pk)
+    statement = statements.list_statements(loan).defer(None).filter(pk=statement_pk).first()
+    if statement is None:
+        raise Http404("No such statement.")
+    response = HttpResponse(bytes(statement.pdf), content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="statement-{loan.loan_number}-{statement.statement_date}.pdf"'
+    )
+    return response
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@borrower_required
+def loan_help(request, pk: int):
+    loan = _loan_for_borrower(request, pk)
+    form = HelpForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                request_help(
+                    loan=loan,
+                    kind=form.cleaned_data["kind"],
+                    message=form.cleaned_data["message"],
+                    acting_user=request.user,
+                )
+            except DomainError as exc:
+                _apply_error(form, exc)
+                status = exc.status_code
+            else:
+                messages.success(
+                    request,
+                    "Thank you. Our servicing team has your request and will contact you "
+                    "within two business days.",
+                )
+                return redirect("portal:loan-detail", pk=loan.pk)
+    return render(
+        request, "servicing/portal/help.html", {"loan": loan, "form": form}, status=status
+    )
+
 
 staff_patterns: list = []
-portal_patterns: list = []
+portal_patterns: list = [
+    path("loans/", loan_list, name="loans"),
+    path("loans/<int:pk>/", loan_detail, name="loan-detail"),
+    path("loans/<int:pk>/pay/", loan_pay, name="loan-pay"),
+    path("loans/<int:pk>/payments/<int:payment_pk>/", loan_payment, name="loan-payment"),
+    path("loans/<int:pk>/autopay/", loan_autopay, name="loan-autopay"),
+    path("loans/<int:pk>/payoff/", loan_payoff, name="loan-payoff"),
+    path("loans/<int:pk>/payoff/pdf/", loan_payoff_pdf, name="loan-payoff-pdf"),
+    path(
+        "loans/<int:pk>/statements/<int:statement_pk>/pdf/",
+        loan_statement_pdf,
+        name="loan-statement-pdf",
+    ),
+    path("loans/<int:pk>/help/", loan_help, name="loan-help"),
+]
