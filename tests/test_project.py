@@ -68,6 +68,9 @@ def test_sqlite_path_of_make_run_migrates_and_loads_demo(tmp_path):
     assert "officer" in first.stdout and "demo-pass-2026" in first.stdout
     second = _manage("load_demo", "--quiet", env=env)
     assert second.returncode == 0, second.stderr
+    verified = _manage("verify_ledger", env=env)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert " 0 mismatches" in verified.stdout
     count = _manage(
         "shell",
         "-c",

@@ -144,6 +144,22 @@ AREAS: tuple[Area, ...] = (
         section="Tools",
     ),
     Area(
+        "modification_approvals",
+        "Modification approvals",
+        "servicing:modification-approvals",
+        "servicing.approve_modification",
+        "Loan modifications above the limit, waiting for a second person.",
+        section="Operations",
+    ),
+    Area(
+        "ach_files",
+        "ACH files and imports",
+        "servicing:ach-files",
+        "servicing.import_files",
+        "Autopay NACHA files, ACH returns, payment and boarding imports.",
+        section="Operations",
+    ),
+    Area(
         "business_date",
         "Business date",
         "business-date",

@@ -39,7 +39,16 @@ def test_staff_home_shows_the_roles_areas_business_date_and_two_factor(staff_cli
     assert "Business date <strong>Monday, June 30, 2025</strong>" in html
     assert "Two-factor authentication is on for your account." in html
     cards = [chunk.split('"')[0] for chunk in html.split('data-card="')[1:]]
-    assert cards == ["customers", "loans", "calculator", "apr_calculator", "business_date", "audit"]
+    assert cards == [
+        "customers",
+        "loans",
+        "calculator",
+        "apr_calculator",
+        "modification_approvals",
+        "ach_files",
+        "business_date",
+        "audit",
+    ]
     assert 'href="/staff/business-date/"' in html
 
 

@@ -21,6 +21,8 @@ EXPECTED = {
     "loans": ALL,
     "calculator": ALL,
     "apr_calculator": ALL,
+    "modification_approvals": {"manager", "administrator"},
+    "ach_files": {"servicing_agent", "manager", "administrator"},
     "business_date": {"manager", "administrator"},
     "audit": {"manager", "administrator"},
     "users": {"administrator"},

@@ -1,5 +1,6 @@
-"""Load the demo portfolio: one staff user per role, a demo borrower, and a
-few dozen realistic customers. Safe to run again: nothing is duplicated."""
+"""Load the demo portfolio: one staff user per role, a demo borrower, a
+few dozen realistic customers and a seasoned portfolio of loans with their
+payment history. Safe to run again: nothing is duplicated."""
 
 import os
 
@@ -7,6 +8,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from customers.demo import create_demo_borrower, load_demo_customers
+from servicing.demo import load_demo_loans
 from users.demo import DEMO_PASSWORD, demo_totp_secret, load_demo_staff
 
 
@@ -15,6 +17,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--customers", type=int, default=40, help="How many demo customers.")
+        parser.add_argument(
+            "--loans", type=int, default=200, help="How many demo loans (0 for none)."
+        )
         parser.add_argument("--quiet", action="store_true", help="Do not print the credentials.")
 
     def handle(self, *args, **options):
@@ -22,9 +27,13 @@ class Command(BaseCommand):
             staff = load_demo_staff()
             borrower = create_demo_borrower()
             customers = load_demo_customers(count=options["customers"])
+        # one transaction per loan inside: a long first load commits as it goes
+        loans = load_demo_loans(count=options["loans"])
         if options["quiet"]:
             return
-        self.stdout.write(self.style.SUCCESS(f"Demo data ready: {len(customers)} customers."))
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo data ready: {len(customers)} customers, {len(loans)} loans.")
+        )
         self.stdout.write("")
         base = f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
         self.stdout.write(f"Staff back office: {base}/staff/login/")

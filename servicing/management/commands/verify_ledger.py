@@ -266,8 +266,13 @@ def _ledger_sums(lo: int, hi: int) -> dict[int, dict[int, Decimal]]:
             [lo, hi],
         )
         for loan_id, account_id, net in cursor.fetchall():
-            out[loan_id][account_id] = net
+            out[loan_id][account_id] = _cents(net)
     return out
+
+
+def _cents(value) -> Decimal:
+    """A SQL sum as Decimal cents (PostgreSQL gives Decimal, SQLite a float)."""
+    return Decimal(str(value)).quantize(Decimal("0.01"))
 
 
 def _unbalanced_entries(lo: int, hi: int) -> dict[int, list[tuple]]:
@@ -277,11 +282,12 @@ def _unbalanced_entries(lo: int, hi: int) -> dict[int, list[tuple]]:
         cursor.execute(
             "SELECT loan_id, entry_id, SUM(debit), SUM(credit) FROM servicing_posting "
             "WHERE loan_id BETWEEN %s AND %s GROUP BY loan_id, entry_id "
-            "HAVING SUM(debit) <> SUM(credit)",
+            # SQLite sums NUMERIC as floating point: compare to half a cent.
+            "HAVING ABS(SUM(debit) - SUM(credit)) >= 0.005",
             [lo, hi],
         )
         for loan_id, entry_id, debits, credits in cursor.fetchall():
-            out[loan_id].append((entry_id, debits, credits))
+            out[loan_id].append((entry_id, _cents(debits), _cents(credits)))
     return out
 
 

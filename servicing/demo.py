@@ -1,0 +1,295 @@
+"""Deterministic demo loan portfolio, built through the real services.
+
+`load_demo_loans()` boards `count` loans for the demo customers (several for
+some), with amounts from 1,000 to 35,000, rates from 6% to 29.99%, terms of
+12 to 60 months and disbursement dates spread over the 18 months before
+today's business date, then posts their payment history with the payment,
+fee, modification and charge-off services. The business date is not moved:
+every historic payment is dated on or before it (which the services allow,
+as for a payment received by post), and the product's late fee is charged
+by `assess_late_fees` for the historic day end-of-day would have charged it.
+
+The mix (loans 2 to 9 always tell the special stories; the rest are
+drawn): most pay on time; about 12% paid some instalments a few weeks late
+(and were charged the late fee); about 8% stopped paying 64, 94 or 124
+days ago and are delinquent now; about 5% paid off early; about 3% had
+their rate cut by a modification under the approval limit; exactly one was
+charged off; one had a payment returned NSF.
+
+Idempotent: loan n is keyed on origination reference "DEMO-<n>", and a loan
+that exists is left alone, so a second run adds nothing. Each loan's whole
+history is written in one transaction.
+"""
+
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+
+from core import context
+from core.businessdate import get_business_date
+from customers.models import Customer
+from servicing.boarding import BoardingTerms, board_loan
+from servicing.models import Installment, Loan, Payment, ServicingProduct
+from servicing.services.chargeoff import charge_off
+from servicing.services.fees import assess_late_fees
+from servicing.services.modifications import preview_modification, propose_modification
+from servicing.services.payments import post_payment, reverse_payment
+from servicing.services.payoff import compute_payoff
+from servicing.services.products import create_product
+
+DEFAULT_SEED = 2026
+PRODUCT_CODE = "personal"
+REFERENCE_PREFIX = "DEMO-"
+ZERO = Decimal("0.00")
+TERMS = (12, 18, 24, 36, 36, 48, 60)
+DELINQUENT_DAYS = (64, 94, 124)  # stopped paying this long ago: 30+, 60+, 90+ days past due
+
+ON_TIME = "on_time"
+LATE = "late"
+DELINQUENT = "delinquent"
+PAID_OFF = "paid_off"
+MODIFIED = "modified"
+CHARGED_OFF = "charged_off"
+NSF = "nsf"
+
+# the youngest a loan of each profile can be, in days since disbursement
+MIN_AGE = {
+    ON_TIME: 20,
+    LATE: 120,
+    DELINQUENT: 220,
+    PAID_OFF: 120,
+    MODIFIED: 150,
+    CHARGED_OFF: 330,
+    NSF: 75,
+}
+MAX_AGE = 540  # about 18 months
+
+
+@dataclass(frozen=True)
+class DemoLoanPlan:
+    number: int
+    profile: str
+    customer_id: int
+    principal: Decimal
+    annual_rate: Decimal
+    term: int
+    disbursement_date: date
+    stop_days: int = 0  # DELINQUENT / CHARGED_OFF: no payment due in the last stop_days
+    late_every: int = 0  # LATE: every n-th instalment paid late
+    payoff_after: int = 0  # PAID_OFF: instalments paid before the payoff
+    modify_after: int = 0  # MODIFIED: instalments paid before the modification
+
+    @property
+    def reference(self) -> str:
+        return f"{REFERENCE_PREFIX}{self.number}"
+
+
+def demo_product() -> ServicingProduct:
+    """The demo servicing product (latest version of "personal"), created if missing."""
+    product = ServicingProduct.objects.filter(code=PRODUCT_CODE).order_by("-version").first()
+    if product is not None:
+        return product
+    return create_product(
+        code=PRODUCT_CODE,
+        name="Personal installment loan",
+        late_fee_type="flat",
+        late_fee_amount=Decimal("25.00"),
+        late_fee_grace_days=10,
+        nsf_fee_amount=Decimal("30.00"),
+    )
+
+
+# the first loans tell every story, whatever the count; the rest are drawn
+FIXED_PROFILES = {
+    2: PAID_OFF,
+    3: CHARGED_OFF,
+    4: DELINQUENT,
+    5: NSF,
+    6: LATE,
+    8: MODIFIED,
+    9: DELINQUENT,
+}
+DRAWN = ((PAID_OFF, 0.05), (MODIFIED, 0.03), (DELINQUENT, 0.08), (LATE, 0.12))
+
+
+def profile_of(number: int, seed: int = DEFAULT_SEED) -> str:
+    """The story of demo loan `number` (1-based; deterministic for the seed,
+    and the same whatever the portfolio's size)."""
+    if number in FIXED_PROFILES:
+        return FIXED_PROFILES[number]
+    draw = random.Random(f"{seed}:profile:{number}").random()
+    for profile, share in DRAWN:
+        if draw < share:
+            return profile
+        draw -= share
+    return ON_TIME
+
+
+def demo_plans(
+    *, count: int, customer_ids: list[int], today: date, seed: int = DEFAULT_SEED
+) -> list[DemoLoanPlan]:
+    """The terms and story of each demo loan (pure, deterministic)."""
+    if not customer_ids:
+        return []
+    plans = []
+    for number in range(1, count + 1):
+        profile = profile_of(number, seed)
+        rng = random.Random(f"{seed}:loan:{number}")
+        age = rng.randint(MIN_AGE[profile], MAX_AGE)
+        plans.append(
+            DemoLoanPlan(
+                number=number,
+                profile=profile,
+                customer_id=customer_ids[rng.randrange(len(customer_ids))],
+                principal=Decimal(rng.randrange(1000, 35001, 50)).quantize(ZERO),
+                annual_rate=Decimal(rng.randint(600, 2999)) / Decimal(10000),
+                term=rng.choice(
+                    TERMS
+                    if profile in (ON_TIME, LATE)
+                    # the story needs the loan still running today
+                    else tuple(t for t in TERMS if t * 30 > age + 90) or (TERMS[-1],)
+                ),
+                disbursement_date=today - timedelta(days=age),
+                stop_days=(
+                    rng.choice(DELINQUENT_DAYS)
+                    if profile == DELINQUENT
+                    else (200 if profile == CHARGED_OFF else 0)
+                ),
+                late_every=rng.choice((2, 3, 4)) if profile == LATE else 0,
+                payoff_after=rng.randint(1, 3) if profile == PAID_OFF else 0,
+                modify_after=rng.randint(2, 4) if profile == MODIFIED else 0,
+            )
+        )
+    return plans
+
+
+def load_demo_loans(*, count: int = 300, seed: int = DEFAULT_SEED) -> list[Loan]:
+    """Board and season `count` demo loans; returns them in plan order.
+    Loans that already exist (by origination reference) are returned untouched."""
+    customer_ids = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
+    if not customer_ids or count <= 0:
+        return []
+    today = get_business_date()
+    plans = demo_plans(count=count, customer_ids=customer_ids, today=today, seed=seed)
+    existing = {
+        loan.origination_reference: loan
+        for loan in Loan.objects.filter(origination_reference__startswith=REFERENCE_PREFIX)
+    }
+    missing = [plan for plan in plans if plan.reference not in existing]
+    if missing:
+        product = demo_product()
+        with context.system_actor("demo"):
+            for plan in missing:
+                existing[plan.reference] = _load_one(plan, product, today)
+    return [existing[plan.reference] for plan in plans]
+
+
+def _outstanding(inst: Installment) -> Decimal:
+    return (
+        inst.principal_due
+        + inst.interest_due
+        + inst.fees_due
+        + inst.penalties_due
+        - inst.principal_paid
+        - inst.interest_paid
+        - inst.fees_paid
+        - inst.penalties_paid
+    )
+
+
+def _pay(loan: Loan, amount: Decimal, on: date, n: int, method: str = "ach") -> Payment:
+    return post_payment(
+        loan=loan,
+        amount=amount,
+        received_on=on,
+        method=method,
+        channel="autopay" if method == "ach" else "staff",
+        reference=f"DEMO-PMT-{loan.origination_reference}-{n}",
+        excess="prepayment",
+    ).payment
+
+
+def _load_one(plan: DemoLoanPlan, product: ServicingProduct, today: date) -> Loan:
+    rng = random.Random(f"history:{plan.reference}")
+    grace = product.late_fee_grace_days
+    with transaction.atomic():
+        loan = board_loan(
+            terms=BoardingTerms(
+                origination_reference=plan.reference,
+                customer_id=plan.customer_id,
+                product_id=product.pk,
+                principal=plan.principal,
+                annual_rate=plan.annual_rate,
+                term=plan.term,
+                disbursement_date=plan.disbursement_date,
+                underwriting_notes="Demo portfolio loan.",
+            )
+        )
+        last_paid = None
+        paid = 0
+        after = 0
+        while True:
+            inst = loan.installments.filter(number__gt=after).order_by("number").first()
+            if inst is None or inst.due_date > today:
+                break
+            after = inst.number
+            if plan.stop_days and inst.due_date >= today - timedelta(days=plan.stop_days):
+                # stopped paying: end-of-day charged the late fee after the grace period
+                fee_day = inst.due_date + timedelta(days=grace + 1)
+                if fee_day <= today:
+                    assess_late_fees(loan=loan, business_date=fee_day)
+                continue
+            if plan.profile == PAID_OFF and paid == plan.payoff_after:
+                on = min(today, inst.due_date - timedelta(days=rng.randint(1, 10)))
+                on = max(on, loan.disbursement_date + timedelta(days=1))
+                total = compute_payoff(loan, on)["total"]
+                last_paid = _pay(loan, total, on, paid + 1, method="check")
+                break
+            if plan.profile == MODIFIED and paid == plan.modify_after:
+                _modify(loan, min(today, inst.due_date - timedelta(days=5)), plan)
+                loan.refresh_from_db()
+                inst = loan.installments.get(number=inst.number)
+            late = plan.late_every and inst.number % plan.late_every == 0
+            if late and inst.due_date + timedelta(days=grace + 1) <= today:
+                assess_late_fees(loan=loan, business_date=inst.due_date + timedelta(days=grace + 1))
+                on = inst.due_date + timedelta(days=rng.randint(grace + 4, 28))
+                if on > today:
+                    continue  # not yet paid: a few days past due
+                inst = loan.installments.get(number=inst.number)
+            else:
+                on = inst.due_date  # the autopay debit (early money would be a prepayment)
+            amount = _outstanding(inst)
+            if amount <= 0:
+                continue
+            paid += 1
+            last_paid = _pay(loan, amount, on, paid)
+        loan.refresh_from_db()
+        if plan.profile == NSF and last_paid is not None:
+            reverse_payment(
+                payment=last_paid, reason="nsf", note="Demo: the bank returned the ACH debit."
+            )
+            # the borrower brought the money in by card the same business day
+            _pay(loan, last_paid.amount + product.nsf_fee_amount, today, paid + 1, method="card")
+        if plan.profile == CHARGED_OFF:
+            charge_off(loan=loan, reason="Demo: no payment for more than 180 days.")
+        loan.refresh_from_db()
+    return loan
+
+
+def _modify(loan: Loan, effective: date, plan: DemoLoanPlan) -> None:
+    """Cut the rate by up to 3 points, as far as the approval limit allows."""
+    for cut in (Decimal("0.03"), Decimal("0.02"), Decimal("0.01"), Decimal("0.005")):
+        rate = max(plan.annual_rate - cut, Decimal("0.04"))
+        preview = preview_modification(loan=loan, effective_date=effective, annual_rate=rate)
+        if not preview.requires_approval:
+            propose_modification(
+                loan=loan,
+                user=None,
+                effective_date=effective,
+                annual_rate=rate,
+                note="Demo: hardship rate reduction.",
+            )
+            return
