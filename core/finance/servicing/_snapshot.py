@@ -143,28 +143,3 @@ def _fee_state(rec: _Fee) -> FeeState:
         waived=rec.waived,
         paid=rec.paid,
     )
-
-
-def _fee_columns(recs: list[_Fee]) -> tuple[Decimal, Decimal, Decimal, Decimal]:
-    fees_due = fees_paid = pen_due = pen_paid = ZERO
-    for rec in recs:
-        if rec.penalty:
-            pen_due += rec.amount - rec.waived
-            pen_paid += rec.paid
-        else:
-            fees_due += rec.amount - rec.waived
-            fees_paid += rec.paid
-    return fees_due, fees_paid, pen_due, pen_paid
-
-
-def _fee_state(rec: _Fee) -> FeeState:
-    return FeeState(
-        event_id=rec.event_id,
-        kind=rec.kind,
-        component=PENALTIES if rec.penalty else FEES,
-        installment_number=rec.row + 1,
-        assessed_on=rec.assessed_on,
-        amount=rec.amount,
-        waived=rec.waived,
-        paid=rec.paid,
-    )
