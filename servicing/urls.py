@@ -2,6 +2,7 @@
 module declares its own pattern lists; this file only joins them."""
 
 from servicing.api import actions as api_actions
+from servicing.api import life as api_life
 from servicing.api import loans as api_loans
 from servicing.views import files, life, loans, portal
 
@@ -11,4 +12,4 @@ staff_patterns: list = [
     *files.staff_patterns,
 ]
 portal_patterns: list = [*portal.portal_patterns]
-api_patterns: list = [*api_loans.api_patterns, *api_actions.api_patterns]
+api_patterns: list = [*api_loans.api_patterns, *api_actions.api_patterns, *api_life.api_patterns]
