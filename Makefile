@@ -10,7 +10,8 @@ DEV_STAMP  := $(VENV)/.installed-dev
 # Tests always run against PostgreSQL and Redis on this machine.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/lending
 TEST_REDIS_URL    ?= redis://127.0.0.1:6379/15
-PYTEST_ARGS ?=
+# Two pytest-xdist workers: CI machines have two cores.
+PYTEST_ARGS ?= -n 2
 
 .PHONY: run test install install-dev services chromium lint check-migrations pytest bench clean
 

@@ -45,7 +45,19 @@ def object_label(obj) -> tuple[str, str]:
     return obj._meta.label_lower, str(obj.pk)
 
 
-def record(
+def record(**kwargs) -> AuditEvent:
+    """Append one audit event (the arguments of `build`)."""
+    event = build(**kwargs)
+    event.save(force_insert=True)
+    return event
+
+
+def record_many(events: list[AuditEvent]) -> None:
+    """Append many events built with `build`, in one insert."""
+    AuditEvent.objects.bulk_create(events, batch_size=2000)
+
+
+def build(
     *,
     action: str,
     category: str,
@@ -56,7 +68,7 @@ def record(
     metadata: dict | None = None,
     actor=None,
 ) -> AuditEvent:
-    """Append one audit event.
+    """One audit event, not yet saved (see `record`, `record_many`).
 
     `obj` (a model instance) or `object_type`/`object_id` name what it is
     about. `actor` defaults to the user in the current request or job
@@ -71,7 +83,7 @@ def record(
         actor_id, label = actor.pk, actor.get_username()
     else:
         actor_id, label = ctx.user_id, ctx.label
-    return AuditEvent.objects.create(
+    return AuditEvent(
         actor_id=actor_id,
         actor_label=label[:150],
         action=action,

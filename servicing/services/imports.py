@@ -26,11 +26,14 @@ status true as of the cut-over.
 import csv
 import hashlib
 import io
+import multiprocessing
+import os
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, connection, connections, transaction
 
 from core import audit
 from core.businessdate import get_business_date
@@ -38,6 +41,7 @@ from core.exceptions import DomainError, ValidationFailed
 from core.models import AuditCategory
 from servicing.boarding import BoardingTerms, board_loan
 from servicing.models import ImportRun, Loan, Payment, ServicingProduct
+from servicing.services import bulk
 from servicing.services.payments import fingerprint, post_payment
 
 PAYMENT_COLUMNS = ("loan_number", "amount", "received_on", "method", "reference")
@@ -184,7 +188,9 @@ def payment_key(*, loan_number: str, reference: str, received_on: date, amount: 
     return "csv:" + hashlib.sha256(natural.encode()).hexdigest()[:60]
 
 
-def import_payments_csv(*, text: str, filename: str = "", acting_user=None) -> ImportResult:
+def import_payments_csv(
+    *, text: str, filename: str = "", acting_user=None, workers: int = 1
+) -> ImportResult:
     """Post the payments of a CSV file (loan_number, amount, received_on,
     method, reference), channel "batch".
 
@@ -253,44 +259,128 @@ def import_payments_csv(*, text: str, filename: str = "", acting_user=None) -> I
             "idempotency_key", flat=True
         )
     )
-    for start in range(0, len(good), CHUNK):
-        with transaction.atomic():
-            for line, row, loan, amount, received_on, method, key in good[start : start + CHUNK]:
-                base = {"line": line, "loan_number": loan.loan_number, "amount": str(amount)}
-                if key in existing:
-                    result.duplicates.append({**base, "reason": "Already imported."})
-                    continue
-                try:
-                    paid = post_payment(
-                        loan=loan,
-                        amount=amount,
-                        received_on=received_on,
-                        method=method,
-                        channel=Payment.Channel.BATCH,
-                        reference=row["reference"],
-                        idempotency_key=key,
-                        request_fingerprint=fingerprint(
-                            {
-                                "loan": loan.loan_number,
-                                "amount": str(amount),
-                                "on": str(received_on),
-                            }
-                        ),
-                        acting_user=acting_user,
-                    )
-                except DomainError as exc:
-                    result.rejected.append({**base, "reason": exc.message})
-                    continue
-                if paid.created:
-                    result.accepted.append({**base, "payment_id": paid.payment.pk})
-                else:
-                    result.duplicates.append({**base, "reason": "Already imported."})
+    fresh = []
+    for line, row, loan, amount, received_on, method, key in good:
+        base = {"line": line, "loan_number": loan.loan_number, "amount": str(amount)}
+        if key in existing:
+            result.duplicates.append({**base, "reason": "Already imported."})
+            continue
+        payment = bulk.PaymentRow(
+            loan_id=loan.pk,
+            amount=amount,
+            received_on=received_on,
+            method=method,
+            channel=Payment.Channel.BATCH,
+            reference=row["reference"],
+            idempotency_key=key,
+            request_fingerprint=fingerprint(
+                {"loan": loan.loan_number, "amount": str(amount), "on": str(received_on)}
+            ),
+        )
+        fresh.append((base, payment))
+    chunks = _chunks_by_loan(fresh)
+    payload = [[p for _, p in chunk] for chunk in chunks]
+    if workers > 1 and len(chunks) > 1 and _can_fork():
+        outcomes_by_chunk = _post_in_processes(payload, acting_user, workers)
+    else:
+        outcomes_by_chunk = (_post_chunk(rows, acting_user) for rows in payload)
+    for chunk, outcomes in zip(chunks, outcomes_by_chunk, strict=True):
+        for (base, _), (status, value) in zip(chunk, outcomes, strict=True):
+            if status == "posted":
+                result.accepted.append({**base, "payment_id": value})
+            elif status == "duplicate":
+                result.duplicates.append({**base, "reason": "Already imported."})
+            else:
+                result.rejected.append({**base, "reason": value})
+    result.accepted.sort(key=lambda r: r["line"])
+    result.duplicates.sort(key=lambda r: r["line"])
     result.rejected.sort(key=lambda r: r["line"])
     with transaction.atomic():
         result.run = _record_run(
             ImportRun.Kind.PAYMENTS, filename, sha, len(rows), result, acting_user
         )
     return result
+
+
+def _chunks_by_loan(fresh: list) -> list[list]:
+    """Rows grouped by loan (file order kept within a loan) and cut into
+    chunks of about CHUNK rows at loan boundaries, so no two chunks touch
+    the same loan and chunks can run in parallel without waiting on locks."""
+    by_loan: dict[int, list] = {}
+    for item in fresh:
+        by_loan.setdefault(item[1].loan_id, []).append(item)
+    chunks: list[list] = [[]]
+    for loan_id in sorted(by_loan):
+        if len(chunks[-1]) >= CHUNK:
+            chunks.append([])
+        chunks[-1].extend(by_loan[loan_id])
+    return [chunk for chunk in chunks if chunk]
+
+
+def _post_chunk(rows: list, acting_user) -> list[tuple[str, object]]:
+    """Post one chunk in one transaction: per row ("posted", payment id),
+    ("duplicate", None) or ("rejected", reason)."""
+    try:
+        with transaction.atomic():
+            outcomes = bulk.post_payments(rows, acting_user=acting_user)
+    except IntegrityError:
+        # Another import posted some of these keys meanwhile: post the
+        # chunk row by row, where each duplicate is recognised.
+        outcomes = [_post_one(row, acting_user) for row in rows]
+    return [
+        ("posted", o.pk)
+        if isinstance(o, Payment)
+        else ("duplicate", None)
+        if o is None
+        else ("rejected", o)
+        for o in outcomes
+    ]
+
+
+def _can_fork() -> bool:
+    """Worker processes need their own database sessions: only outside any
+    transaction (a forked child cannot see uncommitted rows) and on a
+    server database."""
+    return (
+        os.name == "posix" and connection.vendor == "postgresql" and not connection.in_atomic_block
+    )
+
+
+def _child_post(args) -> list[tuple[str, object]]:
+    rows, user_id = args
+    user = get_user_model().objects.get(pk=user_id) if user_id else None
+    return _post_chunk(rows, user)
+
+
+def _post_in_processes(payload: list[list], acting_user, workers: int):
+    """Chunks posted by `workers` forked processes (each with its own
+    database session), results in chunk order. Chunks never share a loan,
+    so the processes never wait on each other's row locks."""
+    connections.close_all()  # children must not share the parent's socket
+    user_id = getattr(acting_user, "pk", None)
+    context = multiprocessing.get_context("fork")
+    with context.Pool(processes=workers, initializer=connections.close_all) as pool:
+        return pool.map(_child_post, [(rows, user_id) for rows in payload], chunksize=1)
+
+
+def _post_one(row, acting_user):
+    """One batch row through post_payment: the Payment, None if its key was
+    already used, or the refusal message."""
+    try:
+        paid = post_payment(
+            loan=Loan.objects.get(pk=row.loan_id),
+            amount=row.amount,
+            received_on=row.received_on,
+            method=row.method,
+            channel=row.channel,
+            reference=row.reference,
+            idempotency_key=row.idempotency_key,
+            request_fingerprint=row.request_fingerprint,
+            acting_user=acting_user,
+        )
+    except DomainError as exc:
+        return exc.message
+    return paid.payment if paid.created else None
 
 
 # --- boarding --------------------------------------------------------------

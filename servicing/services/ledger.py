@@ -49,6 +49,37 @@ def clear_account_cache() -> None:
     _accounts_for_product.cache_clear()
 
 
+def _netted(lines: Iterable[Line], key: str) -> dict[tuple, Decimal]:
+    """Lines summed per (role, component, instalment), zeros dropped; raises
+    DomainError if they do not balance (the database would refuse it at
+    commit anyway)."""
+    netted: dict[tuple, Decimal] = {}
+    for line in lines:
+        k = (line.role, line.component, line.installment_number)
+        netted[k] = netted.get(k, ZERO) + line.amount
+    netted = {k: v for k, v in netted.items() if v}
+    if netted and sum(netted.values(), ZERO) != ZERO:
+        raise DomainError(f"Unbalanced entry {key}: {netted}", code="unbalanced_entry")
+    return netted
+
+
+def _postings(entry: JournalEntry, product_id: int, netted: dict[tuple, Decimal]):
+    accounts = _accounts_for_product(product_id)
+    return [
+        Posting(
+            entry=entry,
+            loan_id=entry.loan_id,
+            account_id=accounts[role],
+            component=component,
+            installment_number=installment,
+            debit=amount if amount > 0 else ZERO,
+            credit=-amount if amount < 0 else ZERO,
+            effective_date=entry.effective_date,
+        )
+        for (role, component, installment), amount in netted.items()
+    ]
+
+
 def post_entry(
     *,
     loan: Loan,
@@ -58,6 +89,7 @@ def post_entry(
     lines: Iterable[Line],
     source: str = "",
     event=None,
+    event_id: int | None = None,
     memo: str = "",
     user=None,
 ) -> JournalEntry | None:
@@ -65,41 +97,71 @@ def post_entry(
 
     Lines with the same (role, component, instalment) are netted first, so
     callers can describe a movement naturally. Raises DomainError if the
-    lines do not balance (the database would refuse it at commit anyway)."""
-    netted: dict[tuple, Decimal] = {}
-    for line in lines:
-        k = (line.role, line.component, line.installment_number)
-        netted[k] = netted.get(k, ZERO) + line.amount
-    netted = {k: v for k, v in netted.items() if v}
-    if not netted:
-        return None
-    if sum(netted.values(), ZERO) != ZERO:
-        raise DomainError(f"Unbalanced entry {key}: {netted}", code="unbalanced_entry")
-    accounts = _accounts_for_product(loan.product_id)
-    entry = JournalEntry.objects.create(
-        loan=loan,
-        entry_type=entry_type,
-        effective_date=effective_date,
-        key=key,
-        source=source or key,
-        event=event,
-        memo=memo[:200],
-        created_by=user if getattr(user, "pk", None) else None,
-    )
-    Posting.objects.bulk_create(
-        Posting(
-            entry=entry,
-            loan=loan,
-            account_id=accounts[role],
-            component=component,
-            installment_number=installment,
-            debit=amount if amount > 0 else ZERO,
-            credit=-amount if amount < 0 else ZERO,
-            effective_date=effective_date,
+    lines do not balance."""
+    return post_entries(
+        [
+            EntrySpec(
+                loan=loan,
+                entry_type=entry_type,
+                effective_date=effective_date,
+                key=key,
+                lines=tuple(lines),
+                source=source,
+                event_id=event.pk if event is not None else event_id,
+                memo=memo,
+                user=user,
+            )
+        ]
+    )[0]
+
+
+@dataclass(frozen=True)
+class EntrySpec:
+    """The arguments of one `post_entry`, for `post_entries`."""
+
+    loan: Loan
+    entry_type: str
+    effective_date: date
+    key: str
+    lines: tuple[Line, ...]
+    source: str = ""
+    event_id: int | None = None
+    memo: str = ""
+    user: object = None
+
+
+def post_entries(specs: list[EntrySpec]) -> list[JournalEntry | None]:
+    """Write many balanced entries with two bulk inserts (entries, then all
+    their postings). Returns one item per spec: the entry, or None where the
+    lines net to zero. All-or-nothing: an unbalanced spec raises before
+    anything is written."""
+    prepared = [(spec, _netted(spec.lines, spec.key)) for spec in specs]
+    entries = [
+        JournalEntry(
+            loan=spec.loan,
+            entry_type=spec.entry_type,
+            effective_date=spec.effective_date,
+            key=spec.key,
+            source=spec.source or spec.key,
+            event_id=spec.event_id,
+            memo=spec.memo[:200],
+            created_by=spec.user if getattr(spec.user, "pk", None) else None,
         )
-        for (role, component, installment), amount in netted.items()
+        if netted
+        else None
+        for spec, netted in prepared
+    ]
+    JournalEntry.objects.bulk_create([e for e in entries if e is not None])
+    Posting.objects.bulk_create(
+        [
+            posting
+            for entry, (spec, netted) in zip(entries, prepared, strict=True)
+            if entry is not None
+            for posting in _postings(entry, spec.loan.product_id, netted)
+        ],
+        batch_size=5000,
     )
-    return entry
+    return entries
 
 
 def balances_by_role(loan: Loan, *, as_of: date | None = None) -> dict[str, Decimal]:

@@ -23,6 +23,7 @@ loan serialise.
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db.models import Count, F, Sum
 
@@ -62,6 +63,9 @@ RECEIVABLE = {
     Component.FEES: "fees_receivable",
     Component.PENALTIES: "penalties_receivable",
 }
+
+
+FROZEN_STATES = (LoanState.CHARGED_OFF, LoanState.CLOSED)
 
 
 def lock_loan(loan_id: int) -> Loan:
@@ -250,54 +254,75 @@ def posted_postings(loan: Loan) -> tuple[dict[str, dict], dict[str, int]]:
 _SKIP = {"disbursement", "charge_off", "recovery"}
 
 
+class PlannedEntry(NamedTuple):
+    """One correcting entry sync wants to post (see `plan_entries`)."""
+
+    source: str
+    key: str
+    entry_type: str
+    effective_date: date | None  # None: the date the source was first posted
+    lines: list[Line]
+    event_id: int | None
+
+
+def plan_entries(
+    state: ServicingState, posted: dict[str, dict], counts: dict[str, int], event_dates
+) -> list[PlannedEntry]:
+    """The entries that make the ledger equal the replayed `state`: for each
+    source, the difference between what it should have posted and what it
+    has. `event_dates(event_id)` gives a reversed event's effective date."""
+    expected = expected_postings(state)
+    planned = []
+    for source in sorted(set(expected) | set(posted)):
+        if source in _SKIP:
+            continue
+        when, kind, want = expected.get(source, (None, None, {}))
+        have = posted.get(source, {})
+        delta = [
+            Line(role, want.get(k, ZERO) - have.get(k, ZERO), component, installment)
+            for k in set(want) | set(have)
+            for role, component, installment in [k]
+            if want.get(k, ZERO) != have.get(k, ZERO)
+        ]
+        if not delta:
+            continue
+        n = counts.get(source, 0)
+        event_id = None
+        if source.startswith("event:"):
+            event_id = int(source.split(":", 1)[1])
+            if when is None:  # the event was reversed: undo what it posted
+                when, kind = event_dates(event_id), JournalEntry.Type.REVERSAL
+            elif n:
+                kind = JournalEntry.Type.REAPPLICATION
+        elif when is None or n:
+            kind = JournalEntry.Type.REAPPLICATION
+        planned.append(PlannedEntry(source, f"{source}#{n + 1}", kind, when, delta, event_id))
+    return planned
+
+
 def sync_loan(*, loan: Loan, user=None, as_of: date | None = None) -> ServicingState:
     """Replay `loan`, post the differences, refresh the caches. Returns the state.
 
     Precondition: the caller holds the loan's lock (or has just created it).
     A charged-off loan is frozen: its receivables were written off, so only
-    its caches are refreshed."""
+    its caches are refreshed. `servicing.services.bulk.sync_loans` does the
+    same for many loans with a fixed number of queries."""
     state = replay_loan(loan, as_of=as_of)
-    if loan.state != LoanState.CHARGED_OFF and loan.state != LoanState.CLOSED:
-        expected = expected_postings(state)
+    if loan.state not in FROZEN_STATES:
         posted, counts = posted_postings(loan)
-        events = {}
-        for source in sorted(set(expected) | set(posted)):
-            if source in _SKIP:
-                continue
-            when, kind, want = expected.get(source, (None, None, {}))
-            have = posted.get(source, {})
-            delta = [
-                Line(role, want.get(k, ZERO) - have.get(k, ZERO), component, installment)
-                for k in set(want) | set(have)
-                for role, component, installment in [k]
-                if want.get(k, ZERO) != have.get(k, ZERO)
-            ]
-            if not delta:
-                continue
-            n = counts.get(source, 0)
-            if source.startswith("event:"):
-                event_id = int(source.split(":", 1)[1])
-                events.setdefault(event_id, LoanEvent.objects.filter(pk=event_id).first())
-                event = events[event_id]
-                if when is None:  # the event was reversed: undo what it posted
-                    when, kind = event.effective_date, JournalEntry.Type.REVERSAL
-                elif n:
-                    kind = JournalEntry.Type.REAPPLICATION
-            else:
-                event = None
-                if when is None:
-                    when = _source_date(source, loan)
-                    kind = JournalEntry.Type.REAPPLICATION
-                elif n:
-                    kind = JournalEntry.Type.REAPPLICATION
+
+        def event_date(event_id):
+            return LoanEvent.objects.values_list("effective_date", flat=True).get(pk=event_id)
+
+        for entry in plan_entries(state, posted, counts, event_date):
             post_entry(
                 loan=loan,
-                entry_type=kind,
-                effective_date=when,
-                key=f"{source}#{n + 1}",
-                source=source,
-                lines=delta,
-                event=event,
+                entry_type=entry.entry_type,
+                effective_date=entry.effective_date or _source_date(entry.source, loan),
+                key=entry.key,
+                source=entry.source,
+                lines=entry.lines,
+                event_id=entry.event_id,
                 user=user,
             )
     refresh_caches(loan, state)
@@ -311,11 +336,24 @@ def _source_date(source: str, loan: Loan) -> date:
     return entry.effective_date if entry else get_business_date()
 
 
-def refresh_caches(loan: Loan, state: ServicingState) -> None:
-    """Rewrite the loan's schedule projection and cached balances from `state`."""
-    _write_installments(loan, state)
+CACHE_FIELDS = [
+    "principal_balance",
+    "interest_balance",
+    "fees_balance",
+    "penalties_balance",
+    "unapplied_balance",
+    "overpayment_balance",
+    "days_past_due",
+    "next_due_date",
+    "next_due_amount",
+    "updated_at",
+]
+
+
+def set_cached_figures(loan: Loan, state: ServicingState) -> None:
+    """Set (not save) the loan's cached balances from `state`."""
     upcoming = [i for i in state.installments if i.outstanding > 0]
-    frozen = loan.state in (LoanState.CHARGED_OFF, LoanState.CLOSED)
+    frozen = loan.state in FROZEN_STATES
     loan.principal_balance = ZERO if frozen else state.principal_outstanding
     loan.interest_balance = ZERO if frozen else state.interest_due_unpaid
     loan.fees_balance = ZERO if frozen else state.fees_due_unpaid
@@ -329,34 +367,41 @@ def refresh_caches(loan: Loan, state: ServicingState) -> None:
         if upcoming and not frozen
         else ZERO
     )
-    fields = [
-        "principal_balance",
-        "interest_balance",
-        "fees_balance",
-        "penalties_balance",
-        "unapplied_balance",
-        "overpayment_balance",
-        "days_past_due",
-        "next_due_date",
-        "next_due_amount",
-        "updated_at",
-    ]
+
+
+def move_state(loan: Loan, state: ServicingState) -> tuple[str, str] | None:
+    """Call the transition the replay calls for (paid off, overpaid,
+    reopened) without saving; returns (state before, transition name) or
+    None. The caller saves "state" and then calls `audit_move`."""
     transition = _state_transition(loan, state)
+    if transition is None:
+        return None
     before = loan.state
-    if transition is not None:
-        transition()
-        fields.append("state")
-    loan.save(update_fields=fields)
-    if transition is not None:
-        audit.record(
-            action=f"loan.{transition.__name__}",
-            category=AuditCategory.STATE_CHANGE,
-            obj=loan,
-            changes={"state": [before, loan.state]},
-        )
+    transition()
+    return before, transition.__name__
 
 
-_INSTALLMENT_FIELDS = (
+def audit_move(loan: Loan, move: tuple[str, str]) -> None:
+    before, name = move
+    audit.record(
+        action=f"loan.{name}",
+        category=AuditCategory.STATE_CHANGE,
+        obj=loan,
+        changes={"state": [before, loan.state]},
+    )
+
+
+def refresh_caches(loan: Loan, state: ServicingState) -> None:
+    """Rewrite the loan's schedule projection and cached balances from `state`."""
+    _write_installments(loan, state)
+    set_cached_figures(loan, state)
+    move = move_state(loan, state)
+    loan.save(update_fields=[*CACHE_FIELDS, "state"] if move else CACHE_FIELDS)
+    if move:
+        audit_move(loan, move)
+
+
+INSTALLMENT_FIELDS = (
     "due_date",
     "principal_due",
     "interest_due",
@@ -370,29 +415,39 @@ _INSTALLMENT_FIELDS = (
 )
 
 
-def _write_installments(loan: Loan, state: ServicingState) -> None:
-    """Make the Installment rows equal the replayed schedule, touching only
-    rows that changed (usually one or two per payment)."""
-    existing = {row.number: row for row in Installment.objects.filter(loan=loan)}
+def installment_changes(loan: Loan, state: ServicingState, existing: list[Installment]):
+    """(rows to update, rows to recreate or None): what makes the loan's
+    Installment rows equal the replayed schedule. Usually one or two rows
+    change per payment; a schedule with a different number of instalments
+    (a modification) is rewritten whole."""
+    rows = {row.number: row for row in existing}
     wanted = {i.number: i for i in state.installments}
-    if set(existing) != set(wanted):
-        Installment.objects.filter(loan=loan).delete()
-        Installment.objects.bulk_create(
+    if set(rows) != set(wanted):
+        return [], [
             Installment(
-                loan=loan, number=i.number, **{f: getattr(i, f) for f in _INSTALLMENT_FIELDS}
+                loan=loan, number=i.number, **{f: getattr(i, f) for f in INSTALLMENT_FIELDS}
             )
             for i in state.installments
-        )
-        return
+        ]
     changed = []
-    for number, row in existing.items():
+    for number, row in rows.items():
         target = wanted[number]
-        if any(getattr(row, f) != getattr(target, f) for f in _INSTALLMENT_FIELDS):
-            for f in _INSTALLMENT_FIELDS:
+        if any(getattr(row, f) != getattr(target, f) for f in INSTALLMENT_FIELDS):
+            for f in INSTALLMENT_FIELDS:
                 setattr(row, f, getattr(target, f))
             changed.append(row)
-    if changed:
-        Installment.objects.bulk_update(changed, _INSTALLMENT_FIELDS)
+    return changed, None
+
+
+def _write_installments(loan: Loan, state: ServicingState) -> None:
+    changed, recreate = installment_changes(
+        loan, state, list(Installment.objects.filter(loan=loan))
+    )
+    if recreate is not None:
+        Installment.objects.filter(loan=loan).delete()
+        Installment.objects.bulk_create(recreate)
+    elif changed:
+        Installment.objects.bulk_update(changed, INSTALLMENT_FIELDS)
 
 
 def _state_transition(loan: Loan, state: ServicingState):

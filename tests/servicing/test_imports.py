@@ -1,6 +1,7 @@
 """Payment and boarding CSV imports: per-row reports, idempotent re-runs,
 the cut-over balance check, and the upload pages."""
 
+import io
 import os
 import time
 from datetime import date
@@ -228,3 +229,87 @@ def test_benchmark_2000_payments(product, customer, make_loan):
     elapsed = time.perf_counter() - started
     assert len(result.accepted) == 2000
     print(f"\n2000 payments in {elapsed:.2f}s = {2000 / elapsed:.0f}/s")  # noqa: T201
+
+
+def _balances(loan):
+    loan.refresh_from_db()
+    installments = [
+        (i.number, i.principal_paid, i.interest_paid, i.status)
+        for i in loan.installments.order_by("number")
+    ]
+    return (
+        loan.principal_balance,
+        loan.interest_balance,
+        loan.unapplied_balance,
+        loan.overpayment_balance,
+        loan.days_past_due,
+        loan.next_due_date,
+        installments,
+    )
+
+
+# (amount, received_on) per loan, deliberately out of date order (backdated
+# rows) and with several payments on one loan in one file.
+PAYMENTS = [
+    ("106.62", "2026-02-15"),
+    ("300.00", "2026-04-20"),
+    ("106.62", "2026-03-15"),
+    ("2000.00", "2026-04-25"),  # pays off and overpays
+]
+
+
+def test_batch_posting_reaches_the_same_balances_as_one_by_one(make_loan):
+    from django.core.management import call_command
+
+    from servicing.services.payments import post_payment
+
+    one_by_one = [make_loan(f"SEQ-{i}") for i in range(2)]
+    batched = [make_loan(f"BAT-{i}") for i in range(2)]
+    set_business_date(date(2026, 5, 1))
+    for loan in one_by_one:
+        for amount, on in PAYMENTS:
+            post_payment(
+                loan=loan,
+                amount=D(amount),
+                received_on=date.fromisoformat(on),
+                method="ach",
+                channel="batch",
+            )
+    text = HEADER + "".join(
+        f"{loan.loan_number},{amount},{on},ach,R-{loan.pk}-{n}\n"
+        for loan in batched
+        for n, (amount, on) in enumerate(PAYMENTS)
+    )
+    result = import_payments_csv(text=text, filename="many.csv")
+
+    assert len(result.accepted) == 8 and not result.rejected
+    for seq, bat in zip(one_by_one, batched, strict=True):
+        assert _balances(seq) == _balances(bat)
+        assert bat.state == seq.state == "overpaid"
+    out = io.StringIO()
+    call_command("verify_ledger", stdout=out)
+    assert "0 mismatches" in out.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_import_in_worker_processes(make_loan, monkeypatch):
+    from servicing.services import imports
+
+    loans = [make_loan(f"PAR-{i}") for i in range(5)]
+    set_business_date(date(2026, 2, 20))
+    monkeypatch.setattr(imports, "CHUNK", 2)  # 3 chunks over 2 processes
+    text = HEADER + "".join(
+        f"{loan.loan_number},106.62,2026-02-15,ach,P-{loan.pk}\n" for loan in loans
+    )
+    result = import_payments_csv(text=text, filename="par.csv", workers=2)
+
+    assert sorted(r["loan_number"] for r in result.accepted) == sorted(
+        loan.loan_number for loan in loans
+    )
+    assert [r["line"] for r in result.accepted] == [2, 3, 4, 5, 6]
+    assert Payment.objects.filter(channel="batch").count() == 5
+    for loan in loans:
+        loan.refresh_from_db()
+        assert loan.principal_balance == D("1105.38")
+    again = import_payments_csv(text=text, filename="par.csv", workers=2)
+    assert len(again.duplicates) == 5 and Payment.objects.count() == 5
