@@ -89,3 +89,56 @@ class BusinessDate(models.Model):
 
     def __str__(self) -> str:
         return self.date.isoformat()
+
+
+class EodRun(models.Model):
+    """One end-of-day run of a business date (core.eod). A date has one run;
+    running it again resumes the same row, so a completed day is a no-op."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+
+    business_date = models.DateField(unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-business_date"]
+
+    def __str__(self) -> str:
+        return f"EOD {self.business_date:%Y-%m-%d} ({self.status})"
+
+
+class EodChunk(models.Model):
+    """One chunk of one step of an end-of-day run: an id range
+    (first_id..last_id, either end open when null) or an explicit id list.
+    A done chunk is never run again for the same run."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    run = models.ForeignKey(EodRun, on_delete=models.CASCADE, related_name="chunks")
+    step = models.CharField(max_length=50)
+    index = models.PositiveIntegerField()
+    first_id = models.BigIntegerField(null=True, blank=True)
+    last_id = models.BigIntegerField(null=True, blank=True)
+    ids = models.JSONField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    counts = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "step", "index"], name="eod_chunk_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run} {self.step}#{self.index} ({self.status})"

@@ -7,6 +7,7 @@ class ServicingConfig(AppConfig):
     verbose_name = "Servicing"
 
     def ready(self) -> None:
+        from servicing import eod  # noqa: F401 - registers the end-of-day steps
         from servicing.chart import ensure_chart_after_migrate
 
         post_migrate.connect(ensure_chart_after_migrate, sender=self)

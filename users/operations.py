@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 
 from core import selectors
 from core.businessdate import advance_business_date, get_business_date
+from core.eod import recent_runs, run_end_of_day
 from core.exceptions import DomainError
 from core.models import AuditCategory
 from users.access import staff_required
@@ -81,6 +82,8 @@ class AdvanceBusinessDateForm(forms.Form):
 @staff_required("core.change_businessdate")
 def business_date(request):
     current = get_business_date()
+    if request.method == "POST" and request.POST.get("action") == "run_eod":
+        return _run_end_of_day(request, current)
     if request.method == "POST":
         form = AdvanceBusinessDateForm(request.POST)
         if form.is_valid():
@@ -103,5 +106,23 @@ def business_date(request):
     return render(
         request,
         "operations/business_date.html",
-        {"form": form, "current": current, "history": history},
+        {"form": form, "current": current, "history": history, "eod_runs": recent_runs(10)},
     )
+
+
+def _run_end_of_day(request, current):
+    """Run (or resume) end of day for today's business date, synchronously."""
+    try:
+        run = run_end_of_day(current, acting_user=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        if run.status == run.Status.COMPLETED:
+            messages.success(
+                request,
+                f"End of day {current:%B %-d, %Y} completed; "
+                f"the business date is now {get_business_date():%B %-d, %Y}.",
+            )
+        else:
+            messages.error(request, f"End of day {current:%B %-d, %Y} failed: {run.error}")
+    return redirect("business-date")

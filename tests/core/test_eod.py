@@ -1,0 +1,238 @@
+"""The end-of-day runner (core.eod): order, chunks, resume after a failure,
+advancing the business date, the command, the task and the staff page."""
+
+from datetime import date
+
+import psycopg
+import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.urls import reverse
+
+from core import audit, eod
+from core.businessdate import get_business_date
+from core.eod import recent_runs, register_step, run_end_of_day, steps, unregister_step
+from core.exceptions import Conflict, ValidationFailed
+from core.models import AuditCategory, AuditEvent, BusinessDate, EodChunk, EodRun
+from core.tasks import run_end_of_day_task
+
+pytestmark = pytest.mark.django_db
+
+
+def _set(d: date) -> None:
+    BusinessDate.objects.update_or_create(pk=1, defaults={"date": d})
+
+
+@pytest.fixture
+def flaky():
+    """A test step between charge-off and statements over three id-list
+    chunks; its second chunk writes an audit event and then raises, the
+    first time only. `calls` lists the chunks it was given."""
+    calls = []
+    state = {"fail": True}
+
+    def run(business_date, chunk):
+        calls.append(chunk)
+        audit.record(
+            action="test.flaky_chunk",
+            category=AuditCategory.UPDATE,
+            object_type="test",
+            object_id=str(chunk[0]),
+        )
+        if chunk == [2] and state["fail"]:
+            state["fail"] = False
+            raise RuntimeError("boom")
+        return {"items": len(chunk)}
+
+    register_step("flaky", 35, chunks=lambda d: [[1], [2], [3]], run=run)
+    yield calls
+    unregister_step("flaky")
+
+
+def test_servicing_steps_are_registered_in_order():
+    assert [s.name for s in steps()] == [
+        "accrue",
+        "late_fees",
+        "charge_off",
+        "statements",
+        "autopay",
+    ]
+
+
+def test_failed_chunk_stops_the_run_and_a_rerun_resumes_there(flaky):
+    _set(date(2026, 5, 4))
+
+    run = run_end_of_day()
+
+    assert run.status == EodRun.Status.FAILED
+    assert run.error == "flaky chunk 1: RuntimeError: boom"
+    assert run.finished_at is not None
+    chunks = EodChunk.objects.filter(run=run, step="flaky").order_by("index")
+    assert [(c.index, c.ids, c.status, c.counts) for c in chunks] == [
+        (0, [1], "done", {"items": 1}),
+        (1, [2], "failed", {}),
+        (2, [3], "pending", {}),
+    ]
+    assert "RuntimeError: boom" in chunks[1].error
+    # the failed chunk's own writes rolled back; later steps never started
+    assert list(
+        AuditEvent.objects.filter(action="test.flaky_chunk").values_list("object_id", flat=True)
+    ) == ["1"]
+    assert not EodChunk.objects.filter(run=run, step="autopay").exists()
+    assert get_business_date() == date(2026, 5, 4)
+    failed = AuditEvent.objects.get(action="eod.failed")
+    assert failed.actor_label == "system:eod"
+    assert failed.metadata == {
+        "step": "flaky",
+        "chunk": 1,
+        "error": "flaky chunk 1: RuntimeError: boom",
+    }
+
+    again = run_end_of_day()
+
+    assert again.pk == run.pk
+    assert again.status == EodRun.Status.COMPLETED
+    assert again.error == ""
+    assert flaky == [[1], [2], [2], [3]]  # chunk 0 was not redone
+    assert (
+        list(
+            EodChunk.objects.filter(run=run, step="flaky")
+            .order_by("index")
+            .values_list("status", "counts")
+        )
+        == [("done", {"items": 1})] * 3
+    )
+    assert get_business_date() == date(2026, 5, 5)
+    assert [
+        e.action for e in AuditEvent.objects.filter(action__startswith="eod.").order_by("id")
+    ] == [
+        "eod.started",
+        "eod.failed",
+        "eod.resumed",
+        "eod.completed",
+    ]
+    completed = AuditEvent.objects.get(action="eod.completed")
+    assert completed.metadata["counts"]["flaky"] == {"items": 3}
+    assert completed.metadata["counts"]["autopay"] == {
+        "posted": 0,
+        "already": 0,
+        "skipped": 0,
+        "not_configured": 1,
+    }
+
+    # a completed day is a no-op: no step runs, the date stays put
+    assert run_end_of_day(date(2026, 5, 4)).pk == run.pk
+    assert flaky == [[1], [2], [2], [3]]
+    assert get_business_date() == date(2026, 5, 5)
+    assert EodRun.objects.count() == 1
+
+
+def test_no_advance_and_past_dates_leave_the_business_date():
+    _set(date(2026, 5, 4))
+    call_command("run_eod", "--date", "2026-05-03")
+    assert run_end_of_day(date(2026, 5, 2)).status == EodRun.Status.COMPLETED
+    call_command("run_eod", "--no-advance")
+    assert list(EodRun.objects.values_list("business_date", "status")) == [
+        (date(2026, 5, 4), "completed"),
+        (date(2026, 5, 3), "completed"),
+        (date(2026, 5, 2), "completed"),
+    ]
+    assert get_business_date() == date(2026, 5, 4)
+    # today's run is done: running it again with advancing only moves the date
+    run_end_of_day()
+    assert get_business_date() == date(2026, 5, 5)
+    assert EodRun.objects.count() == 3
+    assert AuditEvent.objects.filter(action="eod.completed").count() == 3
+
+
+def test_command_reports_a_failure_and_refuses_a_future_date(flaky):
+    _set(date(2026, 5, 4))
+    with pytest.raises(CommandError, match="flaky chunk 1: RuntimeError: boom"):
+        call_command("run_eod", "--no-advance")
+    with pytest.raises(CommandError, match="ahead of the business date"):
+        call_command("run_eod", "--date", "2026-05-05")
+    assert not EodRun.objects.filter(business_date=date(2026, 5, 5)).exists()
+    call_command("run_eod")
+    assert EodRun.objects.get().status == EodRun.Status.COMPLETED
+    assert get_business_date() == date(2026, 5, 5)
+
+
+def test_future_date_is_refused_and_writes_nothing():
+    _set(date(2026, 5, 4))
+    with pytest.raises(ValidationFailed) as excinfo:
+        run_end_of_day(date(2026, 5, 5))
+    assert excinfo.value.fields == {"business_date": ["Pick a date on or before 2026-05-04."]}
+    assert not EodRun.objects.exists()
+    assert not AuditEvent.objects.exists()
+
+
+def test_task_runs_today_and_is_in_the_beat_schedule():
+    _set(date(2026, 5, 4))
+    assert run_end_of_day_task() == {
+        "business_date": "2026-05-04",
+        "status": "completed",
+        "error": "",
+    }
+    assert get_business_date() == date(2026, 5, 5)
+    assert run_end_of_day_task("2026-05-04")["status"] == "completed"
+    assert get_business_date() == date(2026, 5, 5)
+    entry = settings.CELERY_BEAT_SCHEDULE["end-of-day"]
+    assert entry["task"] == run_end_of_day_task.name == "core.run_end_of_day"
+    assert (entry["schedule"].hour, entry["schedule"].minute) == ({23}, {30})
+
+
+def test_recent_runs_summarise_steps(flaky):
+    _set(date(2026, 5, 4))
+    run_end_of_day()
+    [summary] = recent_runs()
+    assert summary.run.status == "failed"
+    assert [(s.name, s.chunks, s.done, s.failed, s.status, s.counts) for s in summary.steps] == [
+        ("flaky", 3, 1, 1, "failed", {"items": 1})
+    ]
+
+
+def test_business_date_page_lists_runs_and_runs_end_of_day(staff_client, flaky):
+    _set(date(2025, 3, 14))
+    client, manager = staff_client("manager")
+
+    response = client.post(reverse("business-date"), {"action": "run_eod"}, follow=True)
+    page = response.content.decode()
+    assert "End of day March 14, 2025 failed: flaky chunk 1: RuntimeError: boom" in page
+    assert "flaky: failed, 1/3 chunks, items 1" in page
+    assert get_business_date() == date(2025, 3, 14)
+    assert AuditEvent.objects.get(action="eod.started").actor_id == manager.pk
+
+    response = client.post(reverse("business-date"), {"action": "run_eod"}, follow=True)
+    page = response.content.decode()
+    assert "End of day March 14, 2025 completed; the business date is now March 15, 2025." in page
+    assert "flaky: done, 3/3 chunks, items 3" in page
+    assert "autopay: done, 1/1 chunks" in page
+    assert "Saturday, March 15, 2025" in page
+    assert AuditEvent.objects.get(action="business_date.advanced").actor_id == manager.pk
+
+
+def test_business_date_page_needs_its_permission(staff_client):
+    _set(date(2025, 3, 14))
+    client, _ = staff_client("servicing_agent")
+    response = client.post(reverse("business-date"), {"action": "run_eod"})
+    assert response.status_code == 403
+    assert not EodRun.objects.exists()
+    assert get_business_date() == date(2025, 3, 14)
+
+
+def test_a_second_concurrent_run_is_refused():
+    _set(date(2026, 5, 4))
+    params = {
+        k: v
+        for k, v in connection.get_connection_params().items()
+        if k in ("dbname", "user", "password", "host", "port")
+    }
+    with psycopg.connect(**params, autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", [eod._LOCK_KEY])
+        with pytest.raises(Conflict) as excinfo:
+            run_end_of_day()
+        assert excinfo.value.code == "eod_running"
+    assert not EodRun.objects.exists()
+    assert get_business_date() == date(2026, 5, 4)
+    assert run_end_of_day().status == EodRun.Status.COMPLETED  # the lock is free again
