@@ -760,3 +760,57 @@ class ImportRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} import {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ServiceRequest(TimeStampedModel):
+    """A borrower's request for help on a loan (hardship, a modification,
+    other), worked by servicing staff as a task: open -> in progress ->
+    resolved or declined. Due `SLA_DAYS` after the business date it arrived."""
+
+    SLA_DAYS = 5
+
+    class Kind(models.TextChoices):
+        HARDSHIP = "hardship", "Hardship help"
+        MODIFICATION = "modification", "Loan modification"
+        OTHER = "other", "Other question"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        IN_PROGRESS = "in_progress", "In progress"
+        RESOLVED = "resolved", "Resolved"
+        DECLINED = "declined", "Declined"
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="service_requests")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="service_requests"
+    )
+    kind = models.CharField(max_length=15, choices=Kind.choices)
+    message = models.TextField()
+    status = models.CharField(max_length=15, choices=Status.choices, default=Status.OPEN)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    received_on = models.DateField(help_text="The business date the request arrived.")
+    due_by = models.DateField(help_text="Business date + SLA_DAYS.")
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["due_by", "id"]
+        indexes = [
+            models.Index(fields=["status", "due_by"]),
+            models.Index(fields=["loan", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} request {self.pk} on loan {self.loan_id}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in (self.Status.RESOLVED, self.Status.DECLINED)

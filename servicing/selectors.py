@@ -27,6 +27,7 @@ from servicing.models import (
     LoanState,
     Payment,
     Posting,
+    ServiceRequest,
 )
 from servicing.services.ledger import balances_by_role, gl_trial_balance
 
@@ -364,3 +365,75 @@ def gl_summary(*, as_of: date | None = None) -> list[dict]:
         row["credits"] = row["credits"] or ZERO
         row["balance"] = row["debits"] - row["credits"]
     return rows
+
+
+# --- service requests ------------------------------------------------------------
+
+OPEN_REQUEST_STATUSES = (ServiceRequest.Status.OPEN, ServiceRequest.Status.IN_PROGRESS)
+
+
+def _request_queryset() -> QuerySet[ServiceRequest]:
+    return ServiceRequest.objects.select_related(
+        "loan", "customer", "assigned_to", "created_by", "resolved_by"
+    )
+
+
+def service_request_queue(
+    *,
+    today: date,
+    status: str = "",
+    kind: str = "",
+    assignee_id: int | None = None,
+    unassigned: bool = False,
+    overdue: bool = False,
+) -> QuerySet[ServiceRequest]:
+    """The staff queue, oldest due first. `status` "" means still to do
+    (open or in progress), "all" every status, else that one status.
+    `overdue` keeps requests still to do whose due_by is before `today`
+    (the business date)."""
+    rows = _request_queryset()
+    if status == "all":
+        pass
+    elif status:
+        rows = rows.filter(status=status)
+    else:
+        rows = rows.filter(status__in=OPEN_REQUEST_STATUSES)
+    if kind:
+        rows = rows.filter(kind=kind)
+    if unassigned:
+        rows = rows.filter(assigned_to__isnull=True)
+    elif assignee_id is not None:
+        rows = rows.filter(assigned_to_id=assignee_id)
+    if overdue:
+        rows = rows.filter(status__in=OPEN_REQUEST_STATUSES, due_by__lt=today)
+    return rows.order_by("due_by", "id")
+
+
+def service_request_counts(*, today: date) -> dict[str, int]:
+    """Requests per status, plus "overdue" (still to do, due before `today`)."""
+    counts = dict.fromkeys(ServiceRequest.Status.values, 0)
+    for row in ServiceRequest.objects.values("status").annotate(n=Count("id")):
+        counts[row["status"]] = row["n"]
+    counts["overdue"] = ServiceRequest.objects.filter(
+        status__in=OPEN_REQUEST_STATUSES, due_by__lt=today
+    ).count()
+    return counts
+
+
+def get_service_request(pk: int) -> ServiceRequest:
+    """One request with its loan, customer and people; NotFound if none."""
+    req = _request_queryset().filter(pk=pk).first()
+    if req is None:
+        raise NotFound(f"No service request {pk}.")
+    return req
+
+
+def service_requests_for_loan(loan: Loan) -> QuerySet[ServiceRequest]:
+    """A loan's requests, newest first."""
+    return _request_queryset().filter(loan=loan).order_by("-created_at", "-id")
+
+
+def get_service_requests_for_customer(customer) -> QuerySet[ServiceRequest]:
+    """The portal's access function for requests: only this customer's,
+    newest first; another borrower's request is simply not found (404)."""
+    return _request_queryset().filter(customer=customer).order_by("-created_at", "-id")

@@ -236,6 +236,9 @@ def loan_detail(request, pk: int):
         "statements": statements.list_statements(loan),
         "autopay": AutopayAuthorization.objects.filter(loan=loan, active=True).first(),
         "payable": loan.state == LoanState.ACTIVE,
+        "service_requests": selectors.get_service_requests_for_customer(loan.customer).filter(
+            loan=loan
+        ),
     }
     return render(request, "servicing/portal/loan_detail.html", context)
 
