@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -160,7 +161,13 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The static schedule: synced into django-celery-beat's tables by the
 # DatabaseScheduler at start. End-of-day steps are added here as they land.
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # End of day for today's business date (core.eod); it advances the date.
+    "end-of-day": {
+        "task": "core.run_end_of_day",
+        "schedule": crontab(hour=23, minute=30),
+    },
+}
 
 # --- Authentication ----------------------------------------------------------
 AUTH_USER_MODEL = "users.User"
@@ -350,6 +357,20 @@ ACH_ORIGIN_NAME = env("ACH_ORIGIN_NAME")
 ACH_COMPANY_NAME = env("ACH_COMPANY_NAME")
 ACH_COMPANY_ID = env("ACH_COMPANY_ID")
 
+# --- E-signature (origination/esign.py) -------------------------------------------
+# The platform's document-signing key: a PEM/DER key + certificate, or a PKCS#12
+# bundle in ESIGN_KEY_FILE alone. Unset, a self-signed certificate is made per process.
+ESIGN_KEY_FILE = env("ESIGN_KEY_FILE")
+ESIGN_CERT_FILE = env("ESIGN_CERT_FILE")
+ESIGN_KEY_PASSPHRASE = env("ESIGN_KEY_PASSPHRASE")
+
 # Card/bank payments from the borrower portal: "test" is the built-in,
 # deterministic test gateway (servicing/gateway.py).
 PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", "test")
+
+# --- Origination decisioning (origination/services/decision.py) -------------------
+# Dotted path of the credit bureau adapter class; the simulated bureau is
+# deterministic per identity (development, demos, tests).
+BUREAU_ADAPTER = env("BUREAU_ADAPTER", "origination.decisioning.simulated.SimulatedBureau")
+# Largest applicant document upload, in bytes.
+ORIGINATION_MAX_UPLOAD_BYTES = int(env("ORIGINATION_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))

@@ -237,3 +237,23 @@ def board_loan(*, terms: BoardingTerms, acting_user=None) -> Loan:
         )
         sync_loan(loan=loan, user=acting_user)
         return loan
+
+
+def servicing_products() -> list[dict]:
+    """The active servicing products loans can board onto: [{"id", "code",
+    "version", "name"}] (origination stores the id on its loan products)."""
+    return list(
+        ServicingProduct.objects.filter(is_active=True)
+        .order_by("code", "-version")
+        .values("id", "code", "version", "name")
+    )
+
+
+def servicing_product_for(code: str) -> int | None:
+    """The id of the latest active version of servicing product `code`, or None."""
+    return (
+        ServicingProduct.objects.filter(code=code, is_active=True)
+        .order_by("-version")
+        .values_list("id", flat=True)
+        .first()
+    )

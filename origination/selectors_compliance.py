@@ -1,0 +1,41 @@
+"""Reads for the compliance review queue (sanctions screening hits)."""
+
+from decimal import Decimal
+
+from django.db.models import QuerySet
+
+from origination.models import SanctionsEntry, SanctionsHit
+
+
+def compliance_hits(
+    *, status: str = "", q: str = "", min_score: Decimal | None = None
+) -> QuerySet[SanctionsHit]:
+    """Hits for the queue, oldest open first (first in, first reviewed);
+    `status` "" means every status; `q` searches the screened name and the
+    customer number."""
+    hits = SanctionsHit.objects.select_related("customer", "sanctions_list", "decided_by")
+    if status:
+        hits = hits.filter(status=status)
+    if q:
+        from django.db.models import Q
+
+        hits = hits.filter(Q(screened_name__icontains=q) | Q(customer__customer_number__iexact=q))
+    if min_score is not None:
+        hits = hits.filter(top_score__gte=min_score)
+    return hits.order_by("created_at", "id")
+
+
+def hit_with_entries(hit_id: int) -> tuple[SanctionsHit, list[tuple[dict, SanctionsEntry | None]]]:
+    """A hit and, for each of its matches, the full list entry it matched
+    (None if the entry is gone). Raises SanctionsHit.DoesNotExist."""
+    hit = SanctionsHit.objects.select_related("customer", "sanctions_list", "decided_by").get(
+        pk=hit_id
+    )
+    ent_nums = [m["ent_num"] for m in hit.matches]
+    entries = {
+        e.ent_num: e
+        for e in SanctionsEntry.objects.filter(
+            sanctions_list_id=hit.sanctions_list_id, ent_num__in=ent_nums
+        )
+    }
+    return hit, [(m, entries.get(m["ent_num"])) for m in hit.matches]

@@ -1,0 +1,394 @@
+"""Funding: the borrower's bank account, disbursement with boarding, and the
+day's NACHA credit file.
+
+`disburse` pays the accepted offer's net amount (principal less withheld
+fees, the engine's `disbursed_amount`) and boards the loan into servicing
+(servicing.boarding, the only servicing module origination may import) in
+one transaction: either the disbursement is completed, the loan exists and
+the application is disbursed, or nothing was written.
+
+The money itself leaves in `daily_disbursement_file`: one PPD credit batch
+per business date holding every completed disbursement not yet in a file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from core import audit, nacha
+from core.businessdate import get_business_date
+from core.crypto import decrypt, encrypt
+from core.exceptions import Conflict, PermissionDenied, ValidationFailed
+from core.finance import build_schedule, tila
+from core.models import AuditCategory
+from origination import disbursement as rails
+from origination.models import (
+    ApplicationState,
+    Disbursement,
+    DisbursementBatch,
+    GeneratedDocument,
+    Offer,
+)
+from origination.services._common import actor_of, apply_transition, lock, refuse
+from origination.services.closing import offer_engine_terms
+from servicing.boarding import BoardingTerms, board_loan
+
+S = ApplicationState
+DISBURSE_PERMISSION = "origination.disburse_application"
+ZERO = Decimal("0.00")
+# Regulation Z 1026.22(a)(2): a disclosed APR is accurate within 1/8 of a
+# percentage point of the APR of the loan actually made.
+APR_TOLERANCE = Decimal("0.125")
+_ORIGIN_SETTINGS = {
+    "destination_routing": "ACH_DESTINATION_ROUTING",
+    "destination_name": "ACH_DESTINATION_NAME",
+    "odfi_routing": "ACH_ODFI_ROUTING",
+    "origin_name": "ACH_ORIGIN_NAME",
+    "company_name": "ACH_COMPANY_NAME",
+    "company_id": "ACH_COMPANY_ID",
+}
+
+
+def _require_disburser(user) -> None:
+    """user=None is the platform itself (automatic disbursement after signing)."""
+    if user is not None and not user.has_perm(DISBURSE_PERMISSION):
+        raise PermissionDenied(
+            "Your role does not allow disbursing loans.",
+            fields={"permission": [DISBURSE_PERMISSION]},
+        )
+
+
+def accepted_offer(application) -> Offer:
+    offer = application.offers.filter(status=Offer.Status.ACCEPTED).order_by("-id").first()
+    if offer is None:
+        raise Conflict("The application has no accepted offer.", code="no_accepted_offer")
+    return offer
+
+
+# --- bank account ----------------------------------------------------------------
+
+
+def set_bank_account(
+    *, application, routing_number: str, account_number: str, account_type: str, user=None
+) -> Disbursement:
+    """Record (or replace) the account the loan is paid into.
+
+    Checks the routing number's checksum and the account number's digits
+    (ValidationFailed naming every bad field), then stores a pending
+    Disbursement with the account number encrypted (core.crypto) and its
+    last four digits; the amount is the accepted offer's net amount (0.00
+    until an offer is accepted). Refused once the money was sent. Locks
+    the application."""
+    fields: dict = {}
+    routing = account = ""
+    try:
+        routing = rails.validate_routing_number(routing_number)
+    except ValidationFailed as exc:
+        fields.update(exc.fields)
+    try:
+        account = rails.validate_account_number(account_number)
+    except ValidationFailed as exc:
+        fields.update(exc.fields)
+    if account_type not in rails.ACCOUNT_TYPES:
+        fields["account_type"] = "Choose checking or savings."
+    if fields:
+        raise ValidationFailed(
+            "Check the bank account details.", code="invalid_bank_account", fields=fields
+        )
+    with transaction.atomic():
+        application = lock(application)
+        if application.state not in (
+            S.APPROVED,
+            S.CONDITIONALLY_APPROVED,
+            S.OFFER_ACCEPTED,
+            S.DOCUMENTS_SIGNED,
+            S.IN_UNDERWRITING,
+            S.SUBMITTED,
+        ):
+            raise Conflict(
+                f"Application {application.reference} is "
+                f"{application.get_state_display().lower()}; its bank account cannot change.",
+                code="invalid_state",
+            )
+        offer = application.offers.filter(status=Offer.Status.ACCEPTED).first()
+        amount = offer_engine_terms(offer).disbursed_amount if offer else ZERO
+        existing = Disbursement.objects.select_for_update().filter(application=application).first()
+        if existing is not None and existing.status == Disbursement.Status.SENT:
+            raise Conflict("The loan was already disbursed.", code="already_disbursed")
+        values = {
+            "amount": amount,
+            "routing_number": routing,
+            "account_last4": account[-4:],
+            "account_number_encrypted": encrypt(account),
+            "account_type": account_type,
+            "disbursed_on": get_business_date(),
+            "created_by": actor_of(user),
+        }
+        if existing is None:
+            disbursement = Disbursement.objects.create(application=application, **values)
+            before = None
+        else:
+            before = f"{existing.routing_number} ****{existing.account_last4}"
+            for name, value in values.items():
+                setattr(existing, name, value)
+            existing.save(update_fields=list(values))
+            disbursement = existing
+        audit.record(
+            action="application.bank_account_set",
+            category=AuditCategory.UPDATE,
+            obj=application,
+            changes={"bank_account": [before, f"{routing} ****{account[-4:]}"]},
+            metadata={"account_type": account_type},
+            actor=actor_of(user),
+        )
+        return disbursement
+
+
+# --- disbursement and boarding -----------------------------------------------------
+
+
+def underwriting_notes(application) -> str:
+    """The decisions' notes and the conditions, as the text servicing keeps."""
+    lines = []
+    for record in application.decisions.order_by("created_at", "id"):
+        text = f"{record.created_at:%Y-%m-%d} {record.get_kind_display()}: {record.outcome}"
+        if record.reasons:
+            text += " (" + ", ".join(str(r) for r in record.reasons) + ")"
+        if record.note:
+            text += f" - {record.note}"
+        lines.append(text)
+    conditions = list(application.conditions.order_by("id"))
+    if conditions:
+        lines.append("Conditions:")
+        lines += [
+            f"- {c.text} [{c.get_status_display().lower()}]" + (f" {c.note}" if c.note else "")
+            for c in conditions
+        ]
+    return "\n".join(lines)
+
+
+def document_references(application, offer: Offer) -> tuple[dict, ...]:
+    """References to the offer's generated documents, as BoardingTerms expects."""
+    return tuple(
+        {
+            "name": f"{application.reference} {doc.get_kind_display()}",
+            "kind": doc.kind,
+            "sha256": doc.sha256,
+            "reference": f"origination:generated_document:{doc.pk}",
+        }
+        for doc in GeneratedDocument.objects.filter(offer=offer).order_by("id")
+    )
+
+
+def disburse(*, application, user=None, business_date: date | None = None):
+    """Fund a signed application and board its loan: documents_signed -> disbursed.
+
+    In one transaction: lock the application, complete its Disbursement
+    (amount = the engine's disbursed amount, status sent, dated
+    `business_date`, default today's), board the loan with the accepted
+    offer's terms (servicing.boarding.board_loan) and record the loan
+    number, funding time, timeline and audit events. Any refusal, including
+    one from boarding, rolls all of it back. The loan is disbursed on
+    `business_date` with the offer's first payment date; when that moves
+    the APR beyond the disclosure tolerance the disbursement is refused
+    (the borrower must be given new disclosures). Idempotent: a disbursed
+    application is returned as it is. Needs origination.disburse_application
+    (user=None is the platform, for automatic disbursement)."""
+    _require_disburser(user)
+    with transaction.atomic():
+        application = lock(application)
+        if application.state == S.DISBURSED:
+            return application
+        if application.state != S.DOCUMENTS_SIGNED:
+            raise refuse(application, "disburse")
+        today = business_date or get_business_date()
+        offer = accepted_offer(application)
+        disbursement = (
+            Disbursement.objects.select_for_update().filter(application=application).first()
+        )
+        if disbursement is None:
+            raise Conflict(
+                "Add the borrower's bank account before disbursing.", code="bank_account_required"
+            )
+        product = application.product
+        if product.servicing_product_id is None:
+            raise Conflict(
+                f"Product {product} has no servicing product to board onto.",
+                code="no_servicing_product",
+            )
+        if today >= offer.first_payment_date:
+            raise Conflict(
+                "The offer's first payment date has passed; make a new offer.",
+                code="offer_stale",
+            )
+        terms = offer_engine_terms(offer, disbursement_date=today)
+        schedule = build_schedule(terms)
+        apr_now = tila(schedule).apr_percent
+        if abs(apr_now - offer.apr) > APR_TOLERANCE:
+            raise Conflict(
+                f"Disbursing on {today} makes the APR {apr_now}%, not the disclosed "
+                f"{offer.apr}%; new disclosures are needed.",
+                code="redisclosure_required",
+            )
+        net = schedule.disbursed_amount
+        disbursement.amount = net
+        disbursement.status = Disbursement.Status.SENT
+        disbursement.disbursed_on = today
+        disbursement.save(update_fields=["amount", "status", "disbursed_on"])
+        loan = board_loan(
+            terms=BoardingTerms(
+                origination_reference=application.reference,
+                customer_id=application.applicant_id,
+                product_id=product.servicing_product_id,
+                principal=terms.principal,
+                annual_rate=terms.annual_rate,
+                term=terms.term,
+                disbursement_date=today,
+                first_payment_date=offer.first_payment_date,
+                repayment_every=product.repayment_every,
+                repayment_unit=product.repayment_unit,
+                interest_method=product.interest_method,
+                amortization=product.amortization,
+                day_count=product.day_count,
+                installment_multiple=product.installment_multiple,
+                rounding=product.rounding,
+                fees=tuple(dict(fee) for fee in offer.fees),
+                disbursed_amount=net,
+                underwriting_notes=underwriting_notes(application),
+                documents=document_references(application, offer),
+            ),
+            acting_user=actor_of(user),
+        )
+        disbursement.loan_number = loan.loan_number
+        disbursement.save(update_fields=["loan_number"])
+        application.loan_number = loan.loan_number
+        application.funded_at = timezone.now()
+        apply_transition(
+            application,
+            "disburse",
+            acting_user=user,
+            note=f"Disbursed {net} to ****{disbursement.account_last4}; loan {loan.loan_number}",
+            fields=("loan_number", "funded_at"),
+            metadata={"loan_number": loan.loan_number, "amount": str(net)},
+        )
+        audit.record(
+            action="disbursement.completed",
+            category=AuditCategory.MONEY,
+            obj=disbursement,
+            changes={"status": [Disbursement.Status.PENDING, Disbursement.Status.SENT]},
+            metadata={
+                "application": application.reference,
+                "loan_number": loan.loan_number,
+                "amount": str(net),
+                "disbursed_on": today.isoformat(),
+            },
+            actor=actor_of(user),
+        )
+        return application
+
+
+# --- the day's NACHA file -------------------------------------------------------------
+
+
+def _setting(name: str) -> str:
+    return str(getattr(settings, name, None) or os.environ.get(name) or "").strip()
+
+
+def ach_origin() -> nacha.Origin:
+    """The originating bank from the ACH_* settings servicing uses too;
+    Conflict("ach_not_configured") when incomplete or invalid."""
+    values = {key: _setting(name) for key, name in _ORIGIN_SETTINGS.items()}
+    missing = [_ORIGIN_SETTINGS[k] for k, v in values.items() if not v]
+    if missing:
+        raise Conflict(
+            f"ACH is not configured: set {', '.join(missing)}.", code="ach_not_configured"
+        )
+    for key in ("destination_routing", "odfi_routing"):
+        if not nacha.is_valid_routing(values[key]):
+            raise Conflict(
+                f"{_ORIGIN_SETTINGS[key]} is not a valid routing number.",
+                code="ach_not_configured",
+            )
+    return nacha.Origin(**values)
+
+
+def daily_disbursement_file(*, business_date: date, user=None) -> DisbursementBatch | None:
+    """The NACHA PPD credit file of the completed disbursements not yet in a
+    file and dated on or before `business_date` (a disbursement made after
+    that day's file was cut goes in the next day's).
+
+    Idempotent per business date: the day's batch is returned if it exists.
+    Returns None (writing nothing) when there is nothing to pay. Stores
+    each entry's trace number on its disbursement. Needs
+    origination.disburse_application (user=None is end-of-day)."""
+    _require_disburser(user)
+    origin = ach_origin()
+    with transaction.atomic():
+        pending = list(
+            Disbursement.objects.select_for_update()
+            .filter(
+                status=Disbursement.Status.SENT,
+                batch__isnull=True,
+                disbursed_on__lte=business_date,
+            )
+            .select_related("application__applicant")
+            .order_by("disbursed_on", "id")
+        )
+        # Checked after taking the row locks: a concurrent run for the same
+        # date has committed its batch by the time the locks are granted.
+        existing = DisbursementBatch.objects.filter(business_date=business_date).first()
+        if existing is not None:
+            return existing
+        if not pending:
+            return None
+        built = rails.build_disbursement_file(
+            origin=origin,
+            disbursements=[
+                rails.Disbursement(
+                    reference=d.application.reference,
+                    name=d.application.applicant.legal_name,
+                    routing=d.routing_number,
+                    account=decrypt(d.account_number_encrypted),
+                    account_type=d.account_type,
+                    amount=d.amount,
+                )
+                for d in pending
+            ],
+            created_at=timezone.now(),
+            effective_date=business_date,
+        )
+        try:
+            with transaction.atomic():
+                batch = DisbursementBatch.objects.create(
+                    business_date=business_date,
+                    file_text=built.text,
+                    sha256=hashlib.sha256(built.text.encode("ascii")).hexdigest(),
+                    entry_count=built.entry_count,
+                    total=built.total,
+                )
+        except IntegrityError:
+            return DisbursementBatch.objects.get(business_date=business_date)
+        for d in pending:
+            d.batch = batch
+            d.trace_number = built.trace_numbers[d.application.reference]
+        Disbursement.objects.bulk_update(pending, ["batch", "trace_number"])
+        audit.record(
+            action="disbursement.file_created",
+            category=AuditCategory.MONEY,
+            obj=batch,
+            metadata={
+                "business_date": business_date.isoformat(),
+                "entries": built.entry_count,
+                "total": str(built.total),
+                "sha256": batch.sha256,
+            },
+            actor=actor_of(user),
+        )
+        return batch
