@@ -257,3 +257,135 @@ def servicing_product_for(code: str) -> int | None:
         .values_list("id", flat=True)
         .first()
     )
+
+
+def board_loans(*, terms: list[BoardingTerms], acting_user=None) -> list[Loan]:
+    """Board many funded loans at once (migrations, bulk funding), set-based:
+    the same loans, schedules, disbursement entries and audit events as
+    `board_loan` for each, with a fixed number of queries per call.
+
+    All-or-nothing in the caller's transaction: any unknown product or
+    customer, or terms the engine refuses, raises (as board_loan would) and
+    nothing is written. Idempotent per origination reference: references
+    already boarded return their existing loans. Returns loans in the order
+    of `terms`."""
+    from customers.models import Customer
+    from servicing.services.bulk import sync_loans, update_rows
+    from servicing.services.ledger import EntrySpec, post_entries
+
+    refs = [t.origination_reference for t in terms]
+    if len(set(refs)) != len(refs):
+        raise ValidationFailed(
+            "An origination reference appears twice.",
+            fields={"origination_reference": ["Each loan needs its own reference."]},
+        )
+    with transaction.atomic():
+        existing = {
+            loan.origination_reference: loan
+            for loan in Loan.objects.filter(origination_reference__in=refs)
+        }
+        todo = [t for t in terms if t.origination_reference not in existing]
+        products = ServicingProduct.objects.in_bulk({t.product_id for t in todo})
+        customers = set(
+            Customer.objects.filter(pk__in={t.customer_id for t in todo}).values_list(
+                "pk", flat=True
+            )
+        )
+        user = acting_user if getattr(acting_user, "pk", None) else None
+        new: list[tuple[Loan, LoanTerms, object]] = []
+        for t in todo:
+            product = products.get(t.product_id)
+            if product is None:
+                raise NotFound(
+                    f"No servicing product {t.product_id}.",
+                    fields={"product_id": ["Unknown product."]},
+                )
+            if t.customer_id not in customers:
+                raise NotFound(
+                    f"No customer {t.customer_id}.", fields={"customer_id": ["Unknown customer."]}
+                )
+            lt = engine_terms(t, product)
+            schedule = build_schedule(lt)
+            if t.disbursed_amount is not None and t.disbursed_amount != schedule.disbursed_amount:
+                raise Conflict(
+                    f"{t.origination_reference}: disbursed amount {t.disbursed_amount} differs "
+                    f"from the terms' {schedule.disbursed_amount}.",
+                    code="disbursement_mismatch",
+                )
+            loan = Loan(
+                loan_number=f"PENDING-{t.origination_reference}"[:20],
+                origination_reference=t.origination_reference,
+                customer_id=t.customer_id,
+                product=product,
+                currency=product.currency,
+                principal=lt.principal,
+                annual_rate=lt.annual_rate,
+                term=lt.term,
+                disbursement_date=lt.disbursement_date,
+                first_payment_date=schedule.due_dates[0],
+                disbursed_amount=schedule.disbursed_amount,
+                terms=terms_json(lt),
+                prepayment_mode=product.prepayment_mode,
+                principal_balance=schedule.loan_amount,
+                underwriting_notes=t.underwriting_notes,
+                documents=list(t.documents),
+                boarded_by=user,
+            )
+            new.append((loan, lt, schedule))
+        loans = Loan.objects.bulk_create([loan for loan, _, _ in new])
+        for loan in loans:
+            loan.loan_number = f"L-{loan.pk:07d}"
+        update_rows(Loan, ["loan_number"], [(loan.pk, loan.loan_number) for loan in loans])
+        Installment.objects.bulk_create(
+            [
+                Installment(
+                    loan=loan,
+                    number=row.number,
+                    due_date=row.due_date,
+                    principal_due=row.principal,
+                    interest_due=row.interest,
+                    fees_due=row.fees,
+                )
+                for loan, _, schedule in new
+                for row in schedule.rows
+            ],
+            batch_size=5000,
+        )
+        post_entries(
+            [
+                EntrySpec(
+                    loan=loan,
+                    entry_type=JournalEntry.Type.DISBURSEMENT,
+                    effective_date=lt.disbursement_date,
+                    key="disbursement",
+                    lines=tuple(
+                        _disbursement_lines(lt, schedule.loan_amount, schedule.disbursed_amount)
+                    ),
+                    memo=f"Disbursed {schedule.disbursed_amount} of {schedule.loan_amount}",
+                    user=user,
+                )
+                for loan, lt, schedule in new
+            ]
+        )
+        audit.record_many(
+            [
+                audit.build(
+                    action="loan.boarded",
+                    category=AuditCategory.MONEY,
+                    obj=loan,
+                    changes={"state": [None, loan.state]},
+                    metadata={
+                        "origination_reference": loan.origination_reference,
+                        "loan_amount": str(schedule.loan_amount),
+                        "disbursed_amount": str(schedule.disbursed_amount),
+                        "documents": len(loan.documents),
+                        "batch": True,
+                    },
+                    actor=acting_user,
+                )
+                for loan, _, schedule in new
+            ]
+        )
+        sync_loans(loans, user=acting_user)
+        boarded = {loan.origination_reference: loan for loan in loans}
+        return [existing.get(ref) or boarded[ref] for ref in refs]
