@@ -154,8 +154,9 @@ def _first_posted(loan: Loan, source: str) -> date:
 
 
 def _refresh(loans: list[Loan], states: dict[int, ServicingState]) -> None:
-    """The caches of `refresh_caches` for many loans: instalment rows compared
-    as tuples (no model instances), only changed rows written."""
+    """Rewrite the loans' schedule projections and cached balances from their
+    states: instalment rows compared as tuples (no model instances), only
+    changed rows written."""
     existing: dict[int, dict[int, tuple]] = defaultdict(dict)
     for pk, loan_id, number, *values in Installment.objects.filter(
         loan_id__in=[loan.pk for loan in loans]
@@ -197,19 +198,16 @@ def update_rows(model, fields, rows: list[tuple], *, batch_size: int = 1000) -> 
     values (Decimal, date, str, int, None). On PostgreSQL one
     `UPDATE ... FROM (VALUES ...)` per batch (Django's bulk_update builds a
     CASE expression per field and row, ~10x slower to compile than to run);
-    elsewhere bulk_update."""
+    elsewhere one UPDATE per row."""
     if not rows:
         return
     meta = model._meta
     columns = [meta.pk, *(meta.get_field(name) for name in fields)]
     if connection.vendor != "postgresql":
-        objs = []
+        # SQLite (the `make run` demo path): one UPDATE per row, which also
+        # leaves protected FSM fields alone on the model instances.
         for pk, *values in rows:
-            obj = model(pk=pk)
-            for f, value in zip(columns[1:], values, strict=True):
-                setattr(obj, f.attname, value)
-            objs.append(obj)
-        model.objects.bulk_update(objs, fields, batch_size=batch_size)
+            model.objects.filter(pk=pk).update(**dict(zip(fields, values, strict=True)))
         return
     quote = connection.ops.quote_name
     casts = "(" + ", ".join(f"%s::{f.cast_db_type(connection)}" for f in columns) + ")"

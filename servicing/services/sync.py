@@ -17,15 +17,15 @@ Each entry's effective date is its source's date, so balances as of any
 past date are one query over postings.
 
 Callers hold the loan's row lock (`lock_loan`) so concurrent postings on one
-loan serialise.
+loan serialise. This module plans (replay, expected postings, the entries
+and cache values that close the gap); `servicing.services.bulk.sync_loans`
+executes the plan for one loan or many with a fixed number of queries.
 """
 
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
-
-from django.db.models import Count, F, Sum
 
 from core import audit
 from core.businessdate import get_business_date
@@ -53,8 +53,8 @@ from core.finance.servicing import (
     replay,
 )
 from core.models import AuditCategory
-from servicing.models import Installment, JournalEntry, Loan, LoanEvent, LoanState, Posting
-from servicing.services.ledger import Line, _accounts_for_product, post_entry
+from servicing.models import Installment, JournalEntry, Loan, LoanEvent, LoanState
+from servicing.services.ledger import Line
 
 ZERO = Decimal("0.00")
 RECEIVABLE = {
@@ -229,28 +229,6 @@ def expected_postings(state: ServicingState) -> dict[str, tuple[date, str, dict]
     return result
 
 
-def posted_postings(loan: Loan) -> tuple[dict[str, dict], dict[str, int]]:
-    """source -> {(role, component, instalment): debit - credit} as posted,
-    and source -> number of entries (for the next entry's key)."""
-    roles = {v: k for k, v in _accounts_for_product(loan.product_id).items()}
-    sums: dict[str, dict] = defaultdict(lambda: defaultdict(lambda: ZERO))
-    rows = (
-        Posting.objects.filter(loan=loan)
-        .values("entry__source", "account_id", "component", "installment_number")
-        .annotate(net=Sum(F("debit") - F("credit")))
-    )
-    for row in rows:
-        key = (roles[row["account_id"]], row["component"], row["installment_number"])
-        sums[row["entry__source"]][key] += row["net"]
-    counts = dict(
-        JournalEntry.objects.filter(loan=loan)
-        .values("source")
-        .annotate(n=Count("id"))
-        .values_list("source", "n")
-    )
-    return sums, counts
-
-
 _SKIP = {"disbursement", "charge_off", "recovery"}
 
 
@@ -305,35 +283,12 @@ def sync_loan(*, loan: Loan, user=None, as_of: date | None = None) -> ServicingS
 
     Precondition: the caller holds the loan's lock (or has just created it).
     A charged-off loan is frozen: its receivables were written off, so only
-    its caches are refreshed. `servicing.services.bulk.sync_loans` does the
-    same for many loans with a fixed number of queries."""
-    state = replay_loan(loan, as_of=as_of)
-    if loan.state not in FROZEN_STATES:
-        posted, counts = posted_postings(loan)
+    its caches are refreshed. The work is `servicing.services.bulk.sync_loans`
+    for a list of one: the same fixed number of queries for one loan or a
+    thousand."""
+    from servicing.services.bulk import sync_loans
 
-        def event_date(event_id):
-            return LoanEvent.objects.values_list("effective_date", flat=True).get(pk=event_id)
-
-        for entry in plan_entries(state, posted, counts, event_date):
-            post_entry(
-                loan=loan,
-                entry_type=entry.entry_type,
-                effective_date=entry.effective_date or _source_date(entry.source, loan),
-                key=entry.key,
-                source=entry.source,
-                lines=entry.lines,
-                event_id=entry.event_id,
-                user=user,
-            )
-    refresh_caches(loan, state)
-    return state
-
-
-def _source_date(source: str, loan: Loan) -> date:
-    """Date of a source no longer expected (a rebuilt instalment's accrual,
-    a credit application that no longer happens): the date it was posted at."""
-    entry = JournalEntry.objects.filter(loan=loan, source=source).order_by("id").first()
-    return entry.effective_date if entry else get_business_date()
+    return sync_loans([loan], user=user, as_of=as_of)[loan.pk]
 
 
 CACHE_FIELDS = [
@@ -391,16 +346,6 @@ def audit_move(loan: Loan, move: tuple[str, str]) -> None:
     )
 
 
-def refresh_caches(loan: Loan, state: ServicingState) -> None:
-    """Rewrite the loan's schedule projection and cached balances from `state`."""
-    _write_installments(loan, state)
-    set_cached_figures(loan, state)
-    move = move_state(loan, state)
-    loan.save(update_fields=[*CACHE_FIELDS, "state"] if move else CACHE_FIELDS)
-    if move:
-        audit_move(loan, move)
-
-
 INSTALLMENT_FIELDS = (
     "due_date",
     "principal_due",
@@ -437,17 +382,6 @@ def installment_changes(loan: Loan, state: ServicingState, existing: list[Instal
                 setattr(row, f, getattr(target, f))
             changed.append(row)
     return changed, None
-
-
-def _write_installments(loan: Loan, state: ServicingState) -> None:
-    changed, recreate = installment_changes(
-        loan, state, list(Installment.objects.filter(loan=loan))
-    )
-    if recreate is not None:
-        Installment.objects.filter(loan=loan).delete()
-        Installment.objects.bulk_create(recreate)
-    elif changed:
-        Installment.objects.bulk_update(changed, INSTALLMENT_FIELDS)
 
 
 def _state_transition(loan: Loan, state: ServicingState):

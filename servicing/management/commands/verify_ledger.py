@@ -203,7 +203,7 @@ class Command(BaseCommand):
 
 
 def _expected_caches(state, frozen: bool) -> dict:
-    """The cached columns as sync.refresh_caches would write them from `state`."""
+    """The cached columns as sync_loan would write them from `state`."""
     upcoming = [i for i in state.installments if i.outstanding > 0]
     return {
         "principal_balance": ZERO if frozen else state.principal_outstanding,
