@@ -27,6 +27,8 @@ they record when the seal was made, which decides nothing that is due.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import functools
 import hashlib
 import logging
@@ -223,6 +225,19 @@ def _page_count(pdf_bytes: bytes) -> int:
         raise ValidationFailed("The document is not a readable PDF.") from exc
 
 
+def outside_event_loop(fn, *args, **kwargs):
+    """Call `fn`, which may use asyncio.run() (pyHanko's sync signing and
+    validation do), in a worker thread when this thread already runs an
+    event loop (an ASGI server, or Playwright's sync API in the same
+    process), where asyncio.run() would refuse to start."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return fn(*args, **kwargs)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(fn, *args, **kwargs).result()
+
+
 def sign_pdf(
     pdf_bytes: bytes,
     *,
@@ -290,7 +305,9 @@ def sign_pdf(
         name=typed,
     )
     merged.seek(0)
-    out = signers.sign_pdf(IncrementalPdfFileWriter(merged), meta, signer=seal.signer)
+    out = outside_event_loop(
+        signers.sign_pdf, IncrementalPdfFileWriter(merged), meta, signer=seal.signer
+    )
     return out.getvalue()
 
 
@@ -315,7 +332,7 @@ def verify_signed_pdf(pdf_bytes: bytes, *, trust_roots: list | None = None) -> S
     roots = trust_roots if trust_roots is not None else [platform_signer().certificate]
     context = ValidationContext(trust_roots=roots, allow_fetching=False)
     try:
-        status = validate_pdf_signature(signature, context)
+        status = outside_event_loop(validate_pdf_signature, signature, context)
     except (PdfError, ValueError):  # pyHanko's validation errors are ValueErrors
         return SignatureSummary(
             intact=False,

@@ -88,8 +88,10 @@ def test_pyhanko_validates_it_directly_with_the_platform_certificate_as_root(sig
     certificate = esign.platform_signer().certificate
     signatures = PdfFileReader(BytesIO(signed)).embedded_signatures
     assert len(signatures) == 1
-    status = validate_pdf_signature(
-        signatures[0], ValidationContext(trust_roots=[certificate], allow_fetching=False)
+    status = esign.outside_event_loop(
+        validate_pdf_signature,
+        signatures[0],
+        ValidationContext(trust_roots=[certificate], allow_fetching=False),
     )
     assert status.bottom_line
     assert status.signing_cert.dump() == certificate.dump()
