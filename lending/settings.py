@@ -316,7 +316,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "ApplicationPurposeEnum": "origination.models.Application.Purpose",
+        "ConsentPurposeEnum": "customers.models.Consent.Purpose",
+    },
 }
 
 # --- Logging -------------------------------------------------------------------
@@ -374,3 +377,11 @@ PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", "test")
 BUREAU_ADAPTER = env("BUREAU_ADAPTER", "origination.decisioning.simulated.SimulatedBureau")
 # Largest applicant document upload, in bytes.
 ORIGINATION_MAX_UPLOAD_BYTES = int(env("ORIGINATION_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
+
+# --- Lender identity on disclosures, agreements and notices (origination) -------
+# LENDER_NAME unset: PLATFORM_NAME. LENDER_ADDRESS: lines separated by "|".
+LENDER_NAME = env("LENDER_NAME", "")
+LENDER_ADDRESS = [line.strip() for line in env("LENDER_ADDRESS", "").split("|") if line.strip()]
+LENDER_PHONE = env("LENDER_PHONE", "")
+LENDER_EMAIL = env("LENDER_EMAIL", "")
+LENDER_GOVERNING_LAW = env("LENDER_GOVERNING_LAW", "the State of New York")

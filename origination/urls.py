@@ -2,20 +2,235 @@
 
 from django.urls import path
 
-from origination import api, views
+from origination import api, portal_views, views, views_compliance
+from origination import views_applications as staff_apps
+from origination import views_underwriting as staff_uw
 
 staff_patterns: list = [
     path("calculator/", views.loan_calculator, name="calculator"),
     path("calculator/schedule.csv", views.loan_calculator, {"fmt": "csv"}, name="calculator-csv"),
     path("calculator/schedule.pdf", views.loan_calculator, {"fmt": "pdf"}, name="calculator-pdf"),
     path("apr/", views.apr_calculator, name="apr-calculator"),
+    path("compliance/", views_compliance.compliance_queue, name="compliance-queue"),
+    path("compliance/<int:hit_id>/", views_compliance.compliance_detail, name="compliance-detail"),
+    path(
+        "compliance/<int:hit_id>/clear/", views_compliance.compliance_clear, name="compliance-clear"
+    ),
+    path(
+        "compliance/<int:hit_id>/confirm/",
+        views_compliance.compliance_confirm,
+        name="compliance-confirm",
+    ),
+    # staff applications (helper A)
+    path("applications/", staff_apps.board, name="application-board"),
+    path("applications/new/", staff_apps.new_application, name="application-new"),
+    path("applications/<int:pk>/", staff_apps.application_detail, name="application-detail"),
+    path("applications/<int:pk>/submit/", staff_apps.submit_application, name="application-submit"),
+    path("applications/<int:pk>/assign/", staff_uw.assign, name="application-assign"),
+    path("applications/<int:pk>/assign-me/", staff_uw.assign_to_me, name="application-assign-me"),
+    path("applications/<int:pk>/return/", staff_uw.return_for_info, name="application-return"),
+    path("applications/<int:pk>/withdraw/", staff_uw.withdraw, name="application-withdraw"),
+    path("applications/<int:pk>/approve/", staff_uw.approve, name="application-approve"),
+    path(
+        "applications/<int:pk>/approve-conditionally/",
+        staff_uw.approve_conditionally,
+        name="application-approve-conditionally",
+    ),
+    path("applications/<int:pk>/counter/", staff_uw.counter_offer, name="application-counter"),
+    path("applications/<int:pk>/decline/", staff_uw.decline, name="application-decline"),
+    path("applications/<int:pk>/conditions/", staff_uw.add_condition, name="application-condition"),
+    path(
+        "applications/<int:pk>/conditions/<int:condition_id>/<str:action>/",
+        staff_uw.resolve_condition,
+        name="application-condition-resolve",
+    ),
+    path("applications/<int:pk>/documents/", staff_uw.upload_document, name="application-upload"),
+    path(
+        "applications/<int:pk>/documents/<int:document_id>/verify/",
+        staff_uw.verify_document,
+        name="application-document-verify",
+    ),
+    path(
+        "applications/<int:pk>/documents/<int:document_id>/reject/",
+        staff_uw.reject_document,
+        name="application-document-reject",
+    ),
+    path(
+        "applications/<int:pk>/documents/<int:document_id>/download/",
+        staff_uw.download_document,
+        name="application-document-download",
+    ),
+    path(
+        "applications/<int:pk>/generated/<int:document_id>/",
+        staff_uw.download_generated,
+        name="application-generated-download",
+    ),
+    path(
+        "applications/<int:pk>/bank-account/",
+        staff_uw.set_bank_account,
+        name="application-bank-account",
+    ),
+    path("applications/<int:pk>/disburse/", staff_uw.disburse, name="application-disburse"),
+    path("underwriting/", staff_uw.queue, name="underwriting-queue"),
+    path("disbursements/", staff_uw.disbursement_files, name="disbursement-files"),
+    path(
+        "disbursements/<int:batch_id>/",
+        staff_uw.disbursement_file_download,
+        name="disbursement-file-download",
+    ),
 ]
 portal_patterns: list = [
     path("calculator/", views.portal_calculator, name="calculator"),
     path("calculator/schedule.csv", views.portal_calculator, {"fmt": "csv"}, name="calculator-csv"),
     path("calculator/schedule.pdf", views.portal_calculator, {"fmt": "pdf"}, name="calculator-pdf"),
+    # borrower applications (origination.portal_views)
+    path("apply/", portal_views.apply, name="apply"),
+    path("apply/<int:pk>/loan/", portal_views.apply, name="apply-loan"),
+    path("apply/<int:pk>/about/", portal_views.apply_about, name="apply-about"),
+    path("apply/<int:pk>/consents/", portal_views.apply_consents, name="apply-consents"),
+    path("apply/<int:pk>/review/", portal_views.apply_review, name="apply-review"),
+    path("applications/", portal_views.applications, name="applications"),
+    path("applications/<int:pk>/", portal_views.application_detail, name="application-detail"),
+    path(
+        "applications/<int:pk>/result/",
+        portal_views.application_result,
+        name="application-result",
+    ),
+    path(
+        "applications/<int:pk>/upload/",
+        portal_views.application_upload,
+        name="application-upload",
+    ),
+    path(
+        "applications/<int:pk>/accept/",
+        portal_views.application_accept,
+        name="application-accept",
+    ),
+    path(
+        "applications/<int:pk>/consent/",
+        portal_views.application_consent,
+        name="application-consent",
+    ),
+    path("applications/<int:pk>/sign/", portal_views.application_sign, name="application-sign"),
+    path(
+        "applications/<int:pk>/package.pdf",
+        portal_views.application_package,
+        name="application-package",
+    ),
+    path(
+        "applications/<int:pk>/signed/",
+        portal_views.application_signed,
+        name="application-signed",
+    ),
+    path(
+        "applications/<int:pk>/documents/<int:document_id>/",
+        portal_views.application_document,
+        name="application-document",
+    ),
+    path("applications/<int:pk>/bank/", portal_views.application_bank, name="application-bank"),
 ]
 api_patterns: list = [
     path("quotes", api.QuoteView.as_view(), name="quotes"),
     path("apr", api.AprView.as_view(), name="apr"),
+]
+
+# --- applications API (/api/v1/applications/...; helper C, issue 5) -----------
+from origination import api_applications as apps_api  # noqa: E402
+from origination import api_closing as closing_api  # noqa: E402
+from origination import api_transitions as transitions_api  # noqa: E402
+from origination import api_underwriting as uw_api  # noqa: E402
+
+_APP = "applications/<int:pk>/"
+api_patterns += [
+    path("applications/", apps_api.ApplicationListCreateView.as_view(), name="applications-api"),
+    path(_APP, apps_api.ApplicationDetailView.as_view(), name="applications-api-detail"),
+    path(_APP + "submit/", transitions_api.SubmitView.as_view(), name="applications-api-submit"),
+    path(_APP + "return/", transitions_api.ReturnView.as_view(), name="applications-api-return"),
+    path(
+        _APP + "withdraw/", transitions_api.WithdrawView.as_view(), name="applications-api-withdraw"
+    ),
+    path(_APP + "assign/", transitions_api.AssignView.as_view(), name="applications-api-assign"),
+    path(
+        _APP + "consents/", transitions_api.ConsentsView.as_view(), name="applications-api-consents"
+    ),
+    path(
+        _APP + "decision/", transitions_api.DecisionView.as_view(), name="applications-api-decision"
+    ),
+    path(_APP + "approve/", uw_api.ApproveView.as_view(), name="applications-api-approve"),
+    path(
+        _APP + "approve-conditionally/",
+        uw_api.ApproveConditionallyView.as_view(),
+        name="applications-api-approve-conditionally",
+    ),
+    path(
+        _APP + "counter-offer/",
+        uw_api.CounterOfferView.as_view(),
+        name="applications-api-counter-offer",
+    ),
+    path(_APP + "decline/", uw_api.DeclineView.as_view(), name="applications-api-decline"),
+    path(
+        _APP + "conditions/", uw_api.ConditionAddView.as_view(), name="applications-api-conditions"
+    ),
+    path(
+        _APP + "conditions/<int:cid>/satisfy/",
+        uw_api.ConditionSatisfyView.as_view(),
+        name="applications-api-condition-satisfy",
+    ),
+    path(
+        _APP + "conditions/<int:cid>/waive/",
+        uw_api.ConditionWaiveView.as_view(),
+        name="applications-api-condition-waive",
+    ),
+    path(
+        _APP + "documents/",
+        closing_api.DocumentUploadView.as_view(),
+        name="applications-api-documents",
+    ),
+    path(
+        _APP + "documents/<int:did>/download/",
+        closing_api.DocumentDownloadView.as_view(),
+        name="applications-api-document-download",
+    ),
+    path(
+        _APP + "documents/<int:did>/verify/",
+        uw_api.DocumentVerifyView.as_view(),
+        name="applications-api-document-verify",
+    ),
+    path(
+        _APP + "documents/<int:did>/reject/",
+        uw_api.DocumentRejectView.as_view(),
+        name="applications-api-document-reject",
+    ),
+    path(
+        _APP + "generated-documents/<int:gid>/download/",
+        closing_api.GeneratedDocumentDownloadView.as_view(),
+        name="applications-api-generated-download",
+    ),
+    path(_APP + "offers/", closing_api.OffersView.as_view(), name="applications-api-offers"),
+    path(
+        _APP + "offers/<int:oid>/accept/",
+        closing_api.OfferAcceptView.as_view(),
+        name="applications-api-offer-accept",
+    ),
+    path(_APP + "sign/", closing_api.SignView.as_view(), name="applications-api-sign"),
+    path(
+        _APP + "bank-account/",
+        closing_api.BankAccountView.as_view(),
+        name="applications-api-bank-account",
+    ),
+    path(_APP + "disburse/", closing_api.DisburseView.as_view(), name="applications-api-disburse"),
+]
+
+# --- loan products admin (staff; origination.manage_products) -----------------
+from origination import views_products  # noqa: E402
+
+staff_patterns += [
+    path("products/", views_products.product_list, name="product-list"),
+    path("products/new/", views_products.product_create, name="product-create"),
+    path("products/<int:product_id>/", views_products.product_detail, name="product-detail"),
+    path(
+        "products/<int:product_id>/edit/<slug:section>/",
+        views_products.product_edit,
+        name="product-edit",
+    ),
 ]

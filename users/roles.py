@@ -45,6 +45,13 @@ _SERVICING = (
     "servicing.import_files",
 )
 _MANAGEMENT = (*_SERVICING, "servicing.approve_modification", "servicing.charge_off_loan")
+_ORIGINATION_MANAGEMENT = (
+    "origination.view_application",
+    "origination.underwrite_application",
+    "origination.approve_above_limit",
+    "origination.disburse_application",
+    "origination.manage_products",
+)
 _CUSTOMER_WRITE = (*_EVERY_STAFF, "customers.add_customer", "customers.change_customer")
 
 ROLES: dict[str, Role] = {
@@ -52,13 +59,25 @@ ROLES: dict[str, Role] = {
         "loan_officer",
         "Loan officer",
         "Takes applications and looks after applicants.",
-        (*_CUSTOMER_WRITE, "users.access_origination"),
+        (
+            *_CUSTOMER_WRITE,
+            "users.access_origination",
+            "origination.view_application",
+            "origination.disburse_application",
+        ),
     ),
     "underwriter": Role(
         "underwriter",
         "Underwriter",
         "Decides applications; may see full tax ids for identity checks.",
-        (*_EVERY_STAFF, "customers.reveal_tax_id", "users.access_origination"),
+        (
+            *_EVERY_STAFF,
+            "customers.reveal_tax_id",
+            "users.access_origination",
+            "origination.review_compliance",
+            "origination.view_application",
+            "origination.underwrite_application",
+        ),
     ),
     "servicing_agent": Role(
         "servicing_agent",
@@ -83,6 +102,8 @@ ROLES: dict[str, Role] = {
             "users.access_servicing",
             "users.access_collections",
             "users.access_reporting",
+            "origination.review_compliance",
+            *_ORIGINATION_MANAGEMENT,
             "core.view_auditevent",
             "core.change_businessdate",
             *_MANAGEMENT,
@@ -100,6 +121,8 @@ ROLES: dict[str, Role] = {
             "users.access_servicing",
             "users.access_collections",
             "users.access_reporting",
+            "origination.review_compliance",
+            *_ORIGINATION_MANAGEMENT,
             "core.view_auditevent",
             "core.change_businessdate",
             "users.manage_users",
@@ -144,11 +167,48 @@ AREAS: tuple[Area, ...] = (
         section="Tools",
     ),
     Area(
+        "applications",
+        "Applications",
+        "origination:application-board",
+        "origination.view_application",
+        "The pipeline by state: take, follow and fund applications.",
+    ),
+    Area(
+        "underwriting",
+        "Underwriting queue",
+        "origination:underwriting-queue",
+        "origination.underwrite_application",
+        "Referred and conditionally approved applications, oldest first.",
+    ),
+    Area(
+        "compliance",
+        "Compliance review",
+        "origination:compliance-queue",
+        "origination.review_compliance",
+        "Sanctions screening hits to clear or confirm, with the reason.",
+    ),
+    Area(
+        "products",
+        "Loan products",
+        "origination:product-list",
+        "origination.manage_products",
+        "Products, limits, fees, pricing grid, rules and scorecard; every edit is a new version.",
+        section="Administration",
+    ),
+    Area(
         "modification_approvals",
         "Modification approvals",
         "servicing:modification-approvals",
         "servicing.approve_modification",
         "Loan modifications above the limit, waiting for a second person.",
+        section="Operations",
+    ),
+    Area(
+        "service_requests",
+        "Service requests",
+        "servicing:service-requests",
+        "servicing.modify_loan",
+        "Borrowers' help requests (hardship, modification, other) to assign and resolve.",
         section="Operations",
     ),
     Area(

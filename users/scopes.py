@@ -9,6 +9,9 @@ SCOPES: dict[str, str] = {
     "quotes:read": "Compute loan quotes, schedules and APRs (nothing is stored)",
     "loans:read": "Read loans, schedules, transactions, statements and payoff quotes",
     "loans:write": "Post payments and reversals, board loans, act on loans",
+    "applications:read": "Read loan applications, decisions, offers and documents",
+    "applications:write": "Create, submit and act on loan applications (underwriting and "
+    "disbursing also need the key user's role permissions)",
 }
 
 

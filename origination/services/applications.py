@@ -256,9 +256,14 @@ def record_consent(
     ip: str | None = None,
     user_agent: str = "",
     acting_user=None,
+    given_at=None,
 ) -> Consent:
-    """Record the applicant's consent (idempotent per kind and wording version)."""
+    """Record the applicant's consent (idempotent per kind and wording version).
+    `given_at` is when the applicant consented (an aware datetime, not in the
+    future; default now), for consents an integrator collected earlier."""
     errors = {}
+    if given_at is not None and given_at > timezone.now() + timedelta(minutes=5):
+        errors["given_at"] = "A consent cannot be given in the future."
     if kind not in Consent.Kind.values:
         errors["kind"] = "Choose one of: " + ", ".join(Consent.Kind.values) + "."
     if not (wording_version or "").strip():
@@ -284,7 +289,7 @@ def record_consent(
             kind=kind,
             wording_version=wording_version,
             text=text,
-            given_at=timezone.now(),
+            given_at=given_at or timezone.now(),
             ip=ip or None,
             user_agent=(user_agent or "")[:400],
         )

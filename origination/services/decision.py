@@ -364,6 +364,9 @@ def run_decision(application: Application, *, acting_user=None, adapter=None, ba
                 fields=(*fields, "approved_amount", "approved_term", "approved_rate", "decided_at"),
                 metadata=meta,
             )
+            from origination.services.closing import make_offers
+
+            make_offers(application=app)
         elif outcome == "decline":
             app.decided_at = timezone.now()
             apply_transition(

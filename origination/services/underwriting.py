@@ -237,6 +237,9 @@ def _approve(
             fields=("approved_amount", "approved_term", "approved_rate", "decided_at"),
             metadata={"kind": kind, "amount": amount, "term": term, "rate": rate},
         )
+        from origination.services.closing import make_offers
+
+        make_offers(application=app, user=acting_user)
     return app
 
 

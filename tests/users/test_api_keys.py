@@ -151,7 +151,7 @@ def test_unknown_scope_is_a_clear_form_error(staff_client):
     assert excinfo.value.fields == {
         "scopes": [
             "Unknown scope: loans:delete. Choose from: customers:read, customers:write, "
-            "quotes:read, loans:read, loans:write."
+            "quotes:read, loans:read, loans:write, applications:read, applications:write."
         ]
     }
     assert not User.objects.filter(kind="integration").exists()

@@ -8,7 +8,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from customers.demo import create_demo_borrower, load_demo_customers
-from servicing.demo import load_demo_loans
+from origination.demo import load_demo_applications
+from servicing.demo import demo_product, load_demo_loans
 from users.demo import DEMO_PASSWORD, demo_totp_secret, load_demo_staff
 
 
@@ -29,10 +30,17 @@ class Command(BaseCommand):
             customers = load_demo_customers(count=options["customers"])
         # one transaction per loan inside: a long first load commits as it goes
         loans = load_demo_loans(count=options["loans"])
+        # one transaction per application story inside, after the servicing demo;
+        # the loan product boards onto the demo servicing product
+        demo_product()
+        applications = load_demo_applications()
         if options["quiet"]:
             return
         self.stdout.write(
-            self.style.SUCCESS(f"Demo data ready: {len(customers)} customers, {len(loans)} loans.")
+            self.style.SUCCESS(
+                f"Demo data ready: {len(customers)} customers, {len(loans)} loans, "
+                f"{len(applications)} applications."
+            )
         )
         self.stdout.write("")
         base = f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"

@@ -1,0 +1,210 @@
+"""Forms of the staff application pages: the pipeline filters, the new
+application a loan officer takes in the branch, and the underwriting and
+funding actions. Forms only parse; the services validate against the
+product and the state chart (their errors are attached back to the fields)."""
+
+from decimal import Decimal
+
+from django import forms
+
+from origination.decisioning.reasons import REASONS
+from origination.models import Application, ApplicationDocument, ApplicationState, Disbursement
+
+STATE_CHOICES = [("", "Open states"), ("all", "All states"), *ApplicationState.choices]
+CONSENT_VERSION = "branch-2026-01"
+CREDIT_PULL_TEXT = (
+    "The applicant authorised us, in person at the branch, to obtain a consumer credit "
+    "report for this application."
+)
+E_RECORDS_TEXT = (
+    "The applicant agreed, in person at the branch, to receive disclosures and sign "
+    "documents electronically."
+)
+
+
+class PipelineFilterForm(forms.Form):
+    state = forms.ChoiceField(choices=STATE_CHOICES, required=False)
+    officer = forms.ChoiceField(label="Officer", required=False)
+    product = forms.ChoiceField(label="Product", required=False)
+    min_age = forms.IntegerField(label="Older than (days)", required=False, min_value=0)
+    view = forms.ChoiceField(
+        choices=[("board", "Board"), ("list", "List")], required=False, widget=forms.HiddenInput
+    )
+
+    def __init__(self, *args, officers=(), products=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["officer"].choices = [
+            ("", "Anyone"),
+            ("me", "Assigned to me"),
+            ("none", "Unassigned"),
+            *[(str(pk), name) for pk, name in officers],
+        ]
+        self.fields["product"].choices = [("", "Any product"), *products]
+
+
+class QueueFilterForm(forms.Form):
+    assigned = forms.ChoiceField(label="Assigned", required=False)
+
+    def __init__(self, *args, officers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assigned"].choices = [
+            ("", "Anyone"),
+            ("me", "Assigned to me"),
+            ("none", "Unassigned"),
+            *[(str(pk), name) for pk, name in officers],
+        ]
+
+
+class NewApplicationForm(forms.Form):
+    customer = forms.IntegerField(
+        widget=forms.HiddenInput,
+        error_messages={"required": "Pick the applicant (search by name or customer number)."},
+    )
+    co_applicant_number = forms.CharField(
+        label="Co-applicant customer number",
+        required=False,
+        max_length=20,
+        help_text="Optional, e.g. C-0000042.",
+    )
+    product = forms.ChoiceField(label="Product")
+    requested_amount = forms.DecimalField(
+        label="Amount", max_digits=14, decimal_places=2, min_value=Decimal("0.01")
+    )
+    requested_term = forms.IntegerField(label="Term (months)", min_value=1)
+    purpose = forms.ChoiceField(choices=Application.Purpose.choices)
+    employment_status = forms.ChoiceField(choices=Application.EmploymentStatus.choices)
+    employer = forms.CharField(max_length=200, required=False)
+    employment_months = forms.IntegerField(label="Months employed", min_value=0, required=False)
+    gross_monthly_income = forms.DecimalField(
+        label="Gross monthly income", max_digits=14, decimal_places=2, min_value=0
+    )
+    housing_status = forms.ChoiceField(choices=Application.HousingStatus.choices)
+    housing_cost = forms.DecimalField(
+        label="Housing cost (monthly)",
+        max_digits=14,
+        decimal_places=2,
+        min_value=0,
+        initial=Decimal("0.00"),
+    )
+    other_obligations = forms.DecimalField(
+        label="Other obligations (monthly)",
+        max_digits=14,
+        decimal_places=2,
+        min_value=0,
+        initial=Decimal("0.00"),
+    )
+    consent_credit_pull = forms.BooleanField(
+        label="Applicant consents to a credit report pull", required=False
+    )
+    consent_e_records = forms.BooleanField(
+        label="Applicant consents to electronic records", required=False
+    )
+    consent_version = forms.CharField(
+        label="Consent wording version", max_length=20, initial=CONSENT_VERSION
+    )
+
+    def __init__(self, *args, products=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["product"].choices = [("", "Choose a product"), *products]
+
+    def application_data(self) -> dict:
+        names = (
+            "requested_amount",
+            "requested_term",
+            "purpose",
+            "employment_status",
+            "employer",
+            "employment_months",
+            "gross_monthly_income",
+            "housing_status",
+            "housing_cost",
+            "other_obligations",
+        )
+        data = {name: self.cleaned_data.get(name) for name in names}
+        data["housing_cost"] = data["housing_cost"] or Decimal("0.00")
+        data["other_obligations"] = data["other_obligations"] or Decimal("0.00")
+        data["employer"] = data["employer"] or ""
+        return data
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+
+class AssignForm(forms.Form):
+    user = forms.ChoiceField(label="Assign to", required=False)
+
+    def __init__(self, *args, officers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].choices = [
+            ("", "Unassigned"),
+            *[(str(pk), name) for pk, name in officers],
+        ]
+
+
+class ApproveForm(forms.Form):
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    override_reason = forms.CharField(
+        label="Override reason",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text="Needed when this contradicts the automatic decision.",
+    )
+
+
+class ConditionalForm(ApproveForm):
+    conditions = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), help_text="One condition per line."
+    )
+
+    def condition_lines(self) -> list[str]:
+        return [
+            line.strip() for line in self.cleaned_data["conditions"].splitlines() if line.strip()
+        ]
+
+
+class CounterOfferForm(ApproveForm):
+    amount = forms.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
+    term = forms.IntegerField(label="Term (months)", min_value=1)
+
+
+class DeclineForm(forms.Form):
+    reasons = forms.MultipleChoiceField(
+        choices=sorted(REASONS.items(), key=lambda item: item[1]),
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+        help_text="One to four principal reasons (they appear on the adverse action notice).",
+    )
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    override_reason = forms.CharField(
+        label="Override reason", widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+
+
+class ConditionForm(forms.Form):
+    text = forms.CharField(label="Condition", max_length=2000)
+
+
+class ResolveConditionForm(forms.Form):
+    note = forms.CharField(max_length=2000, required=False)
+
+
+class UploadForm(forms.Form):
+    kind = forms.ChoiceField(label="Document")
+    file = forms.FileField()
+
+    def __init__(self, *args, kinds=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [*kinds, ("other", "Other")]
+
+
+class RejectDocumentForm(forms.Form):
+    reason = forms.CharField(max_length=2000)
+
+
+class BankAccountForm(forms.Form):
+    routing_number = forms.CharField(label="Routing number", max_length=9)
+    account_number = forms.CharField(label="Account number", max_length=17)
+    account_type = forms.ChoiceField(choices=Disbursement.AccountType.choices)
+
+
+DOCUMENT_STATUS = ApplicationDocument.Status

@@ -1,0 +1,170 @@
+"""Reads of the staff pipeline board, the underwriting queue and the
+application page.
+
+SLA ageing (documented rule): an application waiting on us — submitted or
+in underwriting — ages in business days (Monday to Friday) from the day it
+was submitted to the platform's business date. More than 2 business days is
+amber ("warn"), more than 5 is red ("late"). Other states are not ageing
+against the SLA; their age (calendar days since submitted, else created) is
+shown for information only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q
+from django.db.models.functions import Coalesce, TruncDate
+
+from core.selectors import object_history
+from origination.models import (
+    NON_FINAL_STATES,
+    Application,
+    ApplicationState,
+    LoanProduct,
+)
+
+S = ApplicationState
+SLA_STATES = (S.SUBMITTED, S.IN_UNDERWRITING)
+SLA_AMBER_DAYS = 2
+SLA_RED_DAYS = 5
+QUEUE_STATES = (S.IN_UNDERWRITING, S.CONDITIONALLY_APPROVED)
+BOARD_LIMIT = 500
+WORK_PERMISSIONS = ("view_application", "underwrite_application")
+
+
+def business_days_between(start: date, end: date) -> int:
+    """Weekdays after `start` up to and including `end` (0 if end <= start)."""
+    if end <= start:
+        return 0
+    days = (end - start).days
+    weeks, rest = divmod(days, 7)
+    count = weeks * 5
+    for offset in range(1, rest + 1):
+        if (start + timedelta(days=weeks * 7 + offset)).weekday() < 5:
+            count += 1
+    return count
+
+
+def sla_level(state: str, since: date, today: date) -> str:
+    """ "", "warn" (amber) or "late" (red) by the rule in the module docstring."""
+    if state not in SLA_STATES:
+        return ""
+    waiting = business_days_between(since, today)
+    if waiting > SLA_RED_DAYS:
+        return "late"
+    if waiting > SLA_AMBER_DAYS:
+        return "warn"
+    return ""
+
+
+@dataclass(frozen=True)
+class Card:
+    application: Application
+    since: date
+    age_days: int
+    sla: str
+
+
+def _filtered(*, states, officer, product_code: str, min_age: int | None, today: date):
+    apps = Application.objects.annotate(
+        since=TruncDate(Coalesce("submitted_at", "created_at"))
+    ).filter(state__in=states)
+    if officer == "none":
+        apps = apps.filter(assigned_to__isnull=True)
+    elif officer:
+        apps = apps.filter(assigned_to_id=officer)
+    if product_code:
+        apps = apps.filter(product__code=product_code)
+    if min_age:
+        apps = apps.filter(since__lte=today - timedelta(days=min_age))
+    return apps
+
+
+def pipeline(
+    *,
+    today: date,
+    states=NON_FINAL_STATES,
+    officer: int | str | None = None,
+    product_code: str = "",
+    min_age: int | None = None,
+    limit: int = BOARD_LIMIT,
+) -> tuple[dict[str, int], list[Card]]:
+    """(count per state, cards oldest first) of the applications matching
+    the filters. `officer` is a user id or "none" (unassigned). Two queries."""
+    apps = _filtered(
+        states=states, officer=officer, product_code=product_code, min_age=min_age, today=today
+    )
+    counts = dict(apps.order_by().values_list("state").annotate(n=Count("id")))
+    rows = apps.select_related("product", "applicant", "assigned_to").order_by("since", "id")[
+        :limit
+    ]
+    cards = [
+        Card(
+            application=app,
+            since=app.since,
+            age_days=max(0, (today - app.since).days),
+            sla=sla_level(app.state, app.since, today),
+        )
+        for app in rows
+    ]
+    return {state: counts.get(state, 0) for state in states}, cards
+
+
+def underwriting_queue(*, today: date, officer=None) -> list[Card]:
+    """In underwriting and conditionally approved, oldest submission first."""
+    return pipeline(today=today, states=QUEUE_STATES, officer=officer)[1]
+
+
+def application_workers():
+    """Active staff who may work on applications: [(id, name)]."""
+    User = get_user_model()
+    perm = Q(groups__permissions__codename__in=WORK_PERMISSIONS) | Q(
+        user_permissions__codename__in=WORK_PERMISSIONS
+    )
+    users = (
+        User.objects.filter(kind=User.Kind.STAFF, is_active=True)
+        .filter(perm | Q(is_superuser=True))
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+    return [(u.pk, u.get_full_name() or u.get_username()) for u in users]
+
+
+def product_codes() -> list[tuple[str, str]]:
+    """(code, name) of every product code, newest version's name."""
+    seen: dict[str, str] = {}
+    for code, name in LoanProduct.objects.order_by("code", "-version").values_list("code", "name"):
+        seen.setdefault(code, name)
+    return list(seen.items())
+
+
+def active_products() -> list[LoanProduct]:
+    return list(LoanProduct.objects.filter(is_active=True).order_by("name"))
+
+
+def application_for_staff(pk: int) -> Application | None:
+    return (
+        Application.objects.select_related(
+            "product", "applicant", "co_applicant", "assigned_to", "created_by"
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def application_page_data(app: Application) -> dict:
+    """Everything the application page shows besides the application row."""
+    return {
+        "events": list(app.events.select_related("actor").order_by("at", "id")),
+        "consents": list(app.consents.order_by("given_at", "id")),
+        "documents": list(app.documents.select_related("uploaded_by", "reviewed_by")),
+        "bureau_pull": app.bureau_pulls.order_by("-pulled_at", "-id").first(),
+        "decisions": list(app.decisions.select_related("created_by").order_by("created_at", "id")),
+        "conditions": list(app.conditions.select_related("created_by", "resolved_by")),
+        "offers": list(app.offers.order_by("-id")),
+        "generated": list(app.generated_documents.select_related("offer").order_by("-id")),
+        "history": list(object_history("origination.application", app.pk)),
+    }

@@ -1,0 +1,357 @@
+"""Staff application pages: the pipeline board, the new application a loan
+officer takes in the branch, and the application page with every section
+an underwriter needs on one screen. Actions (POST) live in
+views_underwriting; both parse, call one service or selector, and render.
+SLA ageing rule: see origination.selectors_pipeline."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from core.businessdate import get_business_date
+from core.exceptions import DomainError, PermissionDenied
+from customers.models import Customer
+from customers.selectors import search_customers
+from origination import forms_applications as f
+from origination import selectors_pipeline as pipeline
+from origination.decisioning.bureau import parse_report
+from origination.models import (
+    NON_FINAL_STATES,
+    Application,
+    ApplicationState,
+    BureauPull,
+    Disbursement,
+)
+from origination.services import applications as app_services
+from origination.services import closing
+from origination.services.disbursing import DISBURSE_PERMISSION
+from origination.services.underwriting import OPEN_FOR_CONDITIONS, blockers
+from users.access import staff_required
+
+S = ApplicationState
+VIEW = "origination.view_application"
+UNDERWRITE = "origination.underwrite_application"
+DECIDABLE = (S.SUBMITTED, S.IN_UNDERWRITING, S.CONDITIONALLY_APPROVED)
+BANK_ACCOUNT_STATES = (
+    S.SUBMITTED,
+    S.IN_UNDERWRITING,
+    S.CONDITIONALLY_APPROVED,
+    S.APPROVED,
+    S.OFFER_ACCEPTED,
+    S.DOCUMENTS_SIGNED,
+)
+
+
+def _officer_filter(value: str, user):
+    if value == "me":
+        return user.pk
+    if value == "none":
+        return "none"
+    return int(value) if value and value.isdigit() else None
+
+
+# --- pipeline board ------------------------------------------------------------------
+
+
+@staff_required(VIEW)
+def board(request):
+    today = get_business_date()
+    form = f.PipelineFilterForm(
+        request.GET or None,
+        officers=pipeline.application_workers(),
+        products=pipeline.product_codes(),
+    )
+    filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    state = filters.get("state") or ""
+    if state == "all":
+        states = tuple(S.values)
+    elif state:
+        states = (state,)
+    else:
+        states = NON_FINAL_STATES
+    counts, cards = pipeline.pipeline(
+        today=today,
+        states=states,
+        officer=_officer_filter(filters.get("officer") or "", request.user),
+        product_code=filters.get("product") or "",
+        min_age=filters.get("min_age"),
+    )
+    by_state = {s: [] for s in states}
+    for card in cards:
+        by_state[card.application.state].append(card)
+    columns = [
+        {"state": s, "label": S(s).label, "count": counts[s], "cards": by_state[s]} for s in states
+    ]
+    query = request.GET.copy()
+    query.pop("view", None)
+    return render(
+        request,
+        "origination/applications/board.html",
+        {
+            "form": form,
+            "columns": columns,
+            "cards": cards,
+            "total": sum(counts.values()),
+            "view": filters.get("view") or "board",
+            "query": query.urlencode(),
+            "today": today,
+            "sla": {"amber": pipeline.SLA_AMBER_DAYS, "red": pipeline.SLA_RED_DAYS},
+        },
+    )
+
+
+# --- new application -------------------------------------------------------------------
+
+
+def _products():
+    return [
+        (str(p.pk), f"{p.name} ({p.min_amount:,.0f}-{p.max_amount:,.0f})")
+        for p in pipeline.active_products()
+    ]
+
+
+def _render_new(request, form, *, status=200, error=""):
+    q = (request.GET.get("q") or "").strip()
+    matches = list(search_customers(q)[:20]) if q else []
+    chosen = None
+    pk = form["customer"].value()
+    if pk and str(pk).isdigit():
+        chosen = Customer.objects.filter(pk=pk).first()
+    return render(
+        request,
+        "origination/applications/new.html",
+        {"form": form, "q": q, "matches": matches, "chosen": chosen, "error": error},
+        status=status,
+    )
+
+
+def _attach(form, exc: DomainError) -> None:
+    """Put the service's field errors on the form's fields of the same name;
+    the rest (state, blockers) is in the message shown above the page."""
+    for field, problems in (exc.fields or {}).items():
+        if field not in form.fields or form.has_error(field):
+            continue
+        for problem in problems if isinstance(problems, list | tuple) else [problems]:
+            form.add_error(field, str(problem))
+
+
+@staff_required(VIEW)
+def new_application(request):
+    if request.method != "POST":
+        initial = {"customer": request.GET.get("customer") or None}
+        form = f.NewApplicationForm(initial=initial, products=_products())
+        return _render_new(request, form)
+    form = f.NewApplicationForm(request.POST, products=_products())
+    if not form.is_valid():
+        return _render_new(request, form, status=400)
+    data = form.cleaned_data
+    applicant = Customer.objects.filter(pk=data["customer"]).first()
+    if applicant is None:
+        form.add_error("customer", "No such customer.")
+        return _render_new(request, form, status=400)
+    co_applicant = None
+    if data["co_applicant_number"]:
+        co_applicant = Customer.objects.filter(
+            customer_number__iexact=data["co_applicant_number"].strip()
+        ).first()
+        if co_applicant is None:
+            form.add_error("co_applicant_number", "No customer with this number.")
+            return _render_new(request, form, status=400)
+    product = next((p for p in pipeline.active_products() if str(p.pk) == data["product"]), None)
+    ip = request.META.get("REMOTE_ADDR")
+    agent = request.headers.get("User-Agent", "")
+    try:
+        # One unit: a consent the service refuses leaves no draft behind.
+        with transaction.atomic():
+            application = app_services.start_application(
+                applicant=applicant,
+                co_applicant=co_applicant,
+                product=product,
+                channel=Application.Channel.STAFF,
+                data=form.application_data(),
+                acting_user=request.user,
+            )
+            for kind, text in (
+                ("credit_pull", f.CREDIT_PULL_TEXT),
+                ("e_records", f.E_RECORDS_TEXT),
+            ):
+                if data[f"consent_{kind}"]:
+                    app_services.record_consent(
+                        application,
+                        kind=kind,
+                        wording_version=data["consent_version"],
+                        text=text,
+                        ip=ip,
+                        user_agent=agent,
+                        acting_user=request.user,
+                    )
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied(exc.message) from exc
+    except DomainError as exc:
+        _attach(form, exc)
+        return _render_new(request, form, status=exc.status_code, error=exc.message)
+    messages.success(request, f"Application {application.reference} started.")
+    return redirect("origination:application-detail", pk=application.pk)
+
+
+@require_POST
+@staff_required(VIEW)
+def submit_application(request, pk: int):
+    app = _get(pk)
+    try:
+        if app.state == S.RETURNED:
+            app = app_services.resubmit(app, request.user)
+        else:
+            app = app_services.submit(app, request.user)
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied(exc.message) from exc
+    except DomainError as exc:
+        problems = exc.fields if isinstance(exc.fields, dict) else {}
+        detail = "; ".join(str(v) for v in problems.values() if isinstance(v, str))
+        return render_application(
+            request, app, status=exc.status_code, error=f"{exc.message} {detail}".strip()
+        )
+    app.refresh_from_db()
+    messages.success(request, f"Submitted: now {app.get_state_display().lower()}.")
+    return redirect("origination:application-detail", pk=pk)
+
+
+# --- application page -------------------------------------------------------------------
+
+
+def _get(pk: int) -> Application:
+    app = pipeline.application_for_staff(pk)
+    if app is None:
+        raise Http404("No such application.")
+    return app
+
+
+def _bureau(pull: BureauPull | None):
+    if pull is None or pull.status != BureauPull.Status.OK:
+        return None
+    try:
+        return parse_report(pull.raw)
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _checklist(app: Application, documents) -> list[dict]:
+    rows = []
+    for required in app.product.required_documents:
+        uploads = [d for d in documents if d.kind == required["kind"]]
+        if any(d.status == "verified" for d in uploads):
+            status = "verified"
+        elif uploads:
+            status = uploads[0].status  # newest first
+        else:
+            status = "missing"
+        rows.append({"kind": required["kind"], "label": required["label"], "status": status})
+    return rows
+
+
+def _permissions(app: Application, user) -> dict:
+    view = user.has_perm(VIEW)
+    underwrite = user.has_perm(UNDERWRITE)
+    disburse = user.has_perm(DISBURSE_PERMISSION)
+    open_ = not app.is_final
+    return {
+        "submit": view and app.state in (S.DRAFT, S.RETURNED),
+        "assign": view and open_,
+        "withdraw": view and open_,
+        "upload": view and open_,
+        "review_documents": underwrite,
+        "return": underwrite and app.state in DECIDABLE,
+        "approve": underwrite and app.state in DECIDABLE,
+        "approve_conditionally": underwrite and app.state in (S.SUBMITTED, S.IN_UNDERWRITING),
+        "counter_offer": underwrite and app.state in DECIDABLE,
+        "decline": underwrite and app.state in DECIDABLE,
+        "conditions": underwrite and app.state in OPEN_FOR_CONDITIONS,
+        "bank_account": disburse and app.state in BANK_ACCOUNT_STATES,
+        "disburse": disburse and app.state == S.DOCUMENTS_SIGNED,
+        "history": user.has_perm("core.view_auditevent"),
+    }
+
+
+def _percent(fraction) -> str:
+    """0.269900 -> "26.99" (rates are fractions in code, percent on screen)."""
+    return "" if fraction is None else f"{fraction * 100:.2f}"
+
+
+def _contradicts(app: Application, outcome: str) -> bool:
+    return (outcome == "decline" and app.auto_outcome == "approve") or (
+        outcome == "approve" and app.auto_outcome == "decline"
+    )
+
+
+def render_application(request, app: Application, *, forms=None, status=200, error=""):
+    """The application page; `forms` replaces the blank form of one action
+    (re-rendered with its errors) and `status` is the HTTP status."""
+    if (
+        app.state == S.APPROVED
+        and not app.offers.filter(status__in=["offered", "accepted"]).exists()
+    ):
+        try:
+            closing.make_offers(application=app, user=request.user)  # idempotent
+        except DomainError as exc:
+            error = error or f"No offer could be made: {exc.message}"
+    data = pipeline.application_page_data(app)
+    automatic = next((d for d in reversed(data["decisions"]) if d.kind == "automatic"), None)
+    trace = automatic.trace if automatic else {}
+    can = _permissions(app, request.user)
+    kinds = [(d["kind"], d["label"]) for d in app.product.required_documents]
+    workers = pipeline.application_workers() if can["assign"] else []
+    blank = {
+        "assign": f.AssignForm(
+            officers=workers, initial={"user": app.assigned_to_id or ""}, prefix="assign"
+        ),
+        "return": f.ReasonForm(prefix="return"),
+        "withdraw": f.ReasonForm(prefix="withdraw"),
+        "approve": f.ApproveForm(prefix="approve"),
+        "conditional": f.ConditionalForm(prefix="conditional"),
+        "counter": f.CounterOfferForm(
+            prefix="counter",
+            initial={"amount": app.requested_amount, "term": app.requested_term},
+        ),
+        "decline": f.DeclineForm(prefix="decline"),
+        "condition": f.ConditionForm(prefix="condition"),
+        "upload": f.UploadForm(kinds=kinds, prefix="upload"),
+        "bank": f.BankAccountForm(prefix="bank"),
+    }
+    blank.update(forms or {})
+    sanctions = []
+    for screening in trace.get("sanctions") or []:
+        url = ""
+        if screening.get("hit") and request.user.has_perm("origination.review_compliance"):
+            url = reverse("origination:compliance-detail", args=[screening["hit"]])
+        sanctions.append({**screening, "url": url})
+    disbursement = Disbursement.objects.filter(application=app).first()
+    context = {
+        "app": app,
+        **data,
+        "bureau": _bureau(data["bureau_pull"]),
+        "checklist": _checklist(app, data["documents"]),
+        "automatic": automatic,
+        "rules": (trace.get("rules") or {}).get("trace") or [],
+        "scorecard": trace.get("scorecard") or {},
+        "kyc": trace.get("kyc") or {},
+        "affordability": trace.get("affordability") or {},
+        "sanctions": sanctions,
+        "blockers": blockers(app) if app.state in DECIDABLE else {},
+        "can": can,
+        "forms": blank,
+        "approve_override": _contradicts(app, "approve"),
+        "decline_override": _contradicts(app, "decline"),
+        "disbursement": disbursement,
+        "percent": {name: _percent(getattr(app, name)) for name in ("approved_rate", "dti", "pti")},
+        "error": error,
+    }
+    return render(request, "origination/applications/detail.html", context, status=status)
+
+
+@staff_required(VIEW)
+def application_detail(request, pk: int):
+    return render_application(request, _get(pk))

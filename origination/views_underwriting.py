@@ -1,0 +1,388 @@
+"""Staff application actions and queues: the underwriting queue, every
+POST action of the application page (assign, return, approve, approve
+conditionally, counter-offer, decline, withdraw, conditions, documents,
+bank account, disbursement) and the disbursement files page.
+
+Each action parses its form, calls one service and redirects to the
+application page; a refusal re-renders the page with the form's errors,
+the service's message and its status (400 invalid, 403 not allowed, 409
+wrong state)."""
+
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from core.businessdate import get_business_date
+from core.exceptions import DomainError, NotFound, PermissionDenied
+from origination import forms_applications as f
+from origination import selectors_closing
+from origination import selectors_pipeline as pipeline
+from origination.models import ApplicationDocument, Condition
+from origination.services import applications as app_services
+from origination.services import disbursing, underwriting
+from origination.services import documents as document_services
+from origination.services.disbursing import DISBURSE_PERMISSION
+from origination.views_applications import (
+    UNDERWRITE,
+    VIEW,
+    _attach,
+    _get,
+    _officer_filter,
+    render_application,
+)
+from users.access import staff_required
+
+# --- underwriting queue ---------------------------------------------------------------
+
+
+@staff_required(UNDERWRITE)
+def queue(request):
+    today = get_business_date()
+    form = f.QueueFilterForm(request.GET or None, officers=pipeline.application_workers())
+    assigned = form.cleaned_data.get("assigned", "") if form.is_bound and form.is_valid() else ""
+    cards = pipeline.underwriting_queue(
+        today=today, officer=_officer_filter(assigned, request.user)
+    )
+    return render(
+        request,
+        "origination/applications/queue.html",
+        {"form": form, "cards": cards, "today": today, "next": request.get_full_path()},
+    )
+
+
+# --- the generic action -------------------------------------------------------------------
+
+
+def _act(request, pk, prefix, form_class, call, done, *, status_ok=None, **form_kwargs):
+    """Validate `form_class` (prefixed), run `call(app, form)`; redirect with
+    `done` or re-render the page with the errors and the right status."""
+    app = _get(pk)
+    form = form_class(request.POST, request.FILES or None, prefix=prefix, **form_kwargs)
+    if not form.is_valid():
+        return render_application(
+            request, app, forms={prefix: form}, status=400, error="Check the form."
+        )
+    try:
+        call(app, form)
+    except PermissionDenied as exc:
+        return render_application(request, app, forms={prefix: form}, status=403, error=exc.message)
+    except DomainError as exc:
+        _attach(form, exc)
+        return render_application(
+            request, app, forms={prefix: form}, status=exc.status_code, error=exc.message
+        )
+    messages.success(request, done)
+    return redirect("origination:application-detail", pk=pk)
+
+
+def _require(user, permission: str, message: str):
+    if not user.has_perm(permission):
+        raise PermissionDenied(message, code="not_allowed")
+
+
+# --- assignment, return, withdraw -----------------------------------------------------------
+
+
+@require_POST
+@staff_required(VIEW)
+def assign(request, pk: int):
+    def call(app, form):
+        value = form.cleaned_data["user"]
+        user = None
+        if value:
+            from django.contrib.auth import get_user_model
+
+            user = get_user_model().objects.filter(pk=value).first()
+        app_services.assign(app, user, acting_user=request.user)
+
+    return _act(
+        request,
+        pk,
+        "assign",
+        f.AssignForm,
+        call,
+        "Assignment saved.",
+        officers=pipeline.application_workers(),
+    )
+
+
+@require_POST
+@staff_required(VIEW)
+def assign_to_me(request, pk: int):
+    app = _get(pk)
+    try:
+        app_services.assign(app, request.user, acting_user=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{app.reference} assigned to you.")
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect("origination:application-detail", pk=pk)
+
+
+@require_POST
+@staff_required(VIEW)
+def return_for_info(request, pk: int):
+    def call(app, form):
+        _require(request.user, UNDERWRITE, "Your role may not return applications.")
+        app_services.return_for_info(app, form.cleaned_data["reason"], acting_user=request.user)
+
+    return _act(request, pk, "return", f.ReasonForm, call, "Returned for information.")
+
+
+@require_POST
+@staff_required(VIEW)
+def withdraw(request, pk: int):
+    def call(app, form):
+        app_services.withdraw(app, form.cleaned_data["reason"], acting_user=request.user)
+
+    return _act(request, pk, "withdraw", f.ReasonForm, call, "Application withdrawn.")
+
+
+# --- decisions ---------------------------------------------------------------------------------
+
+
+@require_POST
+@staff_required(VIEW)
+def approve(request, pk: int):
+    def call(app, form):
+        underwriting.approve(
+            app,
+            request.user,
+            note=form.cleaned_data["note"],
+            override_reason=form.cleaned_data["override_reason"],
+        )
+
+    return _act(request, pk, "approve", f.ApproveForm, call, "Approved; offers are ready.")
+
+
+@require_POST
+@staff_required(VIEW)
+def approve_conditionally(request, pk: int):
+    def call(app, form):
+        underwriting.approve_conditionally(
+            app,
+            request.user,
+            conditions=form.condition_lines(),
+            note=form.cleaned_data["note"],
+            override_reason=form.cleaned_data["override_reason"],
+        )
+
+    return _act(
+        request, pk, "conditional", f.ConditionalForm, call, "Approved subject to conditions."
+    )
+
+
+@require_POST
+@staff_required(VIEW)
+def counter_offer(request, pk: int):
+    def call(app, form):
+        underwriting.counter_offer(
+            app,
+            request.user,
+            amount=form.cleaned_data["amount"],
+            term=form.cleaned_data["term"],
+            note=form.cleaned_data["note"],
+            override_reason=form.cleaned_data["override_reason"],
+        )
+
+    return _act(request, pk, "counter", f.CounterOfferForm, call, "Counter-offer approved.")
+
+
+@require_POST
+@staff_required(VIEW)
+def decline(request, pk: int):
+    def call(app, form):
+        underwriting.decline(
+            app,
+            request.user,
+            reasons=form.cleaned_data["reasons"],
+            note=form.cleaned_data["note"],
+            override_reason=form.cleaned_data["override_reason"],
+        )
+
+    return _act(
+        request, pk, "decline", f.DeclineForm, call, "Declined; the adverse action notice is sent."
+    )
+
+
+# --- conditions ------------------------------------------------------------------------------
+
+
+@require_POST
+@staff_required(VIEW)
+def add_condition(request, pk: int):
+    def call(app, form):
+        underwriting.add_condition(app, form.cleaned_data["text"], request.user)
+
+    return _act(request, pk, "condition", f.ConditionForm, call, "Condition added.")
+
+
+def _condition(app, condition_id: int) -> Condition:
+    condition = Condition.objects.filter(pk=condition_id, application=app).first()
+    if condition is None:
+        raise Http404("No such condition.")
+    return condition
+
+
+@require_POST
+@staff_required(VIEW)
+def resolve_condition(request, pk: int, condition_id: int, action: str):
+    def call(app, form):
+        condition = _condition(app, condition_id)
+        note = form.cleaned_data["note"]
+        if action == "satisfy":
+            underwriting.satisfy_condition(condition, request.user, note)
+        else:
+            underwriting.waive_condition(condition, request.user, note)
+
+    done = "Condition satisfied." if action == "satisfy" else "Condition waived."
+    return _act(request, pk, f"resolve{condition_id}", f.ResolveConditionForm, call, done)
+
+
+# --- documents -----------------------------------------------------------------------------------
+
+
+def _document(app, document_id: int) -> ApplicationDocument:
+    document = ApplicationDocument.objects.filter(pk=document_id, application=app).first()
+    if document is None:
+        raise Http404("No such document.")
+    return document
+
+
+@require_POST
+@staff_required(VIEW)
+def upload_document(request, pk: int):
+    app = _get(pk)
+    kinds = [(d["kind"], d["label"]) for d in app.product.required_documents]
+
+    def call(app, form):
+        upload = form.cleaned_data["file"]
+        document_services.upload_document(
+            app,
+            kind=form.cleaned_data["kind"],
+            file_name=upload.name,
+            data=upload.read(),
+            acting_user=request.user,
+        )
+
+    return _act(request, pk, "upload", f.UploadForm, call, "Document uploaded.", kinds=kinds)
+
+
+@require_POST
+@staff_required(VIEW)
+def verify_document(request, pk: int, document_id: int):
+    def call(app, form):
+        document_services.verify_document(_document(app, document_id), request.user)
+
+    return _act(request, pk, f"doc{document_id}", f.ResolveConditionForm, call, "Verified.")
+
+
+@require_POST
+@staff_required(VIEW)
+def reject_document(request, pk: int, document_id: int):
+    def call(app, form):
+        document_services.reject_document(
+            _document(app, document_id), form.cleaned_data["reason"], request.user
+        )
+
+    return _act(request, pk, f"reject{document_id}", f.RejectDocumentForm, call, "Rejected.")
+
+
+@staff_required(VIEW)
+def download_document(request, pk: int, document_id: int):
+    document = _document(_get(pk), document_id)
+    return FileResponse(
+        document.file.open("rb"),
+        as_attachment=True,
+        filename=document.original_name,
+        content_type=document.content_type,
+    )
+
+
+@staff_required(VIEW)
+def download_generated(request, pk: int, document_id: int):
+    try:
+        document, data = selectors_closing.generated_document_download(document_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except DomainError as exc:
+        return HttpResponse(exc.message, status=exc.status_code, content_type="text/plain")
+    if document.application_id != pk:
+        raise Http404("No such document.")
+    response = HttpResponse(data, content_type="application/pdf")
+    name = f"{document.application.reference}-{document.kind}-{document.pk}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+# --- funding ---------------------------------------------------------------------------
+
+
+@require_POST
+@staff_required(VIEW)
+def set_bank_account(request, pk: int):
+    def call(app, form):
+        _require(request.user, DISBURSE_PERMISSION, "Your role may not set up disbursements.")
+        disbursing.set_bank_account(
+            application=app,
+            routing_number=form.cleaned_data["routing_number"],
+            account_number=form.cleaned_data["account_number"],
+            account_type=form.cleaned_data["account_type"],
+            user=request.user,
+        )
+
+    return _act(request, pk, "bank", f.BankAccountForm, call, "Bank account saved.")
+
+
+@require_POST
+@staff_required(VIEW)
+def disburse(request, pk: int):
+    app = _get(pk)
+    try:
+        app = disbursing.disburse(application=app, user=request.user)
+    except DomainError as exc:
+        return render_application(request, _get(pk), status=exc.status_code, error=exc.message)
+    messages.success(request, "Disbursed and boarded into servicing.")
+    return redirect("origination:application-detail", pk=pk)
+
+
+@staff_required(DISBURSE_PERMISSION)
+def disbursement_files(request):
+    if request.method == "POST":
+        try:
+            batch = disbursing.daily_disbursement_file(
+                business_date=get_business_date(), user=request.user
+            )
+        except DomainError as exc:
+            return render(
+                request,
+                "origination/applications/disbursement_files.html",
+                {"batches": selectors_closing.disbursement_batches(), "error": exc.message},
+                status=exc.status_code,
+            )
+        if batch is None:
+            messages.info(request, "Nothing to pay: no completed disbursements await a file.")
+        else:
+            messages.success(request, f"File for {batch.business_date} ({batch.entry_count}).")
+        return redirect("origination:disbursement-files")
+    return render(
+        request,
+        "origination/applications/disbursement_files.html",
+        {"batches": selectors_closing.disbursement_batches(), "today": get_business_date()},
+    )
+
+
+@staff_required(DISBURSE_PERMISSION)
+def disbursement_file_download(request, batch_id: int):
+    try:
+        name, text = selectors_closing.disbursement_batch_file(batch_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    response = HttpResponse(text, content_type="text/plain")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
