@@ -14,15 +14,14 @@ per business date holding every completed disbursement not yet in a file.
 from __future__ import annotations
 
 import hashlib
-import os
 from datetime import date
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from core import audit, nacha
+from core import audit
+from core.ach import ach_origin
 from core.businessdate import get_business_date
 from core.crypto import decrypt, encrypt
 from core.exceptions import Conflict, PermissionDenied, ValidationFailed
@@ -46,14 +45,6 @@ ZERO = Decimal("0.00")
 # Regulation Z 1026.22(a)(2): a disclosed APR is accurate within 1/8 of a
 # percentage point of the APR of the loan actually made.
 APR_TOLERANCE = Decimal("0.125")
-_ORIGIN_SETTINGS = {
-    "destination_routing": "ACH_DESTINATION_ROUTING",
-    "destination_name": "ACH_DESTINATION_NAME",
-    "odfi_routing": "ACH_ODFI_ROUTING",
-    "origin_name": "ACH_ORIGIN_NAME",
-    "company_name": "ACH_COMPANY_NAME",
-    "company_id": "ACH_COMPANY_ID",
-}
 
 
 def _require_disburser(user) -> None:
@@ -295,28 +286,6 @@ def disburse(*, application, user=None, business_date: date | None = None):
 
 
 # --- the day's NACHA file -------------------------------------------------------------
-
-
-def _setting(name: str) -> str:
-    return str(getattr(settings, name, None) or os.environ.get(name) or "").strip()
-
-
-def ach_origin() -> nacha.Origin:
-    """The originating bank from the ACH_* settings servicing uses too;
-    Conflict("ach_not_configured") when incomplete or invalid."""
-    values = {key: _setting(name) for key, name in _ORIGIN_SETTINGS.items()}
-    missing = [_ORIGIN_SETTINGS[k] for k, v in values.items() if not v]
-    if missing:
-        raise Conflict(
-            f"ACH is not configured: set {', '.join(missing)}.", code="ach_not_configured"
-        )
-    for key in ("destination_routing", "odfi_routing"):
-        if not nacha.is_valid_routing(values[key]):
-            raise Conflict(
-                f"{_ORIGIN_SETTINGS[key]} is not a valid routing number.",
-                code="ach_not_configured",
-            )
-    return nacha.Origin(**values)
 
 
 def daily_disbursement_file(*, business_date: date, user=None) -> DisbursementBatch | None:

@@ -8,7 +8,6 @@ until they are set (an integration is off until configured).
 """
 
 import hashlib
-import os
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -19,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from core import audit
+from core.ach import ach_origin, ach_setting
 from core.businessdate import get_business_date
 from core.crypto import decrypt, encrypt
 from core.exceptions import Conflict, DomainError, ValidationFailed
@@ -52,41 +52,12 @@ AUTHORIZATION_TEXTS = {
 }
 CURRENT_AUTHORIZATION_VERSION = "2026-01"
 FILE_ID_MODIFIERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-_ORIGIN_SETTINGS = {
-    "destination_routing": "ACH_DESTINATION_ROUTING",
-    "destination_name": "ACH_DESTINATION_NAME",
-    "odfi_routing": "ACH_ODFI_ROUTING",
-    "origin_name": "ACH_ORIGIN_NAME",
-    "company_name": "ACH_COMPANY_NAME",
-    "company_id": "ACH_COMPANY_ID",
-}
-
-
-def _setting(name: str) -> str:
-    return str(getattr(settings, name, None) or os.environ.get(name) or "").strip()
-
-
-def ach_origin() -> nacha.Origin:
-    """The configured ACH origin; Conflict("ach_not_configured") if incomplete."""
-    values = {key: _setting(name) for key, name in _ORIGIN_SETTINGS.items()}
-    missing = [_ORIGIN_SETTINGS[k] for k, v in values.items() if not v]
-    if missing:
-        raise Conflict(
-            f"ACH is not configured: set {', '.join(missing)}.", code="ach_not_configured"
-        )
-    for key in ("destination_routing", "odfi_routing"):
-        if not nacha.is_valid_routing(values[key]):
-            raise Conflict(
-                f"{_ORIGIN_SETTINGS[key]} is not a valid routing number.",
-                code="ach_not_configured",
-            )
-    return nacha.Origin(**values)
 
 
 def authorization_text(
     *, version: str, loan: Loan, routing: str, last4: str, account_type: str, amount: str
 ) -> str:
-    company = _setting("ACH_COMPANY_NAME") or getattr(settings, "PLATFORM_NAME", "the lender")
+    company = ach_setting("ACH_COMPANY_NAME") or getattr(settings, "PLATFORM_NAME", "the lender")
     return AUTHORIZATION_TEXTS[version].format(
         company=company,
         account_type=account_type,
