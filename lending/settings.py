@@ -374,6 +374,8 @@ PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", "test")
 # --- Origination decisioning (origination/services/decision.py) -------------------
 # Dotted path of the credit bureau adapter class; the simulated bureau is
 # deterministic per identity (development, demos, tests).
+# Seconds before the first bureau retry, doubling per attempt (0 in tests).
+BUREAU_RETRY_BASE_SECONDS = float(env("BUREAU_RETRY_BASE_SECONDS", "0" if TESTING else "0.25"))
 BUREAU_ADAPTER = env("BUREAU_ADAPTER", "origination.decisioning.simulated.SimulatedBureau")
 # Largest applicant document upload, in bytes.
 ORIGINATION_MAX_UPLOAD_BYTES = int(env("ORIGINATION_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))

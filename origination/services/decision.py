@@ -12,6 +12,7 @@ refers; it never approves.
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 from importlib import import_module
 
@@ -111,10 +112,17 @@ def _pull(customer, adapter, backoff) -> tuple[BureauResponse, object]:
             ),
             pulled_at,
         )
-    kwargs = {"pulled_at": pulled_at}
-    if backoff is not None:
-        kwargs["backoff"] = backoff
-    return pull_with_retry(adapter, identity, **kwargs), pulled_at
+    if backoff is None:
+        backoff = _settings_backoff
+    return pull_with_retry(adapter, identity, pulled_at=pulled_at, backoff=backoff), pulled_at
+
+
+def _settings_backoff(attempt: int) -> None:
+    """Wait BUREAU_RETRY_BASE_SECONDS x 2^(attempt-1) before the next try
+    (0.25 s, 0.5 s, ... by default; 0 under TESTING, so tests never sleep)."""
+    base = settings.BUREAU_RETRY_BASE_SECONDS
+    if base > 0:
+        time.sleep(base * 2 ** (attempt - 1))
 
 
 def proposed_payment(product, amount: Decimal, term: int, rate: Decimal, disbursed_on):
