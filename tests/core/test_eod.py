@@ -50,8 +50,9 @@ def flaky():
     unregister_step("flaky")
 
 
-def test_servicing_steps_are_registered_in_order():
+def test_registered_steps_run_in_order():
     assert [s.name for s in steps()] == [
+        "expire_applications",
         "accrue",
         "late_fees",
         "charge_off",
@@ -188,7 +189,8 @@ def test_recent_runs_summarise_steps(flaky):
     [summary] = recent_runs()
     assert summary.run.status == "failed"
     assert [(s.name, s.chunks, s.done, s.failed, s.status, s.counts) for s in summary.steps] == [
-        ("flaky", 3, 1, 1, "failed", {"items": 1})
+        ("expire_applications", 1, 1, 0, "done", {"expired": 0}),
+        ("flaky", 3, 1, 1, "failed", {"items": 1}),
     ]
 
 

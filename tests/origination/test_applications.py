@@ -372,3 +372,22 @@ def test_application_metrics(ada, product):
     assert metrics["time_to_decision_median"] == timedelta(seconds=3)
     assert metrics["time_to_decision_p95"] == timedelta(seconds=4)
     assert (metrics["funded"], metrics["time_to_fund_median"]) == (1, timedelta(hours=20))
+
+
+def test_end_of_day_expires_stale_applications(ada, product):
+    from core.eod import run_end_of_day
+    from core.models import BusinessDate, EodChunk
+
+    today = date(2026, 6, 1)
+    BusinessDate.objects.update_or_create(pk=1, defaults={"date": today})
+    old = draft(ada, product)
+    fresh = draft(ada, product)
+    Application.objects.filter(pk=old.pk).update(expires_on=date(2026, 5, 31))
+
+    run = run_end_of_day(today, advance=False)
+
+    old.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (old.state, fresh.state) == (S.EXPIRED, S.DRAFT)
+    chunk = EodChunk.objects.get(run=run, step="expire_applications")
+    assert chunk.counts == {"expired": 1}

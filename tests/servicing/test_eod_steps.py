@@ -241,7 +241,12 @@ def test_autopay_due_without_ach_configured_fails_the_run(make_loan):
     assert get_business_date() == date(2026, 2, 15)
     # the loan steps before it are done and are not redone when it resumes
     done = dict(EodChunk.objects.filter(run=run).values_list("step", "status"))
-    assert done == {"accrue": "done", "late_fees": "done", "autopay": "failed"}
+    assert done == {
+        "expire_applications": "done",
+        "accrue": "done",
+        "late_fees": "done",
+        "autopay": "failed",
+    }
     with override_settings(**ACH):
         run = run_end_of_day()
     assert run.status == EodRun.Status.COMPLETED
