@@ -7,6 +7,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 
 from core import context
+from core.bulk import insert_all
 from core.models import AuditCategory, AuditEvent
 
 
@@ -54,7 +55,7 @@ def record(**kwargs) -> AuditEvent:
 
 def record_many(events: list[AuditEvent]) -> None:
     """Append many events built with `build`, in one insert."""
-    AuditEvent.objects.bulk_create(events, batch_size=2000)
+    insert_all(events)
 
 
 def build(

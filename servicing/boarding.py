@@ -269,8 +269,9 @@ def board_loans(*, terms: list[BoardingTerms], acting_user=None) -> list[Loan]:
     nothing is written. Idempotent per origination reference: references
     already boarded return their existing loans. Returns loans in the order
     of `terms`."""
+    from core.bulk import insert_all, update_rows
     from customers.models import Customer
-    from servicing.services.bulk import sync_loans, update_rows
+    from servicing.services.bulk import sync_loans
     from servicing.services.ledger import EntrySpec, post_entries
 
     refs = [t.origination_reference for t in terms]
@@ -336,7 +337,7 @@ def board_loans(*, terms: list[BoardingTerms], acting_user=None) -> list[Loan]:
         for loan in loans:
             loan.loan_number = f"L-{loan.pk:07d}"
         update_rows(Loan, ["loan_number"], [(loan.pk, loan.loan_number) for loan in loans])
-        Installment.objects.bulk_create(
+        insert_all(
             [
                 Installment(
                     loan=loan,
@@ -348,8 +349,7 @@ def board_loans(*, terms: list[BoardingTerms], acting_user=None) -> list[Loan]:
                 )
                 for loan, _, schedule in new
                 for row in schedule.rows
-            ],
-            batch_size=5000,
+            ]
         )
         post_entries(
             [

@@ -459,8 +459,8 @@ class Component(models.TextChoices):
 
 class Posting(models.Model):
     """One side of a journal entry. Exactly one of debit/credit is positive.
-    PostgreSQL refuses UPDATE/DELETE and, at commit, any entry whose debits
-    and credits differ (a deferred constraint trigger)."""
+    PostgreSQL refuses UPDATE/DELETE and any INSERT that leaves an entry's
+    debits and credits different (a statement-level trigger)."""
 
     id = models.BigAutoField(primary_key=True)
     entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="postings")
@@ -487,15 +487,25 @@ class Posting(models.Model):
             pgtrigger.Protect(
                 name="posting_append_only", operation=pgtrigger.Update | pgtrigger.Delete
             ),
+            # One check per INSERT statement (post_entries writes all of an
+            # entry's postings in one COPY) over the entries it touched,
+            # instead of a deferred check per posting row at commit.
             pgtrigger.Trigger(
                 name="posting_entry_balanced",
                 when=pgtrigger.After,
                 operation=pgtrigger.Insert,
-                timing=pgtrigger.Deferred,
+                level=pgtrigger.Statement,
+                referencing=pgtrigger.Referencing(new="new_postings"),
+                declare=[("unbalanced", "bigint")],
                 func="""
-                    IF (SELECT COALESCE(SUM(debit), 0) - COALESCE(SUM(credit), 0)
-                        FROM servicing_posting WHERE entry_id = NEW.entry_id) <> 0 THEN
-                        RAISE EXCEPTION 'journal entry % is unbalanced', NEW.entry_id
+                    SELECT p.entry_id INTO unbalanced
+                    FROM servicing_posting p
+                    WHERE p.entry_id IN (SELECT DISTINCT entry_id FROM new_postings)
+                    GROUP BY p.entry_id
+                    HAVING SUM(p.debit) <> SUM(p.credit)
+                    LIMIT 1;
+                    IF unbalanced IS NOT NULL THEN
+                        RAISE EXCEPTION 'journal entry % is unbalanced', unbalanced
                             USING ERRCODE = 'check_violation';
                     END IF;
                     RETURN NULL;

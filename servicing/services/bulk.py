@@ -18,16 +18,17 @@ cannot be posted (a loan that no longer takes payments) is returned as
 rejected, never half-written.
 """
 
+import operator
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db import connection
 from django.db.models import Count, F, Sum
 from django.utils import timezone
 
 from core import audit
+from core.bulk import insert_all, update_rows
 from core.businessdate import get_business_date
 from core.finance.servicing import ServicingState, replay
 from core.models import AuditCategory
@@ -163,6 +164,7 @@ def _refresh(loans: list[Loan], states: dict[int, ServicingState]) -> None:
     ).values_list("pk", "loan_id", "number", *INSTALLMENT_FIELDS):
         existing[loan_id][number] = (pk, tuple(values))
     changed: list[tuple] = []
+    planned = operator.attrgetter(*INSTALLMENT_FIELDS)
     recreate: dict[int, list[Installment]] = {}
     moves = []
     for loan in loans:
@@ -173,7 +175,7 @@ def _refresh(loans: list[Loan], states: dict[int, ServicingState]) -> None:
         else:
             for inst in state.installments:
                 pk, values = rows[inst.number]
-                wanted = tuple(getattr(inst, f) for f in INSTALLMENT_FIELDS)
+                wanted = planned(inst)
                 if wanted != values:
                     changed.append((pk, *wanted))
         set_cached_figures(loan, state)
@@ -182,7 +184,7 @@ def _refresh(loans: list[Loan], states: dict[int, ServicingState]) -> None:
             moves.append((loan, move))
     if recreate:
         Installment.objects.filter(loan_id__in=list(recreate)).delete()
-        Installment.objects.bulk_create([row for rows in recreate.values() for row in rows])
+        insert_all([row for rows in recreate.values() for row in rows])
     update_rows(Installment, INSTALLMENT_FIELDS, changed)
     now = timezone.now()
     fields = [*CACHE_FIELDS, "state"]
@@ -191,39 +193,6 @@ def _refresh(loans: list[Loan], states: dict[int, ServicingState]) -> None:
     update_rows(Loan, fields, [(loan.pk, *(getattr(loan, f) for f in fields)) for loan in loans])
     for loan, move in moves:
         audit_move(loan, move)
-
-
-def update_rows(model, fields, rows: list[tuple], *, batch_size: int = 1000) -> None:
-    """Set `fields` of many rows, given as (pk, *values) tuples of plain
-    values (Decimal, date, str, int, None). On PostgreSQL one
-    `UPDATE ... FROM (VALUES ...)` per batch (Django's bulk_update builds a
-    CASE expression per field and row, ~10x slower to compile than to run);
-    elsewhere one UPDATE per row."""
-    if not rows:
-        return
-    meta = model._meta
-    columns = [meta.pk, *(meta.get_field(name) for name in fields)]
-    if connection.vendor != "postgresql":
-        # SQLite (the `make run` demo path): one UPDATE per row, which also
-        # leaves protected FSM fields alone on the model instances.
-        for pk, *values in rows:
-            model.objects.filter(pk=pk).update(**dict(zip(fields, values, strict=True)))
-        return
-    quote = connection.ops.quote_name
-    casts = "(" + ", ".join(f"%s::{f.cast_db_type(connection)}" for f in columns) + ")"
-    names = ", ".join(quote(f.column) for f in columns)
-    table, pk = quote(meta.db_table), quote(meta.pk.column)
-    assignments = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in columns[1:])
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), batch_size):
-            batch = rows[start : start + batch_size]
-            cursor.execute(
-                # Identifiers come from model metadata; every value is a parameter.
-                f"UPDATE {table} SET {assignments} "  # noqa: S608
-                f"FROM (VALUES {', '.join([casts] * len(batch))}) AS v({names}) "
-                f"WHERE {table}.{pk} = v.{pk}",
-                [value for row in batch for value in row],
-            )
 
 
 @dataclass(frozen=True)
@@ -270,8 +239,8 @@ def post_payments(rows: list[PaymentRow], *, acting_user=None) -> list[Payment |
         )
         results.append(None)
         accepted.append((len(results) - 1, row, loan, event, excess))
-    LoanEvent.objects.bulk_create([a[3] for a in accepted])
-    payments = Payment.objects.bulk_create(
+    insert_all([a[3] for a in accepted])
+    payments = insert_all(
         [
             Payment(
                 loan=loan,

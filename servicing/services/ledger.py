@@ -15,6 +15,7 @@ from functools import lru_cache
 
 from django.db.models import Q, Sum
 
+from core.bulk import insert_all, insert_rows
 from core.exceptions import DomainError
 from servicing.models import AccountRole, GLAccount, JournalEntry, Loan, Posting, ProductAccount
 
@@ -63,18 +64,31 @@ def _netted(lines: Iterable[Line], key: str) -> dict[tuple, Decimal]:
     return netted
 
 
-def _postings(entry: JournalEntry, product_id: int, netted: dict[tuple, Decimal]):
+_POSTING_FIELDS = [
+    "entry_id",
+    "loan_id",
+    "account_id",
+    "component",
+    "installment_number",
+    "debit",
+    "credit",
+    "effective_date",
+]
+
+
+def _posting_rows(entry: JournalEntry, product_id: int, netted: dict[tuple, Decimal]):
+    """The entry's postings as plain rows in `_POSTING_FIELDS` order."""
     accounts = _accounts_for_product(product_id)
     return [
-        Posting(
-            entry=entry,
-            loan_id=entry.loan_id,
-            account_id=accounts[role],
-            component=component,
-            installment_number=installment,
-            debit=amount if amount > 0 else ZERO,
-            credit=-amount if amount < 0 else ZERO,
-            effective_date=entry.effective_date,
+        (
+            entry.pk,
+            entry.loan_id,
+            accounts[role],
+            component,
+            installment,
+            amount if amount > 0 else ZERO,
+            -amount if amount < 0 else ZERO,
+            entry.effective_date,
         )
         for (role, component, installment), amount in netted.items()
     ]
@@ -151,16 +165,14 @@ def post_entries(specs: list[EntrySpec]) -> list[JournalEntry | None]:
         else None
         for spec, netted in prepared
     ]
-    JournalEntry.objects.bulk_create([e for e in entries if e is not None])
-    Posting.objects.bulk_create(
-        [
-            posting
-            for entry, (spec, netted) in zip(entries, prepared, strict=True)
-            if entry is not None
-            for posting in _postings(entry, spec.loan.product_id, netted)
-        ],
-        batch_size=5000,
-    )
+    insert_all([e for e in entries if e is not None])
+    rows = [
+        row
+        for entry, (spec, netted) in zip(entries, prepared, strict=True)
+        if entry is not None
+        for row in _posting_rows(entry, spec.loan.product_id, netted)
+    ]
+    insert_rows(Posting, _POSTING_FIELDS, rows, count=len(rows))
     return entries
 
 

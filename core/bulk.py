@@ -1,0 +1,141 @@
+"""Fast set-based writes for the append-heavy paths (payments, ledger
+postings, audit events, boarding).
+
+`insert_all(objs)` is `bulk_create` for unsaved instances of one model. On
+PostgreSQL it takes the ids from the table's sequence in one query and
+streams the rows with COPY, skipping the ORM's per-value SQL compilation,
+which cost more than the database's own work (a 3,000-row chunk of a
+lockbox file spent ~2.5 s compiling INSERTs and ~0.8 s executing them).
+Elsewhere (SQLite, the `make run` demo) it is plain `bulk_create`. Either
+way the instances come back saved, with their primary keys set, and
+foreign keys given as unsaved-then-saved instances are resolved first.
+
+`update_rows(model, fields, rows)` is the matching bulk UPDATE: one
+`UPDATE ... FROM unnest(arrays)` on PostgreSQL (Django's bulk_update builds
+a CASE expression per field and row, ~10x slower to compile than to run),
+one UPDATE per row elsewhere.
+
+Both bypass `save()`, signals and model validation, like bulk_create;
+callers pass values their own services have already checked.
+"""
+
+from __future__ import annotations
+
+import json
+import operator
+
+from django.db import connection, models
+from django.utils import timezone
+
+
+def insert_all(objs: list[models.Model]) -> list[models.Model]:
+    """Insert unsaved instances of one model; returns them with pks set."""
+    if not objs:
+        return objs
+    model = type(objs[0])
+    if connection.vendor != "postgresql":
+        return model.objects.bulk_create(objs)
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    _prepare(objs, fields)
+    get = operator.attrgetter(*(f.attname for f in fields))
+    rows = (get(obj) for obj in objs) if len(fields) > 1 else ((get(obj),) for obj in objs)
+    ids = insert_rows(model, [f.attname for f in fields], rows, count=len(objs))
+    for pk, obj in zip(ids, objs, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    return objs
+
+
+def insert_rows(model, fields: list[str], rows, *, count: int) -> list[int]:
+    """Insert `count` rows of plain values for the model's `fields`
+    (attnames, e.g. "loan_id") without building instances; returns the new
+    primary keys in row order. Fields left out take their database default,
+    so pass every NOT NULL field without one."""
+    if not count:
+        return []
+    meta = model._meta
+    columns = [meta.get_field(name) for name in fields]
+    if connection.vendor != "postgresql":
+        objs = model.objects.bulk_create(
+            [model(**dict(zip(fields, row, strict=True))) for row in rows]
+        )
+        return [obj.pk for obj in objs]
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    names = ", ".join(quote(f.column) for f in [meta.pk, *columns])
+    converters = [_converter(f) for f in columns]
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [table, meta.pk.column, count],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        # Identifiers come from model metadata; the rows travel as COPY data.
+        with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            if any(converters):
+                for pk, row in zip(ids, rows, strict=True):
+                    values = zip(converters, row, strict=True)
+                    copy.write_row((pk, *(c(v) if c and v is not None else v for c, v in values)))
+            else:
+                for pk, row in zip(ids, rows, strict=True):
+                    copy.write_row((pk, *row))
+    return ids
+
+
+def _prepare(objs, fields) -> None:
+    """What bulk_create does before writing: auto_now(_add) timestamps and
+    foreign keys to instances saved after this one was built."""
+    now = timezone.now()
+    stamped = [
+        f.attname
+        for f in fields
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+    ]
+    relations = [f for f in fields if f.is_relation and f.many_to_one]
+    for obj in objs:
+        for name in stamped:  # as pre_save does on insert
+            setattr(obj, name, now)
+        for field in relations:
+            if getattr(obj, field.attname) is None and field.is_cached(obj):
+                related = field.get_cached_value(obj)
+                if related is not None:
+                    if related.pk is None:
+                        raise ValueError(f"{field.name} of {obj!r} is unsaved")
+                    setattr(obj, field.attname, related.pk)
+
+
+def _converter(field):
+    """How a Python value becomes COPY data for `field` (None: as it is)."""
+    if isinstance(field, models.JSONField):
+        encoder = field.encoder
+        return lambda value: json.dumps(value, cls=encoder)
+    return None
+
+
+def update_rows(model, fields, rows: list[tuple]) -> None:
+    """Set `fields` of many rows, given as (pk, *values) tuples of plain
+    values (Decimal, date, str, int, None)."""
+    if not rows:
+        return
+    meta = model._meta
+    columns = [meta.pk, *(meta.get_field(name) for name in fields)]
+    if connection.vendor != "postgresql":
+        # One UPDATE per row, which also leaves protected FSM fields alone
+        # on the model instances.
+        for pk, *values in rows:
+            model.objects.filter(pk=pk).update(**dict(zip(fields, values, strict=True)))
+        return
+    quote = connection.ops.quote_name
+    arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in columns)
+    names = ", ".join(quote(f.column) for f in columns)
+    table, pk = quote(meta.db_table), quote(meta.pk.column)
+    assignments = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in columns[1:])
+    # One statement whatever the row count: the values travel as one array
+    # per column, so the SQL text is constant (parsed once, cached).
+    sql = (
+        f"UPDATE {table} SET {assignments} "  # noqa: S608 - identifiers from model metadata
+        f"FROM unnest({arrays}) AS v({names}) WHERE {table}.{pk} = v.{pk}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)])
