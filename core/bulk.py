@@ -27,13 +27,17 @@ import operator
 from django.db import connection, models
 from django.utils import timezone
 
+# Below this many rows one INSERT ... RETURNING (one round trip) beats
+# fetching ids and then streaming a COPY (three).
+SMALL = 20
+
 
 def insert_all(objs: list[models.Model]) -> list[models.Model]:
     """Insert unsaved instances of one model; returns them with pks set."""
     if not objs:
         return objs
     model = type(objs[0])
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or len(objs) < SMALL:
         return model.objects.bulk_create(objs)
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     _prepare(objs, fields)
@@ -56,7 +60,7 @@ def insert_rows(model, fields: list[str], rows, *, count: int) -> list[int]:
         return []
     meta = model._meta
     columns = [meta.get_field(name) for name in fields]
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or count < SMALL:
         objs = model.objects.bulk_create(
             [model(**dict(zip(fields, row, strict=True))) for row in rows]
         )

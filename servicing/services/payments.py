@@ -42,13 +42,14 @@ def fingerprint(data: dict) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _validate(loan: Loan, amount: Decimal, received_on: date, method: str, channel: str) -> None:
+def _validate(
+    loan: Loan, amount: Decimal, received_on: date, method: str, channel: str, today: date
+) -> None:
     errors = {}
     if not isinstance(amount, Decimal) or not amount.is_finite() or amount <= 0:
         errors["amount"] = ["Enter an amount greater than zero."]
     elif amount != amount.quantize(Decimal("0.01")):
         errors["amount"] = ["Enter whole cents."]
-    today = get_business_date()
     if received_on > today:
         errors["received_on"] = [f"A payment cannot be dated after today's business date {today}."]
     elif received_on < loan.disbursement_date:
@@ -97,7 +98,8 @@ def post_payment(
     try:
         with transaction.atomic():
             loan = lock_loan(loan.pk)
-            _validate(loan, amount, received_on, method, channel)
+            today = get_business_date()
+            _validate(loan, amount, received_on, method, channel, today)
             event = LoanEvent.objects.create(
                 loan=loan,
                 kind=LoanEvent.Kind.PAYMENT,
@@ -119,7 +121,7 @@ def post_payment(
                 request_fingerprint=request_fingerprint,
                 created_by=_user(acting_user),
             )
-            sync_loan(loan=loan, user=acting_user)
+            sync_loan(loan=loan, user=acting_user, as_of=today)
             audit.record(
                 action="payment.posted",
                 category=AuditCategory.MONEY,
@@ -130,7 +132,7 @@ def post_payment(
                     "received_on": received_on.isoformat(),
                     "method": method,
                     "channel": channel,
-                    "backdated": received_on < get_business_date(),
+                    "backdated": received_on < today,
                 },
                 actor=acting_user,
             )

@@ -69,8 +69,9 @@ FROZEN_STATES = (LoanState.CHARGED_OFF, LoanState.CLOSED)
 
 
 def lock_loan(loan_id: int) -> Loan:
-    """The loan row, locked FOR UPDATE until the transaction ends."""
-    return Loan.objects.select_for_update().get(pk=loan_id)
+    """The loan row (with its product), locked FOR UPDATE until the
+    transaction ends."""
+    return Loan.objects.select_for_update(of=("self",)).select_related("product").get(pk=loan_id)
 
 
 def loan_terms(loan: Loan) -> LoanTerms:
