@@ -31,6 +31,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, connections, transaction
@@ -188,6 +189,14 @@ def payment_key(*, loan_number: str, reference: str, received_on: date, amount: 
     return "csv:" + hashlib.sha256(natural.encode()).hexdigest()[:60]
 
 
+class _LoanKey(NamedTuple):
+    """What validating a payment row needs of its loan."""
+
+    loan_number: str
+    pk: int
+    disbursement_date: date
+
+
 def import_payments_csv(
     *, text: str, filename: str = "", acting_user=None, workers: int = 1
 ) -> ImportResult:
@@ -206,13 +215,13 @@ def import_payments_csv(
     rows = _rows(text, PAYMENT_COLUMNS)
     today = get_business_date()
     loans = {
-        loan.loan_number: loan
-        for loan in Loan.objects.filter(
+        row[0]: _LoanKey(*row)
+        for row in Loan.objects.filter(
             loan_number__in={r["loan_number"] for _, r in rows}
-        ).select_related("product")
+        ).values_list("loan_number", "pk", "disbursement_date")
     }
     result = ImportResult(run=None)
-    good: list[tuple[int, dict, Loan, Decimal, date, str]] = []
+    good: list[tuple[int, dict, _LoanKey, Decimal, date, str]] = []
     seen_keys: set[str] = set()
     for line, row in rows:
         try:
