@@ -11,14 +11,16 @@ decision runs) -> the result page.
 An application page shows the status timeline, the documents checklist
 with upload, open conditions, the offers to choose, then e-sign (consent to
 electronic records first, a review page showing the package and its
-SHA-256, typed name + "I agree"), the bank account form, and the adverse
-action notice when declined.
+SHA-256, typed name + "I agree"), the bank account form, the adverse
+action notice when declined, and withdrawing (POST with a ticked
+confirmation, the reason optional) while the application is not final.
 
 Every application is reached only through get_application_for_customer for
 the signed-in borrower's customer: anyone else's is a 404. Writes that
 belong to the applicant (not a co-applicant) also 404 for a co-applicant.
 """
 
+from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -44,7 +46,7 @@ from origination.forms_portal import (
     SignForm,
     UploadForm,
 )
-from origination.models import Application, ApplicationState, Consent
+from origination.models import FINAL_STATES, Application, ApplicationState, Consent
 from origination.selectors import get_application_for_customer
 from origination.selectors_closing import disbursement_for, read_document, signing_package
 from origination.services import applications as app_services
@@ -382,6 +384,8 @@ def _detail_context(request, application: Application) -> dict:
         "bank_allowed": application.state in BANK_STATES,
         "upload_form": UploadForm(kinds=kinds),
         "can_upload": not application.is_final,
+        "can_withdraw": application.state not in FINAL_STATES,
+        "withdraw_form": WithdrawForm(auto_id="withdraw_%s"),
         "resume": _step_url(application, next_step(application, customer))
         if application.state in EDITABLE
         else "",
@@ -619,3 +623,55 @@ def application_bank(request, pk: int):
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+# --- withdraw ------------------------------------------------------------------------------
+
+PORTAL_WITHDRAW_REASON = "Withdrawn by the applicant in the portal."
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label="Why are you withdrawing? (optional)",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    confirm = forms.BooleanField(
+        label="Yes, withdraw this application. I understand it cannot be reopened.",
+        required=True,
+        error_messages={"required": "Tick the box to confirm that you want to withdraw."},
+    )
+
+
+@never_cache
+@borrower_required
+@require_POST
+def application_withdraw(request, pk: int):
+    """Withdraw the borrower's own application; refused (409, with the
+    reason on the page) once it is final: disbursed, declined, expired or
+    already withdrawn."""
+    application = _application(request, pk, applicant_only=True)
+    form = WithdrawForm(request.POST, auto_id="withdraw_%s")
+    status = 400
+    if application.state in FINAL_STATES:
+        status = 409
+        form.add_error(
+            None,
+            f"This application is {application.get_state_display().lower()} "
+            "and can no longer be withdrawn.",
+        )
+    elif form.is_valid():
+        reason = form.cleaned_data["reason"].strip() or PORTAL_WITHDRAW_REASON
+        try:
+            app_services.withdraw(application, reason, acting_user=request.user)
+        except DomainError as exc:
+            status = exc.status_code
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, "Your application is withdrawn.")
+            return redirect("portal:application-detail", application.pk)
+    application.refresh_from_db()
+    context = _detail_context(request, application)
+    context["withdraw_form"] = form
+    return render(request, "origination/portal/application.html", context, status=status)

@@ -128,6 +128,11 @@ portal_patterns: list = [
         name="application-document",
     ),
     path("applications/<int:pk>/bank/", portal_views.application_bank, name="application-bank"),
+    path(
+        "applications/<int:pk>/withdraw/",
+        portal_views.application_withdraw,
+        name="application-withdraw",
+    ),
 ]
 api_patterns: list = [
     path("quotes", api.QuoteView.as_view(), name="quotes"),
