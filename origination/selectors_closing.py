@@ -33,7 +33,12 @@ class SigningPackage:
 
 def read_document(document: GeneratedDocument) -> bytes:
     """The stored bytes of a generated document; Conflict if they no longer
-    hash to the SHA-256 recorded when it was generated."""
+    hash to the SHA-256 recorded when it was generated. An adverse action
+    notice whose PDF is not rendered yet is rendered now (once)."""
+    if not document.sha256 and document.kind == GeneratedDocument.Kind.ADVERSE_ACTION:
+        from origination.services.adverse_action import ensure_rendered
+
+        document = ensure_rendered(document)
     with document.file.open("rb") as handle:
         data = handle.read()
     if hashlib.sha256(data).hexdigest() != document.sha256:

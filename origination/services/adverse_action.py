@@ -1,18 +1,29 @@
 """Adverse action notices: on a decline, a PDF with the principal reasons,
 the credit score used and its key factors, the bureau's contact details, the
 free-report and dispute rights and the ECOA notice; stored as a
-GeneratedDocument and e-mailed to the applicant."""
+GeneratedDocument and e-mailed to the applicant.
+
+The decline's transaction records the notice: its full content (a JSON
+snapshot in the "application.adverse_action_notice" audit event) and a
+GeneratedDocument row still without its PDF (sha256 ""). The PDF is
+rendered later, once (ensure_rendered locks the row): by the
+origination.deliver_adverse_action_notice task queued after commit, which
+also e-mails it, or by the first download, whichever comes first. A staff
+decline (create_notice) renders at once."""
 
 import logging
+from dataclasses import asdict
+from datetime import date
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
+from django.db import transaction
 
 from core import audit
 from core.businessdate import get_business_date
 from core.documents import render_pdf
-from core.models import AuditCategory
+from core.models import AuditCategory, AuditEvent
 from origination.decisioning.bureau import parse_report
 from origination.decisioning.rules import MAX_PRINCIPAL_REASONS
 from origination.models import Application, BureauPull, GeneratedDocument
@@ -21,6 +32,9 @@ log = logging.getLogger(__name__)
 
 TEMPLATE = "documents/adverse_action.html"
 SCORE_LOW, SCORE_HIGH = 300, 850
+NOTICE_ACTION = "application.adverse_action_notice"
+RENDERED_ACTION = "application.adverse_action_rendered"
+EMAILED_ACTION = "application.adverse_action_emailed"
 
 ECOA_NOTICE = (
     "NOTICE: The federal Equal Credit Opportunity Act prohibits creditors from "
@@ -46,8 +60,14 @@ def bureau_contact(bureau_name: str):
     return SIMULATED_BUREAU_CONTACT
 
 
-def notice_context(application: Application, reasons: list[dict]) -> dict:
-    pull = BureauPull.objects.filter(application=application).order_by("-pulled_at", "-id").first()
+def notice_context(application: Application, reasons: list[dict], pull=None) -> dict:
+    """The notice's content as of now, JSON-safe (dates as ISO strings) so
+    it can be stored with the decision and rendered later. `pull`: the
+    application's latest BureauPull when the caller has it."""
+    if pull is None:
+        pull = (
+            BureauPull.objects.filter(application=application).order_by("-pulled_at", "-id").first()
+        )
     score = score_model = None
     key_factors = []
     if pull is not None and pull.status == BureauPull.Status.OK and pull.raw:
@@ -55,7 +75,8 @@ def notice_context(application: Application, reasons: list[dict]) -> dict:
         score, score_model = report.score, report.score_model
         key_factors = [{"code": f.code, "text": f.text} for f in report.key_factors][:4]
     customer = application.applicant
-    address = customer.addresses.filter(is_primary=True).first() or customer.addresses.first()
+    addresses = list(customer.addresses.all())
+    address = next((a for a in addresses if a.is_primary), addresses[0] if addresses else None)
     lines = []
     if address is not None:
         lines = [
@@ -64,56 +85,126 @@ def notice_context(application: Application, reasons: list[dict]) -> dict:
         ]
     return {
         "reference": application.reference,
-        "notice_date": get_business_date(),
+        "notice_date": get_business_date().isoformat(),
         "applicant": {"name": customer.legal_name, "address": lines},
         "lender": {"name": getattr(settings, "PLATFORM_NAME", "Lending Platform")},
         "product_name": application.product.name,
         "requested_amount": f"{application.requested_amount:,}",
         "requested_term": application.requested_term,
-        "reasons": reasons[:MAX_PRINCIPAL_REASONS],
+        "reasons": [
+            {"code": r["code"], "text": r["text"]} for r in reasons[:MAX_PRINCIPAL_REASONS]
+        ],
         "score": score,
         "score_model": score_model,
-        "score_date": pull.pulled_at.date() if pull else None,
+        "score_date": pull.pulled_at.date().isoformat() if pull else None,
         "score_low": SCORE_LOW,
         "score_high": SCORE_HIGH,
         "key_factors": key_factors,
         "bureau_status": pull.get_status_display().lower() if pull else "",
-        "bureau": bureau_contact(pull.bureau if pull else ""),
+        "bureau": asdict(bureau_contact(pull.bureau if pull else "")),
         "ecoa_notice": ECOA_NOTICE,
     }
 
 
-def create_notice(application: Application, *, reasons: list[dict], acting_user=None):
-    """Render and store the notice (call inside the decline's transaction)."""
-    principal = [r for r in reasons if r.get("outcome", "decline") == "decline"] or reasons
-    rendered = render_pdf(TEMPLATE, notice_context(application, principal))
-    document = GeneratedDocument(
-        application=application, kind=GeneratedDocument.Kind.ADVERSE_ACTION, sha256=rendered.sha256
+def _principal(reasons: list[dict]) -> list[dict]:
+    return [r for r in reasons if r.get("outcome", "decline") == "decline"] or reasons
+
+
+def record_notice(application: Application, *, reasons: list[dict], acting_user=None, pull=None):
+    """Inside the decline's transaction: store the notice's content (audit
+    event) and its GeneratedDocument, whose PDF is not rendered yet."""
+    principal = _principal(reasons)
+    context = notice_context(application, principal, pull)
+    document = GeneratedDocument.objects.create(
+        application=application, kind=GeneratedDocument.Kind.ADVERSE_ACTION, sha256=""
     )
-    document.file.save(
-        f"{application.reference}-adverse-action.pdf", ContentFile(rendered.pdf), save=False
-    )
-    document.save()
     audit.record(
-        action="application.adverse_action_notice",
+        action=NOTICE_ACTION,
         category=AuditCategory.CREATE,
         obj=application,
         metadata={
             "document": document.pk,
-            "sha256": rendered.sha256,
-            "reasons": [r["code"] for r in principal[:MAX_PRINCIPAL_REASONS]],
+            "reasons": [r["code"] for r in context["reasons"]],
+            "notice": context,
         },
         actor=acting_user if getattr(acting_user, "pk", None) else None,
     )
     return document
 
 
+def create_notice(application: Application, *, reasons: list[dict], acting_user=None):
+    """Record and render the notice now (call inside the decline's
+    transaction; the staff decline, which e-mails it after commit)."""
+    document = record_notice(application, reasons=reasons, acting_user=acting_user)
+    return ensure_rendered(document)
+
+
+def _events(application: Application, action: str, document: GeneratedDocument):
+    """The application's audit events of `action` about `document`."""
+    object_type, object_id = audit.object_label(application)
+    return AuditEvent.objects.filter(
+        object_type=object_type,
+        object_id=object_id,
+        action=action,
+        metadata__document=document.pk,
+    )
+
+
+def _stored_context(document: GeneratedDocument) -> dict:
+    """The content recorded with the decline (or, for a notice recorded
+    without one, the application's decision reasons as of now)."""
+    application = document.application
+    event = _events(application, NOTICE_ACTION, document).order_by("-id").first()
+    context = dict(event.metadata["notice"]) if event and "notice" in event.metadata else None
+    if context is None:
+        context = notice_context(application, _principal(application.decision_reasons or []))
+    for key in ("notice_date", "score_date"):
+        if context.get(key):
+            context[key] = date.fromisoformat(context[key])
+    return context
+
+
+def ensure_rendered(document: GeneratedDocument) -> GeneratedDocument:
+    """The notice with its PDF: rendered from the stored content and saved
+    the first time (the row is locked, so concurrent callers render once);
+    an already rendered notice is returned as it is."""
+    if document.sha256:
+        return document
+    with transaction.atomic():
+        locked = (
+            GeneratedDocument.objects.select_for_update(of=("self",))
+            .select_related("application")
+            .get(pk=document.pk)
+        )
+        if not locked.sha256:
+            application = locked.application
+            rendered = render_pdf(TEMPLATE, _stored_context(locked))
+            locked.file.save(
+                f"{application.reference}-adverse-action.pdf",
+                ContentFile(rendered.pdf),
+                save=False,
+            )
+            locked.sha256 = rendered.sha256
+            locked.save(update_fields=["file", "sha256"])
+            audit.record(
+                action=RENDERED_ACTION,
+                category=AuditCategory.UPDATE,
+                obj=application,
+                metadata={"document": locked.pk, "sha256": rendered.sha256},
+            )
+    document.file, document.sha256 = locked.file.name, locked.sha256
+    return document
+
+
 def email_notice(application: Application, document: GeneratedDocument) -> bool:
-    """E-mail the notice to the applicant (if they have an address). Call
-    after the decline has committed; a mail failure is logged, not raised
-    (the notice stays available in the portal)."""
+    """E-mail the rendered notice to the applicant (if they have an address),
+    once: a notice already e-mailed is not sent again. Call after the
+    decline has committed; a mail failure is logged, not raised (the notice
+    stays available in the portal)."""
     email = application.applicant.email
     if not email:
+        return False
+    if _events(application, EMAILED_ACTION, document).exists():
         return False
     message = EmailMessage(
         subject=f"About your loan application {application.reference}",
@@ -133,4 +224,51 @@ def email_notice(application: Application, document: GeneratedDocument) -> bool:
     except Exception:
         log.exception("adverse action e-mail for %s failed", application.reference)
         return False
+    audit.record(
+        action=EMAILED_ACTION,
+        category=AuditCategory.UPDATE,
+        obj=application,
+        metadata={"document": document.pk, "to": email},
+    )
     return True
+
+
+def deliver_notice(document_id: int) -> dict:
+    """Render (if need be) and e-mail one notice; what the task runs.
+    Idempotent: re-running renders nothing and sends nothing again."""
+    document = (
+        GeneratedDocument.objects.select_related("application__applicant")
+        .filter(pk=document_id, kind=GeneratedDocument.Kind.ADVERSE_ACTION)
+        .first()
+    )
+    if document is None:
+        return {"document": document_id, "status": "missing"}
+    document = ensure_rendered(document)
+    sent = email_notice(document.application, document)
+    return {"document": document_id, "sha256": document.sha256, "emailed": sent}
+
+
+def _enqueue(document_id: int) -> None:
+    from kombu.exceptions import OperationalError
+
+    from origination.tasks import deliver_adverse_action_notice_task
+
+    try:
+        deliver_adverse_action_notice_task.delay(document_id)
+    except OperationalError:
+        # No broker: deliver here rather than lose the e-mail.
+        log.exception("could not queue adverse action notice %s; delivering now", document_id)
+        try:
+            deliver_notice(document_id)
+        except Exception:
+            log.exception("adverse action notice %s: delivery failed", document_id)
+    except Exception:
+        # (eager mode) the notice is still rendered on its first download
+        log.exception("adverse action notice %s: delivery failed", document_id)
+
+
+def schedule_delivery(document: GeneratedDocument) -> None:
+    """Queue the render + e-mail of `document` for when the current
+    transaction commits (nothing is queued if it rolls back)."""
+    document_id = document.pk
+    transaction.on_commit(lambda: _enqueue(document_id))

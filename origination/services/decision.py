@@ -298,6 +298,16 @@ def evaluate_application(app: Application, *, adapter=None, backoff=None) -> dic
     }
 
 
+def _lock_keeping_relations(app: Application) -> Application:
+    """The locked row, with the product and applicant already loaded (not
+    fetched again: a submitted application's do not change)."""
+    locked = lock(app)
+    for name in ("product", "applicant"):
+        if getattr(locked, f"{name}_id") == getattr(app, f"{name}_id"):
+            setattr(locked, name, getattr(app, name))
+    return locked
+
+
 def run_decision(application: Application, *, acting_user=None, adapter=None, backoff=None):
     """Decide a submitted application automatically (see the module
     docstring). An application no longer submitted is returned unchanged."""
@@ -305,9 +315,8 @@ def run_decision(application: Application, *, acting_user=None, adapter=None, ba
     if app.state != S.SUBMITTED:
         return app
     result = evaluate_application(app, adapter=adapter, backoff=backoff)
-    declined = False
     with transaction.atomic():
-        app = lock(app)
+        app = _lock_keeping_relations(app)
         if app.state != S.SUBMITTED:
             return app
         response = result["response"]
@@ -317,7 +326,7 @@ def run_decision(application: Application, *, acting_user=None, adapter=None, ba
             status = BureauPull.Status.NO_HIT
         else:
             status = BureauPull.Status.OK
-        BureauPull.objects.create(
+        pull = BureauPull.objects.create(
             application=app,
             customer=app.applicant,
             bureau=response.bureau,
@@ -385,10 +394,11 @@ def run_decision(application: Application, *, acting_user=None, adapter=None, ba
                 fields=(*fields, "decided_at"),
                 metadata=meta,
             )
-            from origination.services.adverse_action import create_notice
+            from origination.services import adverse_action
 
-            notice = create_notice(app, reasons=reasons)
-            declined = True
+            # the notice's content now; its PDF and e-mail after commit
+            notice = adverse_action.record_notice(app, reasons=reasons, pull=pull)
+            adverse_action.schedule_delivery(notice)
         else:
             apply_transition(
                 app,
@@ -398,8 +408,4 @@ def run_decision(application: Application, *, acting_user=None, adapter=None, ba
                 fields=tuple(fields),
                 metadata=meta,
             )
-    if declined:
-        from origination.services.adverse_action import email_notice
-
-        email_notice(app, notice)
     return app

@@ -10,7 +10,7 @@ from django.core import mail
 from pypdf import PdfReader
 
 from core.models import AuditEvent
-from origination.decisioning.rules import DEFAULT_RULE_SET
+from origination.decisioning.default_rules import DEFAULT_RULE_SET
 from origination.decisioning.simulated import SIMULATED_BUREAU_CONTACT
 from origination.models import (
     ApplicationState,
@@ -70,8 +70,13 @@ def test_clean_applicant_is_approved_at_the_grid_rate():
     assert GeneratedDocument.objects.count() == 0
 
 
-def test_bankruptcy_is_declined_with_an_adverse_action_notice():
-    app = submitted(person(BANKRUPT, first="Brian", last="Brokeman"))
+def test_bankruptcy_is_declined_with_an_adverse_action_notice(
+    settings, django_capture_on_commit_callbacks
+):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    # the PDF and e-mail come from the task queued after commit
+    with django_capture_on_commit_callbacks(execute=True):
+        app = submitted(person(BANKRUPT, first="Brian", last="Brokeman"))
     assert app.state == S.DECLINED
     assert (app.auto_outcome, app.credit_score) == ("decline", 548)
     codes = [r["code"] for r in app.decision_reasons]
