@@ -24,20 +24,22 @@ from rest_framework.response import Response
 from core.exceptions import Conflict, NotFound
 from core.middleware import client_ip
 from customers.api import ErrorSerializer
+from origination.api_application_serializers import (
+    ApplicationOfferSerializer,
+    ApplicationSerializer,
+    rate_percent,
+)
 from origination.api_applications import (
     DISBURSE,
     READ_ERRORS,
     VIEW,
     WRITE_ERRORS,
-    ApplicationOfferSerializer,
-    ApplicationSerializer,
     ApplicationView,
     _transition_schema,
     get_application,
     idempotency_key,
     key_parameter,
     parse,
-    rate_percent,
     respond,
 )
 from origination.models import ApplicationDocument, GeneratedDocument, Offer

@@ -9,12 +9,12 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from origination.api_application_serializers import ApplicationReasonSerializer
 from origination.api_applications import (
     READ_ERRORS,
     UNDERWRITE,
     VIEW,
     ApplicationConsentInput,
-    ApplicationReasonSerializer,
     ApplicationView,
     _transition_schema,
     get_application,

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from core.exceptions import NotFound
+from origination import underwriting_actions as actions
 from origination.api_applications import (
     UNDERWRITE,
     VIEW,
@@ -26,17 +26,22 @@ from origination.api_applications import (
     respond,
 )
 from origination.decisioning.rules import MAX_PRINCIPAL_REASONS
-from origination.models import ApplicationDocument, Condition
-from origination.services import documents as document_services
-from origination.services import underwriting
-
-
-def _fraction(percent):
-    return None if percent is None else percent / Decimal(100)
 
 
 class UnderwritingView(ApplicationView):
     required_permissions = {"*": (VIEW, UNDERWRITE)}
+
+    def act(self, request, pk: int, action, input_class=None, **ids):
+        """Parse the body (or, without one, check the key), run the shared
+        action (underwriting_actions) and answer with the application."""
+        app = get_application(pk)
+        if input_class is None:
+            idempotency_key(request)
+            data = {}
+        else:
+            data = parse(input_class, request)
+        action(app, request.user, data, **ids)
+        return respond(app)
 
 
 class UnderwritingDecisionInput(serializers.Serializer):
@@ -102,16 +107,7 @@ class ApproveView(UnderwritingView):
         UnderwritingDecisionInput,
     )
     def post(self, request, pk: int):
-        app = get_application(pk)
-        data = parse(UnderwritingDecisionInput, request)
-        underwriting.approve(
-            app,
-            request.user,
-            note=data["note"],
-            annual_rate=_fraction(data.get("annual_rate")),
-            override_reason=data["override_reason"],
-        )
-        return respond(app)
+        return self.act(request, pk, actions.approve, UnderwritingDecisionInput)
 
 
 class ApproveConditionallyView(UnderwritingView):
@@ -123,17 +119,7 @@ class ApproveConditionallyView(UnderwritingView):
         UnderwritingConditionalInput,
     )
     def post(self, request, pk: int):
-        app = get_application(pk)
-        data = parse(UnderwritingConditionalInput, request)
-        underwriting.approve_conditionally(
-            app,
-            request.user,
-            conditions=data["conditions"],
-            note=data["note"],
-            annual_rate=_fraction(data.get("annual_rate")),
-            override_reason=data["override_reason"],
-        )
-        return respond(app)
+        return self.act(request, pk, actions.approve_conditionally, UnderwritingConditionalInput)
 
 
 class CounterOfferView(UnderwritingView):
@@ -144,18 +130,7 @@ class CounterOfferView(UnderwritingView):
         UnderwritingCounterOfferInput,
     )
     def post(self, request, pk: int):
-        app = get_application(pk)
-        data = parse(UnderwritingCounterOfferInput, request)
-        underwriting.counter_offer(
-            app,
-            request.user,
-            amount=data["amount"],
-            term=data["term"],
-            note=data["note"],
-            annual_rate=_fraction(data.get("annual_rate")),
-            override_reason=data["override_reason"],
-        )
-        return respond(app)
+        return self.act(request, pk, actions.counter_offer, UnderwritingCounterOfferInput)
 
 
 class DeclineView(UnderwritingView):
@@ -167,16 +142,7 @@ class DeclineView(UnderwritingView):
         UnderwritingDeclineInput,
     )
     def post(self, request, pk: int):
-        app = get_application(pk)
-        data = parse(UnderwritingDeclineInput, request)
-        underwriting.decline(
-            app,
-            request.user,
-            reasons=data["reasons"],
-            note=data["note"],
-            override_reason=data["override_reason"],
-        )
-        return respond(app)
+        return self.act(request, pk, actions.decline, UnderwritingDeclineInput)
 
 
 class ConditionAddView(UnderwritingView):
@@ -187,17 +153,7 @@ class ConditionAddView(UnderwritingView):
         UnderwritingConditionInput,
     )
     def post(self, request, pk: int):
-        app = get_application(pk)
-        data = parse(UnderwritingConditionInput, request)
-        underwriting.add_condition(app, data["text"], request.user)
-        return respond(app)
-
-
-def _condition(app, cid: int) -> Condition:
-    condition = Condition.objects.filter(pk=cid, application=app).first()
-    if condition is None:
-        raise NotFound(f"No condition {cid} on application {app.reference}.")
-    return condition
+        return self.act(request, pk, actions.add_condition, UnderwritingConditionInput)
 
 
 class ConditionSatisfyView(UnderwritingView):
@@ -208,10 +164,9 @@ class ConditionSatisfyView(UnderwritingView):
         UnderwritingNoteInput,
     )
     def post(self, request, pk: int, cid: int):
-        app = get_application(pk)
-        data = parse(UnderwritingNoteInput, request)
-        underwriting.satisfy_condition(_condition(app, cid), request.user, data["note"])
-        return respond(app)
+        return self.act(
+            request, pk, actions.satisfy_condition, UnderwritingNoteInput, condition_id=cid
+        )
 
 
 class ConditionWaiveView(UnderwritingView):
@@ -222,17 +177,9 @@ class ConditionWaiveView(UnderwritingView):
         UnderwritingNoteInput,
     )
     def post(self, request, pk: int, cid: int):
-        app = get_application(pk)
-        data = parse(UnderwritingNoteInput, request)
-        underwriting.waive_condition(_condition(app, cid), request.user, data["note"])
-        return respond(app)
-
-
-def _document(app, did: int) -> ApplicationDocument:
-    document = ApplicationDocument.objects.filter(pk=did, application=app).first()
-    if document is None:
-        raise NotFound(f"No document {did} on application {app.reference}.")
-    return document
+        return self.act(
+            request, pk, actions.waive_condition, UnderwritingNoteInput, condition_id=cid
+        )
 
 
 class DocumentVerifyView(UnderwritingView):
@@ -242,10 +189,7 @@ class DocumentVerifyView(UnderwritingView):
         "Verifying it again answers 200; a rejected document is 409 (upload a new one).",
     )
     def post(self, request, pk: int, did: int):
-        app = get_application(pk)
-        idempotency_key(request)
-        document_services.verify_document(_document(app, did), request.user)
-        return respond(app)
+        return self.act(request, pk, actions.verify_document, document_id=did)
 
 
 class DocumentRejectView(UnderwritingView):
@@ -256,7 +200,6 @@ class DocumentRejectView(UnderwritingView):
         UnderwritingReasonInput,
     )
     def post(self, request, pk: int, did: int):
-        app = get_application(pk)
-        data = parse(UnderwritingReasonInput, request)
-        document_services.reject_document(_document(app, did), data["reason"], request.user)
-        return respond(app)
+        return self.act(
+            request, pk, actions.reject_document, UnderwritingReasonInput, document_id=did
+        )

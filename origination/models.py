@@ -150,7 +150,7 @@ ZERO = "0.00"
 
 
 def default_rule_set():
-    from origination.decisioning.rules import DEFAULT_RULE_SET
+    from origination.decisioning.default_rules import DEFAULT_RULE_SET
 
     return copy.deepcopy(DEFAULT_RULE_SET)
 

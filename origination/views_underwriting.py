@@ -3,10 +3,11 @@ POST action of the application page (assign, return, approve, approve
 conditionally, counter-offer, decline, withdraw, conditions, documents,
 bank account, disbursement) and the disbursement files page.
 
-Each action parses its form, calls one service and redirects to the
-application page; a refusal re-renders the page with the form's errors,
+Each action parses its form, calls one service (the underwriting ones
+through underwriting_actions, shared with the REST API) and redirects to
+the application page; a refusal re-renders the page with the form's errors,
 the service's message and its status (400 invalid, 403 not allowed, 409
-wrong state)."""
+wrong state); a condition or document not on the application is a 404."""
 
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse
@@ -19,9 +20,10 @@ from core.exceptions import DomainError, NotFound, PermissionDenied
 from origination import forms_applications as f
 from origination import selectors_closing
 from origination import selectors_pipeline as pipeline
-from origination.models import ApplicationDocument, Condition
+from origination import underwriting_actions as actions
+from origination.models import ApplicationDocument
 from origination.services import applications as app_services
-from origination.services import disbursing, underwriting
+from origination.services import disbursing
 from origination.services import documents as document_services
 from origination.services.disbursing import DISBURSE_PERMISSION
 from origination.views_applications import (
@@ -75,6 +77,30 @@ def _act(request, pk, prefix, form_class, call, done, *, status_ok=None, **form_
         )
     messages.success(request, done)
     return redirect("origination:application-detail", pk=pk)
+
+
+def _shared(action, request, **ids):
+    """The `call` of _act for a shared underwriting action (underwriting_actions)
+    on the form's data; a condition or document not on the application is a 404."""
+
+    def call(app, form):
+        try:
+            action(app, request.user, form.cleaned_data, **ids)
+        except NotFound as exc:
+            raise Http404(exc.message) from exc
+
+    return call
+
+
+def _action_view(prefix: str, form_class, action, done: str):
+    """The staff POST view of a shared underwriting action without ids: the
+    form `form_class` (prefixed `prefix`), then `action`; `done` on success."""
+
+    def view(request, pk: int):
+        return _act(request, pk, prefix, form_class, _shared(action, request), done)
+
+    view.__name__ = view.__qualname__ = action.__name__
+    return require_POST(staff_required(VIEW)(view))
 
 
 def _require(user, permission: str, message: str):
@@ -146,100 +172,42 @@ def withdraw(request, pk: int):
 # --- decisions ---------------------------------------------------------------------------------
 
 
-@require_POST
-@staff_required(VIEW)
-def approve(request, pk: int):
-    def call(app, form):
-        underwriting.approve(
-            app,
-            request.user,
-            note=form.cleaned_data["note"],
-            override_reason=form.cleaned_data["override_reason"],
-        )
-
-    return _act(request, pk, "approve", f.ApproveForm, call, "Approved; offers are ready.")
+approve = _action_view("approve", f.ApproveForm, actions.approve, "Approved; offers are ready.")
 
 
 @require_POST
 @staff_required(VIEW)
 def approve_conditionally(request, pk: int):
     def call(app, form):
-        underwriting.approve_conditionally(
-            app,
-            request.user,
-            conditions=form.condition_lines(),
-            note=form.cleaned_data["note"],
-            override_reason=form.cleaned_data["override_reason"],
-        )
+        data = {**form.cleaned_data, "conditions": form.condition_lines()}
+        actions.approve_conditionally(app, request.user, data)
 
     return _act(
         request, pk, "conditional", f.ConditionalForm, call, "Approved subject to conditions."
     )
 
 
-@require_POST
-@staff_required(VIEW)
-def counter_offer(request, pk: int):
-    def call(app, form):
-        underwriting.counter_offer(
-            app,
-            request.user,
-            amount=form.cleaned_data["amount"],
-            term=form.cleaned_data["term"],
-            note=form.cleaned_data["note"],
-            override_reason=form.cleaned_data["override_reason"],
-        )
-
-    return _act(request, pk, "counter", f.CounterOfferForm, call, "Counter-offer approved.")
-
-
-@require_POST
-@staff_required(VIEW)
-def decline(request, pk: int):
-    def call(app, form):
-        underwriting.decline(
-            app,
-            request.user,
-            reasons=form.cleaned_data["reasons"],
-            note=form.cleaned_data["note"],
-            override_reason=form.cleaned_data["override_reason"],
-        )
-
-    return _act(
-        request, pk, "decline", f.DeclineForm, call, "Declined; the adverse action notice is sent."
-    )
+counter_offer = _action_view(
+    "counter", f.CounterOfferForm, actions.counter_offer, "Counter-offer approved."
+)
+decline = _action_view(
+    "decline", f.DeclineForm, actions.decline, "Declined; the adverse action notice is sent."
+)
 
 
 # --- conditions ------------------------------------------------------------------------------
 
 
-@require_POST
-@staff_required(VIEW)
-def add_condition(request, pk: int):
-    def call(app, form):
-        underwriting.add_condition(app, form.cleaned_data["text"], request.user)
-
-    return _act(request, pk, "condition", f.ConditionForm, call, "Condition added.")
-
-
-def _condition(app, condition_id: int) -> Condition:
-    condition = Condition.objects.filter(pk=condition_id, application=app).first()
-    if condition is None:
-        raise Http404("No such condition.")
-    return condition
+add_condition = _action_view(
+    "condition", f.ConditionForm, actions.add_condition, "Condition added."
+)
 
 
 @require_POST
 @staff_required(VIEW)
 def resolve_condition(request, pk: int, condition_id: int, action: str):
-    def call(app, form):
-        condition = _condition(app, condition_id)
-        note = form.cleaned_data["note"]
-        if action == "satisfy":
-            underwriting.satisfy_condition(condition, request.user, note)
-        else:
-            underwriting.waive_condition(condition, request.user, note)
-
+    resolve = actions.satisfy_condition if action == "satisfy" else actions.waive_condition
+    call = _shared(resolve, request, condition_id=condition_id)
     done = "Condition satisfied." if action == "satisfy" else "Condition waived."
     return _act(request, pk, f"resolve{condition_id}", f.ResolveConditionForm, call, done)
 
@@ -248,10 +216,10 @@ def resolve_condition(request, pk: int, condition_id: int, action: str):
 
 
 def _document(app, document_id: int) -> ApplicationDocument:
-    document = ApplicationDocument.objects.filter(pk=document_id, application=app).first()
-    if document is None:
-        raise Http404("No such document.")
-    return document
+    try:
+        return actions.document_on(app, document_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
 
 
 @require_POST
@@ -276,20 +244,14 @@ def upload_document(request, pk: int):
 @require_POST
 @staff_required(VIEW)
 def verify_document(request, pk: int, document_id: int):
-    def call(app, form):
-        document_services.verify_document(_document(app, document_id), request.user)
-
+    call = _shared(actions.verify_document, request, document_id=document_id)
     return _act(request, pk, f"doc{document_id}", f.ResolveConditionForm, call, "Verified.")
 
 
 @require_POST
 @staff_required(VIEW)
 def reject_document(request, pk: int, document_id: int):
-    def call(app, form):
-        document_services.reject_document(
-            _document(app, document_id), form.cleaned_data["reason"], request.user
-        )
-
+    call = _shared(actions.reject_document, request, document_id=document_id)
     return _act(request, pk, f"reject{document_id}", f.RejectDocumentForm, call, "Rejected.")
 
 

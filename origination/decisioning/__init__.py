@@ -27,9 +27,9 @@ from origination.decisioning.bureau import (
     parse_report,
     pull_with_retry,
 )
+from origination.decisioning.default_rules import DEFAULT_RULE_SET
 from origination.decisioning.reasons import REASONS, reason_text
 from origination.decisioning.rules import (
-    DEFAULT_RULE_SET,
     OPERATORS,
     Decision,
     Reason,

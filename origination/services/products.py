@@ -8,7 +8,8 @@ from django.db import transaction
 from core import audit, money
 from core.exceptions import Conflict, ValidationFailed
 from core.models import AuditCategory
-from origination.decisioning.rules import DEFAULT_RULE_SET, validate_rule_set
+from origination.decisioning.default_rules import DEFAULT_RULE_SET
+from origination.decisioning.rules import validate_rule_set
 from origination.decisioning.scorecard import DEFAULT_SCORECARD, validate_scorecard
 from origination.models import LoanProduct
 from origination.services._common import actor_of, require_perm

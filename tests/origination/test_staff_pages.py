@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.models import BusinessDate
-from origination.decisioning.rules import DEFAULT_RULE_SET
+from origination.decisioning.default_rules import DEFAULT_RULE_SET
 from origination.models import (
     Application,
     ApplicationDocument,

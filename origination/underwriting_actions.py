@@ -1,0 +1,106 @@
+"""Underwriting actions shared by the staff pages (views_underwriting) and
+the REST API (api_underwriting): approve, approve conditionally,
+counter-offer, decline, conditions and document verification.
+
+Each action takes the application, the acting user and the validated input
+as a dict (a form's or a serializer's data), calls one service and returns
+what it returns. Every refusal is a DomainError: the service's own, or
+NotFound for a condition or document that is not on the application. Rates
+come in percent (`annual_rate`, as the API takes them) and reach the
+services as fractions.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from core.exceptions import NotFound
+from origination.models import Application, ApplicationDocument, Condition
+from origination.services import documents as document_services
+from origination.services import underwriting
+
+
+def _fraction(percent):
+    return None if percent is None else percent / Decimal(100)
+
+
+def _approval(data: dict) -> dict:
+    """The keyword arguments every kind of approval takes."""
+    return {
+        "note": data.get("note", ""),
+        "annual_rate": _fraction(data.get("annual_rate")),
+        "override_reason": data.get("override_reason", ""),
+    }
+
+
+# --- decisions ---------------------------------------------------------------------------------
+
+
+def approve(app: Application, user, data: dict) -> Application:
+    return underwriting.approve(app, user, **_approval(data))
+
+
+def approve_conditionally(app: Application, user, data: dict) -> Application:
+    """`data["conditions"]`: the condition texts, one a line of the list."""
+    return underwriting.approve_conditionally(
+        app, user, conditions=data["conditions"], **_approval(data)
+    )
+
+
+def counter_offer(app: Application, user, data: dict) -> Application:
+    return underwriting.counter_offer(
+        app, user, amount=data["amount"], term=data["term"], **_approval(data)
+    )
+
+
+def decline(app: Application, user, data: dict) -> Application:
+    return underwriting.decline(
+        app,
+        user,
+        reasons=data["reasons"],
+        note=data.get("note", ""),
+        override_reason=data.get("override_reason", ""),
+    )
+
+
+# --- conditions ---------------------------------------------------------------------------------
+
+
+def add_condition(app: Application, user, data: dict) -> Condition:
+    return underwriting.add_condition(app, data["text"], user)
+
+
+def condition_on(app: Application, condition_id: int) -> Condition:
+    condition = Condition.objects.filter(pk=condition_id, application=app).first()
+    if condition is None:
+        raise NotFound(f"No condition {condition_id} on application {app.reference}.")
+    return condition
+
+
+def satisfy_condition(app: Application, user, data: dict, *, condition_id: int) -> Condition:
+    condition = condition_on(app, condition_id)
+    return underwriting.satisfy_condition(condition, user, data.get("note", ""))
+
+
+def waive_condition(app: Application, user, data: dict, *, condition_id: int) -> Condition:
+    condition = condition_on(app, condition_id)
+    return underwriting.waive_condition(condition, user, data.get("note", ""))
+
+
+# --- documents ----------------------------------------------------------------------------------
+
+
+def document_on(app: Application, document_id: int) -> ApplicationDocument:
+    document = ApplicationDocument.objects.filter(pk=document_id, application=app).first()
+    if document is None:
+        raise NotFound(f"No document {document_id} on application {app.reference}.")
+    return document
+
+
+def verify_document(app: Application, user, data: dict, *, document_id: int):
+    return document_services.verify_document(document_on(app, document_id), user)
+
+
+def reject_document(app: Application, user, data: dict, *, document_id: int):
+    document = document_on(app, document_id)
+    return document_services.reject_document(document, data["reason"], user)
