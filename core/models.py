@@ -142,3 +142,33 @@ class EodChunk(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run} {self.step}#{self.index} ({self.status})"
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to an API POST sent with an `Idempotency-Key`
+    (core.idempotency), so a retry returns it instead of acting twice.
+
+    Keys are per caller: unique on (principal, key), where the principal is
+    the API key or the staff user. The record is inserted in the same
+    transaction as the work it guards, so a concurrent repeat waits on the
+    unique index and then reads the stored answer; a failed request leaves
+    no record. `purge_idempotency_records()` deletes old ones.
+    """
+
+    principal = models.CharField(max_length=64, help_text='"users.apikey:7" or "user:12".')
+    key = models.CharField(max_length=100)
+    scope = models.CharField(max_length=150, help_text="The view that answered.")
+    fingerprint = models.CharField(
+        max_length=64, help_text="SHA-256 of the method, path and parsed body."
+    )
+    response_status = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["principal", "key"], name="idempotency_record_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.principal} {self.key} -> {self.scope}"

@@ -36,6 +36,7 @@ from rest_framework.views import APIView
 from core.businessdate import get_business_date
 from core.exceptions import Conflict, NotFound
 from core.finance import Amortization, DayCount, FeeTreatment, InterestMethod, RepaymentUnit
+from core.idempotency import IDEMPOTENCY_HEADER, REPLAYED_HEADER, idempotency_key
 from core.money import ROUNDING_MODES
 from customers.api import ErrorSerializer
 from servicing.api.loans import (
@@ -54,10 +55,6 @@ POST_PAYMENT = "servicing.post_payment"
 REVERSE_PAYMENT = "servicing.reverse_payment"
 IMPORT_FILES = "servicing.import_files"
 
-IDEMPOTENCY_HEADER = "Idempotency-Key"
-REPLAYED_HEADER = "Idempotent-Replayed"
-_KEY_RE = re.compile(r"[\x21-\x7e]{1,100}")  # printable ASCII, no spaces; fits the column
-
 WRITE_ERRORS = {
     400: ErrorSerializer,
     401: ErrorSerializer,
@@ -69,25 +66,6 @@ WRITE_ERRORS = {
 
 def _choices(enum) -> list[str]:
     return [member.value for member in enum]
-
-
-def idempotency_key(request, *, required: bool) -> tuple[str | None, dict]:
-    """The request's Idempotency-Key and any error about it ({header: [msg]})."""
-    raw = (request.headers.get(IDEMPOTENCY_HEADER) or "").strip()
-    if not raw:
-        if required:
-            return None, {
-                IDEMPOTENCY_HEADER: [
-                    "This header is required: send a new unique key (e.g. a UUID) per payment "
-                    "and the same key when you retry it."
-                ]
-            }
-        return None, {}
-    if not _KEY_RE.fullmatch(raw):
-        return None, {
-            IDEMPOTENCY_HEADER: ["Use 1 to 100 printable ASCII characters without spaces."]
-        }
-    return raw, {}
 
 
 def _parse(serializer_class, request, extra_errors: dict) -> dict:

@@ -7,6 +7,10 @@ statement list; staff sessions need servicing.view_loan plus assess_fee or
 refund_credit. An API key is authorised by its scope, so the services get
 no acting user from it (user=None) and the audit trail names the key's
 integration user from the request context.
+
+Every POST here honours an optional `Idempotency-Key` header
+(core.idempotency): a retry with the same key and body returns the first
+result (200, header `Idempotent-Replayed: true`) and writes nothing.
 """
 
 from decimal import Decimal
@@ -18,7 +22,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.finance.servicing import FEE_KINDS
+from core.idempotency import idempotent
 from customers.api import ErrorSerializer
+from servicing.api.actions import _key_parameter
 from servicing.api.loans import READ_ERRORS, VIEW, get_loan
 from servicing.services import chargeoff, fees, payoff, statements
 from users.models import ApiKey
@@ -34,6 +40,17 @@ WRITE_ERRORS = {
     404: ErrorSerializer,
     409: ErrorSerializer,
 }
+# POSTs decorated with core.idempotency.idempotent (here, lifecycle.py, requests.py).
+IDEMPOTENT_ERRORS = {**WRITE_ERRORS, 422: ErrorSerializer}
+KEY_REPLAY = (
+    " With an `Idempotency-Key` header, a retry with the same key and body returns the "
+    "first result (200, header `Idempotent-Replayed: true`) and writes nothing; the same "
+    "key with a different body answers 422 `idempotency_key_reused`. Keys are per caller; "
+    "a failed request stores nothing, so its key may be retried."
+)
+KEY_PARAMETER = _key_parameter(
+    False, "Optional, per caller (max 100 printable characters): a retry returns the first result."
+)
 
 
 def acting_user(request):
@@ -117,17 +134,19 @@ class PayoffQuoteCreateView(APIView):
         description=(
             "Stores an itemised payoff quote good through the given date, with its letter "
             "(PDF). A date before today's business date, or too far ahead, answers 400; a "
-            "loan that is not active answers 409. Nothing is written on any error."
+            "loan that is not active answers 409. Nothing is written on any error." + KEY_REPLAY
         ),
         tags=["loans"],
+        parameters=[KEY_PARAMETER],
         request=PayoffQuoteInputSerializer,
-        responses={201: PayoffQuoteSerializer, **WRITE_ERRORS},
+        responses={201: PayoffQuoteSerializer, 200: PayoffQuoteSerializer, **IDEMPOTENT_ERRORS},
         examples=[
             OpenApiExample(
                 "Good through a date", value={"good_through": "2026-01-30"}, request_only=True
             )
         ],
     )
+    @idempotent
     def post(self, request, pk: int):
         loan = get_loan(pk)
         data = _parse(PayoffQuoteInputSerializer, request)
@@ -186,12 +205,15 @@ class FeeCreateView(APIView):
         operation_id="loans_fees_create",
         summary="Assess a fee",
         description=(
-            "Charges a fee due on today's business date. A charged-off or closed loan answers 409."
+            "Charges a fee due on today's business date. A charged-off or closed loan answers "
+            "409." + KEY_REPLAY
         ),
         tags=["loans"],
+        parameters=[KEY_PARAMETER],
         request=LoanFeeInputSerializer,
-        responses={201: LoanEventSerializer, **WRITE_ERRORS},
+        responses={201: LoanEventSerializer, 200: LoanEventSerializer, **IDEMPOTENT_ERRORS},
     )
+    @idempotent
     def post(self, request, pk: int):
         loan = get_loan(pk)
         data = _parse(LoanFeeInputSerializer, request)
@@ -215,12 +237,14 @@ class FeeWaiveView(APIView):
         description=(
             "Waives all or part of an assessed fee: the unpaid part is cancelled, a part "
             "already paid returns as credit. More than is left to waive answers 400; an "
-            "unknown fee 404."
+            "unknown fee 404." + KEY_REPLAY
         ),
         tags=["loans"],
+        parameters=[KEY_PARAMETER],
         request=WaiverInputSerializer,
-        responses={201: LoanEventSerializer, **WRITE_ERRORS},
+        responses={201: LoanEventSerializer, 200: LoanEventSerializer, **IDEMPOTENT_ERRORS},
     )
+    @idempotent
     def post(self, request, pk: int, event_id: int):
         loan = get_loan(pk)
         data = _parse(WaiverInputSerializer, request)
@@ -253,12 +277,14 @@ class RefundCreateView(APIView):
         summary="Refund credit",
         description=(
             "Pays out part or all of the loan's credit balance. More than the credit "
-            "balance answers 400; a charged-off or closed loan 409."
+            "balance answers 400; a charged-off or closed loan 409." + KEY_REPLAY
         ),
         tags=["loans"],
+        parameters=[KEY_PARAMETER],
         request=RefundInputSerializer,
-        responses={201: LoanEventSerializer, **WRITE_ERRORS},
+        responses={201: LoanEventSerializer, 200: LoanEventSerializer, **IDEMPOTENT_ERRORS},
     )
+    @idempotent
     def post(self, request, pk: int):
         loan = get_loan(pk)
         data = _parse(RefundInputSerializer, request)

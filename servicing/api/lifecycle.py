@@ -14,9 +14,11 @@ approve or reject one: the four-eyes rule wants a person (403).
 Idempotency: approve and reject answer 409 when repeated; a charge-off of a
 charged-off loan returns it unchanged (200); imports are idempotent on each
 row's natural key (payments) or origination reference (boarding), so a file
-sent twice posts and boards nothing twice. Proposals and recoveries are not
-deduplicated: the `Idempotency-Key` header is checked but the services keep
-no key, so do not blindly retry them.
+sent twice posts and boards nothing twice. Proposals, charge-offs and
+recoveries honour an optional `Idempotency-Key` (core.idempotency): a retry
+with the same key and body returns the first result (200, header
+`Idempotent-Replayed: true`), the same key with another body answers 422
+`idempotency_key_reused`; keys are per caller.
 """
 
 from decimal import Decimal
@@ -31,16 +33,23 @@ from rest_framework.views import APIView
 
 from core.businessdate import get_business_date
 from core.exceptions import NotFound
+from core.idempotency import idempotency_key, idempotent
 from customers.api import ErrorSerializer
 from servicing.api.actions import (
     IMPORT_FILES,
     WRITE_ERRORS,
     _key_parameter,
     _parse,
-    idempotency_key,
     percent_to_fraction,
 )
-from servicing.api.life import LoanEventSerializer, acting_user, event_body
+from servicing.api.life import (
+    IDEMPOTENT_ERRORS,
+    KEY_PARAMETER,
+    KEY_REPLAY,
+    LoanEventSerializer,
+    acting_user,
+    event_body,
+)
 from servicing.api.loans import (
     READ_ERRORS,
     VIEW,
@@ -315,19 +324,18 @@ class ModificationListCreateView(APIView):
             "Stores the modification. Within the product's approval limit it is applied at "
             "once (status `applied`); above it, it waits (status `proposed`) for another "
             "person holding servicing.approve_modification. Invalid terms answer 400, a loan "
-            "that is not active 409; nothing is written on any error. Not deduplicated: the "
-            "`Idempotency-Key` header is checked but not stored."
+            "that is not active 409; nothing is written on any error." + KEY_REPLAY
         ),
         tags=["loans"],
-        parameters=[_key_parameter(False, "Checked, not stored: proposals are not deduplicated.")],
+        parameters=[KEY_PARAMETER],
         request=ModificationProposalSerializer,
-        responses={201: ModificationSerializer, **WRITE_ERRORS},
+        responses={201: ModificationSerializer, 200: ModificationSerializer, **IDEMPOTENT_ERRORS},
         examples=[MODIFICATION_EXAMPLE],
     )
+    @idempotent
     def post(self, request, pk: int):
         loan = get_loan(pk)
-        _key, key_errors = idempotency_key(request, required=False)
-        data = _parse(ModificationProposalSerializer, request, key_errors)
+        data = _parse(ModificationProposalSerializer, request, {})
         mod = modifications.propose_modification(
             loan=loan, user=acting_user(request), note=data["note"], **service_kwargs(data)
         )
@@ -407,20 +415,20 @@ class ChargeOffView(APIView):
             "Writes the active loan's receivables off to charge-off expense; the loan is "
             "frozen afterwards (later cash is a recovery). Idempotent: a charged-off loan is "
             "returned unchanged. A loan in another state answers 409 `loan_not_active`; "
-            "nothing is written on any error."
+            "nothing is written on any error." + KEY_REPLAY
         ),
         tags=["loans"],
-        parameters=[_key_parameter(False, "Optional: the charge-off is idempotent on the loan.")],
+        parameters=[KEY_PARAMETER],
         request=ChargeOffInputSerializer,
-        responses={200: LoanDetailSerializer, **WRITE_ERRORS},
+        responses={200: LoanDetailSerializer, **IDEMPOTENT_ERRORS},
         examples=[
             OpenApiExample("Bankruptcy", value={"reason": "Chapter 7 discharge"}, request_only=True)
         ],
     )
+    @idempotent
     def post(self, request, pk: int):
         loan = get_loan(pk)
-        _key, key_errors = idempotency_key(request, required=False)
-        data = _parse(ChargeOffInputSerializer, request, key_errors)
+        data = _parse(ChargeOffInputSerializer, request, {})
         chargeoff.charge_off(loan=loan, user=acting_user(request), reason=data["reason"])
         return Response(loan_detail_body(get_loan(loan.pk)))
 
@@ -445,12 +453,12 @@ class RecoveryCreateView(APIView):
         description=(
             "Cash received on a charged-off loan, booked to recovery income. A loan that is "
             "not charged off answers 409 `loan_not_charged_off`; a date outside the window "
-            "400. Not deduplicated: the `Idempotency-Key` header is checked but not stored."
+            "400." + KEY_REPLAY
         ),
         tags=["loans"],
-        parameters=[_key_parameter(False, "Checked, not stored: recoveries are not deduplicated.")],
+        parameters=[KEY_PARAMETER],
         request=RecoveryInputSerializer,
-        responses={201: LoanEventSerializer, **WRITE_ERRORS},
+        responses={201: LoanEventSerializer, 200: LoanEventSerializer, **IDEMPOTENT_ERRORS},
         examples=[
             OpenApiExample(
                 "Agency collection",
@@ -459,10 +467,10 @@ class RecoveryCreateView(APIView):
             )
         ],
     )
+    @idempotent
     def post(self, request, pk: int):
         loan = get_loan(pk)
-        _key, key_errors = idempotency_key(request, required=False)
-        data = _parse(RecoveryInputSerializer, request, key_errors)
+        data = _parse(RecoveryInputSerializer, request, {})
         event = chargeoff.record_recovery(
             loan=loan,
             amount=data["amount"],

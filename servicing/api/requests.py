@@ -5,6 +5,10 @@ Views parse, call one selector or service, format. API keys need
 `loans:read` for GETs and `loans:write` for POSTs; staff sessions need
 servicing.view_loan and servicing.modify_loan (the permission that works
 requests). The list is built from one query over `.values()` rows.
+
+The POSTs honour an optional `Idempotency-Key` header (core.idempotency): a
+retry with the same key and body returns the first result (200, header
+`Idempotent-Replayed: true`) instead of acting again or answering 409.
 """
 
 from django.contrib.auth import get_user_model
@@ -16,23 +20,16 @@ from rest_framework.views import APIView
 
 from core.businessdate import get_business_date
 from core.exceptions import ValidationFailed
+from core.idempotency import idempotent
 from customers.api import ErrorSerializer
 from servicing import selectors
-from servicing.api.life import acting_user
+from servicing.api.life import IDEMPOTENT_ERRORS, KEY_PARAMETER, KEY_REPLAY, acting_user
 from servicing.api.loans import READ_ERRORS, VIEW
 from servicing.models import ServiceRequest
 from servicing.services import service_requests as service
 
 WORK = service.WORK_PERMISSION
 MAX_ROWS = 500
-
-WRITE_ERRORS = {
-    400: ErrorSerializer,
-    401: ErrorSerializer,
-    403: ErrorSerializer,
-    404: ErrorSerializer,
-    409: ErrorSerializer,
-}
 
 
 class ServiceRequestSerializer(serializers.Serializer):
@@ -164,11 +161,14 @@ class ServiceRequestAssignView(_Action):
     @extend_schema(
         operation_id="service_requests_assign",
         summary="Assign a service request",
-        description="A closed request answers 409; a user who cannot work requests 400.",
+        description="A closed request answers 409; a user who cannot work requests 400."
+        + KEY_REPLAY,
         tags=["service-requests"],
+        parameters=[KEY_PARAMETER],
         request=AssignInputSerializer,
-        responses={200: ServiceRequestSerializer, **WRITE_ERRORS},
+        responses={200: ServiceRequestSerializer, **IDEMPOTENT_ERRORS},
     )
+    @idempotent
     def post(self, request, pk: int):
         req = selectors.get_service_request(pk)
         data = _parse(AssignInputSerializer, request)
@@ -183,11 +183,14 @@ class ServiceRequestStartView(_Action):
     @extend_schema(
         operation_id="service_requests_start",
         summary="Start working a service request",
-        description="Open -> in progress (assigned to the caller if nobody). Closed: 409.",
+        description="Open -> in progress (assigned to the caller if nobody). Closed: 409."
+        + KEY_REPLAY,
         tags=["service-requests"],
+        parameters=[KEY_PARAMETER],
         request=None,
-        responses={200: ServiceRequestSerializer, **WRITE_ERRORS},
+        responses={200: ServiceRequestSerializer, **IDEMPOTENT_ERRORS},
     )
+    @idempotent
     def post(self, request, pk: int):
         req = selectors.get_service_request(pk)
         req = service.start_request(request=req, user=acting_user(request))
@@ -201,11 +204,14 @@ class ServiceRequestResolveView(_Action):
         description=(
             "Closes the request with a resolution note (required: 400 without one). "
             "A request already resolved or declined answers 409. Nothing is written on error."
+            + KEY_REPLAY
         ),
         tags=["service-requests"],
+        parameters=[KEY_PARAMETER],
         request=ResolveInputSerializer,
-        responses={200: ServiceRequestSerializer, **WRITE_ERRORS},
+        responses={200: ServiceRequestSerializer, **IDEMPOTENT_ERRORS},
     )
+    @idempotent
     def post(self, request, pk: int):
         req = selectors.get_service_request(pk)
         data = _parse(ResolveInputSerializer, request)
@@ -221,12 +227,14 @@ class ServiceRequestDeclineView(_Action):
         summary="Decline a service request",
         description=(
             "Closes the request with the reason (required: 400 without one). A request "
-            "already resolved or declined answers 409. Nothing is written on error."
+            "already resolved or declined answers 409. Nothing is written on error." + KEY_REPLAY
         ),
         tags=["service-requests"],
+        parameters=[KEY_PARAMETER],
         request=DeclineInputSerializer,
-        responses={200: ServiceRequestSerializer, **WRITE_ERRORS},
+        responses={200: ServiceRequestSerializer, **IDEMPOTENT_ERRORS},
     )
+    @idempotent
     def post(self, request, pk: int):
         req = selectors.get_service_request(pk)
         data = _parse(DeclineInputSerializer, request)
