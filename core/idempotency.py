@@ -18,7 +18,8 @@ Payments keep their own key on Payment (servicing.services.payments); this
 module holds the header's parsing, which they share.
 
 Records are kept `RETENTION_DAYS`; `purge_idempotency_records()` deletes
-older ones (a key retried after that runs again).
+older ones (a key retried after that runs again). It runs as the last
+end-of-day step (`purge_idempotency_records`, registered by CoreConfig).
 """
 
 import functools
@@ -173,3 +174,8 @@ def purge_idempotency_records(*, days: int = RETENTION_DAYS) -> int:
     cutoff = timezone.now() - timedelta(days=days)
     deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
     return deleted
+
+
+def purge_step(business_date, chunk) -> dict:
+    """End-of-day step (core.eod): one chunk, deletes records past retention."""
+    return {"purged": purge_idempotency_records()}

@@ -58,6 +58,7 @@ def test_registered_steps_run_in_order():
         "charge_off",
         "statements",
         "autopay",
+        "purge_idempotency_records",
     ]
 
 

@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory
 
+from core.eod import run_end_of_day
 from core.exceptions import Conflict
 from core.idempotency import (
     IdempotencyKeyReused,
@@ -18,7 +19,7 @@ from core.idempotency import (
     request_fingerprint,
     run_idempotent,
 )
-from core.models import EodRun, IdempotencyRecord
+from core.models import EodChunk, EodRun, IdempotencyRecord
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -112,4 +113,18 @@ def test_purge_deletes_old_records_only():
         created_at=timezone.now() - timedelta(days=31)
     )
     assert purge_idempotency_records() == 1
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
+
+
+def test_end_of_day_purges_records_past_retention():
+    user = UserFactory()
+    run_idempotent(make_request(user, {}, key="old"), SCOPE, start_run(9))
+    run_idempotent(make_request(user, {}, key="new"), SCOPE, start_run(10))
+    IdempotencyRecord.objects.filter(key="old").update(
+        created_at=timezone.now() - timedelta(days=31)
+    )
+    run = run_end_of_day()
+    assert run.status == EodRun.Status.COMPLETED
+    chunk = EodChunk.objects.get(run=run, step="purge_idempotency_records")
+    assert chunk.counts == {"purged": 1}
     assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
