@@ -17,10 +17,20 @@ one UPDATE per row elsewhere.
 
 Both bypass `save()`, signals and model validation, like bulk_create;
 callers pass values their own services have already checked.
+
+`gc_paused()` (a context manager and decorator) switches off Python's cyclic
+garbage collector for one chunk of batch work. A 500-loan chunk allocates
+hundreds of thousands of short-lived objects (replays, instalment rows,
+model instances), which trips collections that each rescan the process's
+long-lived heap: a 10,000-row lockbox file spent ~2.4 s of ~10.5 s in them.
+The chunk's own garbage is acyclic and freed by reference counting; the
+collector resumes (and catches up) when the chunk ends.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import operator
 
@@ -30,6 +40,18 @@ from django.utils import timezone
 # Below this many rows one INSERT ... RETURNING (one round trip) beats
 # fetching ids and then streaming a COPY (three).
 SMALL = 20
+
+
+@contextlib.contextmanager
+def gc_paused():
+    """No cyclic garbage collection inside the block (see the module docstring)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def insert_all(objs: list[models.Model]) -> list[models.Model]:

@@ -30,6 +30,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core import audit, context
+from core.bulk import gc_paused
 from core.businessdate import advance_business_date, get_business_date
 from core.exceptions import Conflict, ValidationFailed
 from core.models import AuditCategory, EodChunk, EodRun
@@ -147,7 +148,8 @@ def _run_chunk(run: EodRun, step: Step, row: EodChunk) -> None:
         locked = EodChunk.objects.select_for_update().get(pk=row.pk)
         if locked.status == EodChunk.Status.DONE:
             return
-        counts = step.run(run.business_date, _as_chunk(locked)) or {}
+        with gc_paused():  # a chunk is batch work (core.bulk)
+            counts = step.run(run.business_date, _as_chunk(locked)) or {}
         locked.status = EodChunk.Status.DONE
         locked.counts = counts
         locked.error = ""

@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 
 from core import audit
+from core.bulk import gc_paused
 from core.exceptions import Conflict, NotFound, ValidationFailed
 from core.finance import Fee, FeeTreatment, LoanTerms, TermsError, build_schedule
 from core.models import AuditCategory
@@ -259,6 +260,7 @@ def servicing_product_for(code: str) -> int | None:
     )
 
 
+@gc_paused()
 def board_loans(*, terms: list[BoardingTerms], acting_user=None) -> list[Loan]:
     """Board many funded loans at once (migrations, bulk funding), set-based:
     the same loans, schedules, disbursement entries and audit events as

@@ -194,7 +194,8 @@ def _allocation_sums(loan_id: int, sources: list[str] | None = None) -> dict[str
     """source -> [AllocationLine], netted over all the source's entries
     (credit minus debit per component and instalment; cash and income
     postings, which carry no component, are left out)."""
-    postings = Posting.objects.filter(loan_id=loan_id).exclude(component="")
+    # entry__loan_id: entries through their (loan, source) index (see bulk._posted).
+    postings = Posting.objects.filter(loan_id=loan_id, entry__loan_id=loan_id).exclude(component="")
     if sources is None:
         postings = postings.filter(entry__source__startswith="event:")
     else:

@@ -80,7 +80,9 @@ def allocations_by_event(loan_id: int, event_ids) -> dict[int, list[dict]]:
     if not sources:
         return {}
     rows = (
-        Posting.objects.filter(loan_id=loan_id, entry__source__in=list(sources))
+        Posting.objects.filter(
+            loan_id=loan_id, entry__loan_id=loan_id, entry__source__in=list(sources)
+        )
         .exclude(component="")
         .values("entry__source", "component", "installment_number")
         .annotate(amount=Sum(F("credit") - F("debit")))

@@ -28,7 +28,7 @@ from django.db.models import Count, F, Sum
 from django.utils import timezone
 
 from core import audit
-from core.bulk import insert_all, update_rows
+from core.bulk import gc_paused, insert_all, update_rows
 from core.businessdate import get_business_date
 from core.finance.servicing import ServicingState, replay
 from core.models import AuditCategory
@@ -73,6 +73,7 @@ def lock_loans(loan_ids) -> dict[int, Loan]:
     return {loan.pk: loan for loan in loans}
 
 
+@gc_paused()
 def sync_loans(loans: list[Loan], *, user=None, as_of: date | None = None) -> dict[int, object]:
     """`sync_loan` for every loan in `loans` (locked by the caller), set-based.
     Returns {loan id: ServicingState}."""
@@ -140,7 +141,10 @@ def _posted(ids: list[int], products: dict[int, int]):
         for product_id in set(products.values())
     }
     rows = (
-        Posting.objects.filter(loan_id__in=ids)
+        # entry__loan_id too: the entries are then found through their
+        # (loan, source) index, whatever the planner's statistics say (without
+        # it, stale statistics hash-join a scan of every journal entry).
+        Posting.objects.filter(loan_id__in=ids, entry__loan_id__in=ids)
         .exclude(entry__source__in=_SKIP)
         .values_list("loan_id", "entry__source", "account_id", "component", "installment_number")
         .annotate(net=Sum(F("debit") - F("credit")))
@@ -219,6 +223,7 @@ class PaymentRow:
     request_fingerprint: str = ""
 
 
+@gc_paused()
 def post_payments(rows: list[PaymentRow], *, acting_user=None) -> list[Payment | str]:
     """Post a chunk of payments in the caller's transaction. Returns, per
     row, the Payment or the reason it was refused (a loan that takes no

@@ -139,3 +139,41 @@ def test_database_refuses_unbalanced_entries_and_edits(make_loan):
             connection.cursor() as cursor,
         ):
             cursor.execute(sql, [posting.pk])
+
+
+def test_balance_check_covers_every_entry_a_statement_touches(make_loan):
+    """The statement-level check sums each touched entry's postings, old and
+    new: a balanced pair added to an entry passes; a statement that leaves any
+    one of several entries unbalanced is refused, naming it."""
+    loan = make_loan()
+    entry = JournalEntry.objects.get(loan=loan, source="disbursement")
+    before = Posting.objects.filter(entry=entry).count()
+    pair = (
+        "INSERT INTO servicing_posting"
+        " (entry_id, loan_id, account_id, component, debit, credit, effective_date)"
+        " SELECT %s, %s, account_id, '', d, c, effective_date"
+        " FROM servicing_posting, (VALUES (%s::numeric, 0::numeric), (0, %s)) v(d, c)"
+        " WHERE entry_id = %s ORDER BY servicing_posting.id LIMIT 2"
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(pair, [entry.pk, loan.pk, "2.50", "2.50", entry.pk])
+        assert Posting.objects.filter(entry=entry).count() == before + 2
+        transaction.set_rollback(True)  # the ledger itself stays as it was
+    other = JournalEntry.objects.create(
+        loan=loan, entry_type="adjustment", effective_date=entry.effective_date, key="t", source="t"
+    )
+    both = (
+        "INSERT INTO servicing_posting"
+        " (entry_id, loan_id, account_id, component, debit, credit, effective_date)"
+        " SELECT e, %s, account_id, '', d, c, effective_date"
+        " FROM (SELECT account_id, effective_date FROM servicing_posting WHERE entry_id = %s"
+        " LIMIT 1) a,"
+        " (VALUES (%s::bigint, 1.00, 0.00), (%s, 0.00, 1.00), (%s, 1.00, 0.00)) v(e, d, c)"
+    )
+    with (
+        pytest.raises(DatabaseError, match=f"journal entry {other.pk} is unbalanced"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(both, [loan.pk, entry.pk, entry.pk, entry.pk, other.pk])
+    assert Posting.objects.filter(entry=entry).count() == before
