@@ -59,9 +59,14 @@ pytest: install-dev
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) TESTING=1 \
 	  $(BIN)/pytest --create-db $(PYTEST_ARGS)
 
-## make bench: performance figures (printed, never asserted)
+## make bench: performance figures (printed, never asserted); servicing runs
+## once per size in BENCH_SIZES (make bench BENCH_SIZES=10000 for a quick one)
+BENCH_SIZES ?= 10000 100000
+BENCH_ENV = DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL)
 bench: install-dev services
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python -m bench
+	$(BENCH_ENV) $(BIN)/python -m bench finance
+	for n in $(BENCH_SIZES); do $(BENCH_ENV) $(BIN)/python -m bench servicing --n $$n || exit 1; done
+	$(BENCH_ENV) $(BIN)/python -m bench origination --n 1000
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -273,8 +273,10 @@ def board_loans(*, terms: list[BoardingTerms], acting_user=None) -> list[Loan]:
     of `terms`."""
     from core.bulk import insert_all, update_rows
     from customers.models import Customer
-    from servicing.services.bulk import sync_loans
+    from servicing.services.bulk import refresh_statistics, sync_loans
     from servicing.services.ledger import EntrySpec, post_entries
+
+    refresh_statistics()
 
     refs = [t.origination_reference for t in terms]
     if len(set(refs)) != len(refs):

@@ -17,6 +17,7 @@ from core.eod import Chunk, id_ranges, in_chunk, register_step
 from core.exceptions import Conflict
 from servicing.models import JournalEntry, Loan, LoanState
 from servicing.services.autopay import ach_origin, collect_autopay, due_authorizations
+from servicing.services.bulk import refresh_statistics
 from servicing.services.chargeoff import charge_off
 from servicing.services.fees import assess_late_fees
 from servicing.services.statements import generate_statement
@@ -33,6 +34,7 @@ def _ranges(queryset) -> list[tuple[int, int]]:
 
 
 def accrue_chunks(business_date: date) -> list[Chunk]:
+    refresh_statistics()  # the loan steps read 500 loans' rows at a time
     return _ranges(Loan.objects.filter(state__in=LIVE))
 
 

@@ -28,6 +28,7 @@ from django.db.models import Count, F, Sum
 from django.utils import timezone
 
 from core import audit
+from core import bulk as core_bulk
 from core.bulk import gc_paused, insert_all, update_rows
 from core.businessdate import get_business_date
 from core.finance.servicing import ServicingState, replay
@@ -59,6 +60,16 @@ from servicing.services.sync import (
 
 _EVENT_VALUES = ("id", "loan_id", "kind", "effective_date", "amount", "details", "reversed_by")
 _NOT_REPLAYED = {LoanEvent.Kind.REVERSAL, LoanEvent.Kind.CHARGE_OFF, LoanEvent.Kind.RECOVERY}
+
+
+# The tables batch servicing reads by loan (`loan_id IN (...)`).
+BATCH_MODELS = (Loan, Installment, LoanEvent, Payment, JournalEntry, Posting)
+
+
+def refresh_statistics() -> list[str]:
+    """Planner statistics of the batch tables, refreshed where stale
+    (core.bulk.refresh_statistics); batch entry points call it first."""
+    return core_bulk.refresh_statistics(*BATCH_MODELS)
 
 
 def lock_loans(loan_ids) -> dict[int, Loan]:

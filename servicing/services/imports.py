@@ -213,6 +213,7 @@ def import_payments_csv(
     nothing) for a file without the required header."""
     sha = hashlib.sha256(text.encode()).hexdigest()
     rows = _rows(text, PAYMENT_COLUMNS)
+    bulk.refresh_statistics()
     today = get_business_date()
     loans = {
         row[0]: _LoanKey(*row)
@@ -406,6 +407,7 @@ def import_boarding_csv(*, text: str, filename: str = "", acting_user=None) -> I
     is already boarded is reported as a duplicate and left alone."""
     sha = hashlib.sha256(text.encode()).hexdigest()
     rows = _rows(text, BOARDING_COLUMNS)
+    bulk.refresh_statistics()
     today = get_business_date()
     from customers.models import Customer
 
