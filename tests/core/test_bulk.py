@@ -30,8 +30,7 @@ def _last_analyze() -> object:
 def test_refresh_statistics_analyzes_only_tables_changed_past_the_threshold():
     table = IdempotencyRecord._meta.db_table
     IdempotencyRecord.objects.bulk_create(
-        IdempotencyRecord(principal="p", key=f"k{i}", scope="s", fingerprint="f")
-        for i in range(30)
+        IdempotencyRecord(principal="p", key=f"k{i}", scope="s", fingerprint="f") for i in range(30)
     )
     _flush_table_statistics()
     # 30 changed rows: below a minimum of 50, nothing is analyzed
@@ -49,8 +48,7 @@ def test_refresh_statistics_analyzes_only_tables_changed_past_the_threshold():
     _flush_table_statistics()
     assert refresh_statistics(IdempotencyRecord, minimum=1) == []
     IdempotencyRecord.objects.bulk_create(
-        IdempotencyRecord(principal="p", key=f"n{i}", scope="s", fingerprint="f")
-        for i in range(4)
+        IdempotencyRecord(principal="p", key=f"n{i}", scope="s", fingerprint="f") for i in range(4)
     )
     _flush_table_statistics()
     assert refresh_statistics(IdempotencyRecord, minimum=1) == [table]
