@@ -196,11 +196,14 @@ def ensure_rendered(document: GeneratedDocument) -> GeneratedDocument:
     return document
 
 
-def email_notice(application: Application, document: GeneratedDocument) -> bool:
+def email_notice(
+    application: Application, document: GeneratedDocument, *, raise_errors: bool = False
+) -> bool:
     """E-mail the rendered notice to the applicant (if they have an address),
     once: a notice already e-mailed is not sent again. Call after the
-    decline has committed; a mail failure is logged, not raised (the notice
-    stays available in the portal)."""
+    decline has committed. A mail failure is logged, not raised (the notice
+    stays available in the portal), unless `raise_errors`: the delivery task
+    raises so that Celery retries the e-mail."""
     email = application.applicant.email
     if not email:
         return False
@@ -223,6 +226,8 @@ def email_notice(application: Application, document: GeneratedDocument) -> bool:
         message.send()
     except Exception:
         log.exception("adverse action e-mail for %s failed", application.reference)
+        if raise_errors:
+            raise
         return False
     audit.record(
         action=EMAILED_ACTION,
@@ -235,7 +240,8 @@ def email_notice(application: Application, document: GeneratedDocument) -> bool:
 
 def deliver_notice(document_id: int) -> dict:
     """Render (if need be) and e-mail one notice; what the task runs.
-    Idempotent: re-running renders nothing and sends nothing again."""
+    Idempotent: re-running renders nothing and sends nothing again. A mail
+    failure raises, so the task is retried (with backoff)."""
     document = (
         GeneratedDocument.objects.select_related("application__applicant")
         .filter(pk=document_id, kind=GeneratedDocument.Kind.ADVERSE_ACTION)
@@ -244,7 +250,7 @@ def deliver_notice(document_id: int) -> dict:
     if document is None:
         return {"document": document_id, "status": "missing"}
     document = ensure_rendered(document)
-    sent = email_notice(document.application, document)
+    sent = email_notice(document.application, document, raise_errors=True)
     return {"document": document_id, "sha256": document.sha256, "emailed": sent}
 
 

@@ -8,6 +8,7 @@ import io
 
 import pytest
 from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
 from django.urls import reverse
 from pypdf import PdfReader
 
@@ -95,6 +96,33 @@ def test_the_task_after_commit_renders_stores_and_emails_the_notice_once(
     assert GeneratedDocument.objects.filter(application=app).count() == 1
     assert len(events(app, adverse_action.RENDERED_ACTION)) == 1
     assert len(events(app, adverse_action.EMAILED_ACTION)) == 1
+
+
+class RefusingMailServer(BaseEmailBackend):
+    """The outside mail server, down."""
+
+    def send_messages(self, email_messages):
+        raise ConnectionRefusedError("mail server down")
+
+
+def test_a_mail_failure_fails_the_task_so_celery_retries_it(
+    django_capture_on_commit_callbacks, settings
+):
+    app, _ = declined(django_capture_on_commit_callbacks)
+    notice = GeneratedDocument.objects.get(application=app, kind="adverse_action")
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingMailServer"
+    with pytest.raises(ConnectionRefusedError):
+        adverse_action.deliver_notice(notice.pk)
+    assert events(app, adverse_action.EMAILED_ACTION) == []
+    notice.refresh_from_db()
+    assert notice.sha256  # rendered and kept: the retry only sends
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    result = adverse_action.deliver_notice(notice.pk)
+    assert result == {"document": notice.pk, "sha256": notice.sha256, "emailed": True}
+    assert len(mail.outbox) == 1
+    assert len(events(app, adverse_action.RENDERED_ACTION)) == 1
+    assert deliver_adverse_action_notice_task.autoretry_for == (Exception,)
 
 
 def test_download_before_the_task_ran_renders_the_pdf_once(
