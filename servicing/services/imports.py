@@ -37,6 +37,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, connections, transaction
 
 from core import audit
+from core.bulk import gc_paused
 from core.businessdate import get_business_date
 from core.exceptions import DomainError, ValidationFailed
 from core.models import AuditCategory
@@ -197,6 +198,7 @@ class _LoanKey(NamedTuple):
     disbursement_date: date
 
 
+@gc_paused()  # a file's rows are batch work (core.bulk)
 def import_payments_csv(
     *, text: str, filename: str = "", acting_user=None, workers: int = 1
 ) -> ImportResult:
