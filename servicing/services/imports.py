@@ -398,6 +398,7 @@ def _post_one(row, acting_user):
 # --- boarding --------------------------------------------------------------
 
 
+@gc_paused()
 def import_boarding_csv(*, text: str, filename: str = "", acting_user=None) -> ImportResult:
     """Board loans migrated from another system, with their paid history as
     of the cut-over (see the module docstring for the approach).
