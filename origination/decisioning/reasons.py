@@ -43,6 +43,7 @@ REASONS: dict[str, str] = {
     "RESIDENTIAL_STATUS": "Residential status",
     "UNABLE_TO_VERIFY_IDENTITY": "Unable to verify identity",
     "SANCTIONS_REVIEW": "Potential sanctions list match requires compliance review",
+    "SANCTIONS_MATCH": "Applicant matches a U.S. government sanctions list",
     "BUREAU_UNAVAILABLE": "Credit report could not be obtained",
 }
 

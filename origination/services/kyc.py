@@ -310,10 +310,50 @@ def clear_hit(*, hit: SanctionsHit, acting_user, reason: str) -> SanctionsHit:
 
 def confirm_hit(*, hit: SanctionsHit, acting_user, reason: str) -> SanctionsHit:
     """Confirm an open hit as a true match; same rules as clear_hit. Audits
-    "sanctions.hit_confirmed"."""
-    return _decide(
-        hit=hit, status=SanctionsHit.Status.CONFIRMED, acting_user=acting_user, reason=reason
-    )
+    "sanctions.hit_confirmed". In the same transaction the hit's
+    application, if its state allows a decline, is declined through the
+    normal decline (reason SANCTIONS_MATCH, the confirmer as actor, an
+    adverse action notice, e-mailed after commit); otherwise the confirmed
+    hit keeps blocking its approval (underwriting.blockers)."""
+    from origination.services import adverse_action, underwriting
+
+    with transaction.atomic():
+        decided = _decide(
+            hit=hit, status=SanctionsHit.Status.CONFIRMED, acting_user=acting_user, reason=reason
+        )
+        declined = underwriting.decline_for_sanctions(decided, acting_user)
+    if declined is not None:
+        adverse_action.email_notice(*declined)
+    return decided
+
+
+def screen_application(*, application, acting_user) -> list[SanctionsHit]:
+    """Screen an application's applicant and co-applicant again (after a
+    screening that found no sanctions list, say), linking any hit to the
+    application. Needs origination.review_compliance (PermissionDenied);
+    raises DomainError("no_sanctions_list") when there is still no list
+    (nothing written). Returns the open hits found."""
+    if acting_user is None or not getattr(acting_user, "pk", None):
+        raise PermissionDenied("A person must run the screening.", code="screener_required")
+    if not acting_user.has_perm(REVIEW_PERMISSION):
+        raise PermissionDenied("Your role may not run sanctions screening.", code="not_allowed")
+    if active_list() is None:
+        raise DomainError(
+            "No sanctions list has been imported; run manage.py import_sdn.",
+            code="no_sanctions_list",
+        )
+    subjects = [application.applicant]
+    if application.co_applicant_id:
+        subjects.append(application.co_applicant)
+    hits = []
+    with transaction.atomic():
+        for customer in subjects:
+            hit = screen_customer(
+                customer=customer, application_id=application.pk, acting_user=acting_user
+            )
+            if hit is not None:
+                hits.append(hit)
+    return hits
 
 
 # --- identity checks -----------------------------------------------------------

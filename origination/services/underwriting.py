@@ -5,13 +5,20 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django_fsm import can_proceed
 
 from core import audit
 from core.exceptions import Conflict, PermissionDenied, ValidationFailed
-from core.models import AuditCategory
+from core.models import AuditCategory, AuditEvent
 from origination.decisioning.reasons import REASONS
 from origination.decisioning.rules import MAX_PRINCIPAL_REASONS
-from origination.models import Application, ApplicationState, Condition, DecisionRecord
+from origination.models import (
+    Application,
+    ApplicationState,
+    Condition,
+    DecisionRecord,
+    SanctionsHit,
+)
 from origination.services._common import (
     UNDERWRITE_PERMISSION,
     actor_of,
@@ -42,8 +49,71 @@ def _check_authority(amount: Decimal, user) -> None:
         )
 
 
+def _subjects(app: Application) -> dict[int, str]:
+    """{customer id: name} of the applicant and co-applicant."""
+    subjects = {app.applicant_id: app.applicant.legal_name}
+    if app.co_applicant_id:
+        subjects[app.co_applicant_id] = app.co_applicant.legal_name
+    return subjects
+
+
+def _unscreened(app: Application, subjects: dict[int, str]) -> list[str]:
+    """Names of the subjects whose screening was unavailable at the latest
+    automatic decision (no sanctions list: the application was referred)
+    and has not succeeded since. A successful screening for this
+    application is audited ("sanctions.screened"); a failed one is not."""
+    record = (
+        DecisionRecord.objects.filter(application=app, kind=DecisionRecord.Kind.AUTOMATIC)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if record is None:
+        return []
+    failed = [
+        s.get("customer")
+        for s in (record.trace or {}).get("sanctions") or []
+        if s.get("status") == "unavailable"
+    ]
+    names = []
+    for customer_id in failed:
+        screened = AuditEvent.objects.filter(
+            action="sanctions.screened",
+            object_type=app.applicant._meta.label_lower,
+            object_id=str(customer_id),
+            occurred_at__gte=record.created_at,
+            metadata__application_id=app.pk,
+        ).exists()
+        if not screened:
+            names.append(subjects.get(customer_id) or f"customer {customer_id}")
+    return names
+
+
+def sanctions_blockers(app: Application) -> list[str]:
+    """What stops approval on sanctions grounds: a hit of the applicant or
+    co-applicant for this application still open (awaiting compliance
+    review) or confirmed, or a screening that was unavailable at the
+    decision and has not succeeded since."""
+    subjects = _subjects(app)
+    found = []
+    hits = SanctionsHit.objects.filter(
+        application_id=app.pk,
+        customer_id__in=list(subjects),
+        status__in=(SanctionsHit.Status.POTENTIAL_MATCH, SanctionsHit.Status.CONFIRMED),
+    ).order_by("created_at", "id")
+    for hit in hits:
+        name = subjects.get(hit.customer_id) or hit.screened_name
+        if hit.is_open:
+            found.append(f"sanctions hit {hit.pk} on {name} awaits compliance review")
+        else:
+            found.append(f"sanctions hit {hit.pk} on {name} is a confirmed match")
+    for name in _unscreened(app, subjects):
+        found.append(f"sanctions screening of {name} was unavailable and has not been run since")
+    return found
+
+
 def blockers(app: Application) -> dict[str, list]:
-    """What stops approval: required documents not verified, open conditions."""
+    """What stops approval: required documents not verified, open
+    conditions, sanctions (open or confirmed hits, screening unavailable)."""
     found = {}
     documents = missing_documents(app)
     if documents:
@@ -53,22 +123,39 @@ def blockers(app: Application) -> dict[str, list]:
     )
     if conditions:
         found["conditions"] = conditions
+    sanctions = sanctions_blockers(app)
+    if sanctions:
+        found["sanctions"] = sanctions
     return found
+
+
+def _blocked(app: Application, found: dict[str, list]) -> Conflict:
+    parts = []
+    if "sanctions" in found:
+        parts.append("sanctions: " + "; ".join(found["sanctions"]))
+    if "documents" in found:
+        parts.append("required documents not verified: " + "; ".join(found["documents"]))
+    if "conditions" in found:
+        parts.append("open conditions: " + "; ".join(found["conditions"]))
+    return Conflict(
+        f"Application {app.reference} cannot be approved yet — " + "; ".join(parts) + ".",
+        code="approval_blocked",
+        fields=found,
+    )
 
 
 def _check_blockers(app: Application) -> None:
     found = blockers(app)
     if found:
-        parts = []
-        if "documents" in found:
-            parts.append("required documents not verified: " + "; ".join(found["documents"]))
-        if "conditions" in found:
-            parts.append("open conditions: " + "; ".join(found["conditions"]))
-        raise Conflict(
-            f"Application {app.reference} cannot be approved yet — " + "; ".join(parts) + ".",
-            code="approval_blocked",
-            fields=found,
-        )
+        raise _blocked(app, found)
+
+
+def _check_sanctions(app: Application) -> None:
+    """Sanctions alone (a conditional approval may leave documents and
+    conditions open, never a sanctions question)."""
+    sanctions = sanctions_blockers(app)
+    if sanctions:
+        raise _blocked(app, {"sanctions": sanctions})
 
 
 def _override_kind(app: Application, outcome: str, override_reason: str):
@@ -325,6 +412,7 @@ def approve_conditionally(
     with transaction.atomic():
         app = lock(application)
         check_can(app, "approve_conditionally")
+        _check_sanctions(app)
         _check_authority(app.requested_amount, acting_user)
         kind = _override_kind(app, "conditional", override_reason)
         rate = _rate(app, app.requested_term, annual_rate)
@@ -363,6 +451,37 @@ def _reason(item) -> dict:
     return {"code": "OTHER", "text": text}
 
 
+def _decline_locked(app: Application, acting_user, *, principal, note, override_reason):
+    """Decline a locked application (inside the caller's transaction):
+    decision record, transition, adverse action notice (rendered, not yet
+    e-mailed: the caller e-mails it after commit). Returns the notice."""
+    from origination.services.adverse_action import create_notice
+
+    check_can(app, "decline")
+    kind = _override_kind(app, "decline", override_reason)
+    app.decided_at = timezone.now()
+    app.decision_reasons = [{**r, "outcome": "decline", "rule": ""} for r in principal]
+    text = "; ".join(p for p in (note.strip(), (override_reason or "").strip()) if p)
+    _record(
+        app,
+        kind=kind,
+        outcome=DecisionRecord.Outcome.DECLINE,
+        reasons=app.decision_reasons,
+        note=text,
+        user=acting_user,
+        extra={"override_reason": override_reason or ""},
+    )
+    apply_transition(
+        app,
+        "decline",
+        acting_user=acting_user,
+        note=text or "Declined: " + "; ".join(r["text"] for r in principal),
+        fields=("decided_at", "decision_reasons"),
+        metadata={"kind": kind, "reasons": [r["code"] for r in principal]},
+    )
+    return create_notice(app, reasons=app.decision_reasons, acting_user=actor_of(acting_user))
+
+
 def decline(
     application: Application, acting_user, *, reasons: list, note: str = "", override_reason=""
 ) -> Application:
@@ -375,32 +494,40 @@ def decline(
             "Give one to four principal reasons for the decline.",
             fields={"reasons": "Give one to four principal reasons."},
         )
-    from origination.services.adverse_action import create_notice, email_notice
+    from origination.services.adverse_action import email_notice
 
     with transaction.atomic():
         app = lock(application)
-        check_can(app, "decline")
-        kind = _override_kind(app, "decline", override_reason)
-        app.decided_at = timezone.now()
-        app.decision_reasons = [{**r, "outcome": "decline", "rule": ""} for r in principal]
-        text = "; ".join(p for p in (note.strip(), (override_reason or "").strip()) if p)
-        _record(
-            app,
-            kind=kind,
-            outcome=DecisionRecord.Outcome.DECLINE,
-            reasons=app.decision_reasons,
-            note=text,
-            user=acting_user,
-            extra={"override_reason": override_reason or ""},
+        notice = _decline_locked(
+            app, acting_user, principal=principal, note=note, override_reason=override_reason
         )
-        apply_transition(
-            app,
-            "decline",
-            acting_user=acting_user,
-            note=text or "Declined: " + "; ".join(r["text"] for r in principal),
-            fields=("decided_at", "decision_reasons"),
-            metadata={"kind": kind, "reasons": [r["code"] for r in principal]},
-        )
-        notice = create_notice(app, reasons=app.decision_reasons, acting_user=actor_of(acting_user))
     email_notice(app, notice)
     return app
+
+
+SANCTIONS_DECLINE_CODE = "SANCTIONS_MATCH"
+
+
+def decline_for_sanctions(hit: SanctionsHit, acting_user):
+    """Decline the application of a just-confirmed sanctions hit, inside
+    the confirmation's transaction, with the confirmer as actor: the
+    normal decline (decision record, "application.decline", adverse action
+    notice). Returns (application, notice) for the caller to e-mail after
+    commit, or None when the hit has no application or its state cannot
+    be declined (the confirmed hit still blocks any approval). The
+    confirmer's compliance permission is checked by the caller."""
+    if not hit.application_id:
+        return None
+    app = Application.objects.select_for_update().filter(pk=hit.application_id).first()
+    if app is None or not can_proceed(app.decline):
+        return None
+    principal = [{"code": SANCTIONS_DECLINE_CODE, "text": REASONS[SANCTIONS_DECLINE_CODE]}]
+    contrary = app.auto_outcome == "approve"
+    notice = _decline_locked(
+        app,
+        acting_user,
+        principal=principal,
+        note=f"Sanctions hit {hit.pk} confirmed: {hit.decision_reason}",
+        override_reason="Confirmed sanctions match" if contrary else "",
+    )
+    return app, notice
