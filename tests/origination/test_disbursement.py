@@ -4,14 +4,17 @@ transaction (or nothing at all), automatic disbursement after signing, and
 the day's NACHA credit file."""
 
 import hashlib
+import io
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.test import override_settings
+from pypdf import PdfReader
 
 from core.crypto import decrypt
 from core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.finance import tila
 from core.models import AuditEvent
 from origination.models import (
     ApplicationEvent,
@@ -24,6 +27,7 @@ from origination.models import (
 from origination.selectors_closing import disbursement_batch_file, signing_package
 from origination.services import closing, disbursing
 from servicing.models import Installment, JournalEntry, Loan, Posting
+from servicing.services.sync import loan_terms
 from tests.factories import UserFactory
 from tests.origination.closing_setup import (  # noqa: F401 (fixtures)
     TODAY,
@@ -183,6 +187,40 @@ def test_disburse_boards_the_offered_loan_in_servicing(product, officer):
     disbursing.disburse(application=application, user=officer)
     assert Loan.objects.count() == 1
     assert AuditEvent.objects.filter(action="disbursement.completed").count() == 1
+
+
+def test_disclosed_tila_figures_equal_what_servicing_computes_for_the_boarded_loan(
+    product, officer
+):
+    application, offer = signed_application(product)
+    disbursing.disburse(application=application, user=officer)
+    loan = Loan.objects.get(origination_reference=application.reference)
+    offer.refresh_from_db()
+    assert offer.status == Offer.Status.ACCEPTED
+
+    # Servicing's figures: Regulation Z on the boarded loan's own terms and schedule.
+    boarded = tila(loan_terms(loan))
+    assert offer.apr == boarded.apr_percent
+    assert offer.finance_charge == boarded.finance_charge
+    assert offer.total_of_payments == boarded.total_of_payments
+    assert offer.amount_financed == boarded.amount_financed
+    assert offer.finance_charge == offer.total_of_payments - offer.amount_financed
+    # ... and the installments servicing stored add up to the disclosed total.
+    installments = Installment.objects.filter(loan=loan)
+    assert (
+        sum((i.principal_due + i.interest_due + i.fees_due for i in installments), Decimal("0.00"))
+        == offer.total_of_payments
+    )
+    assert offer.finance_charge > 0 and Decimal("0") < offer.apr < Decimal("100")
+
+    # The signed Truth in Lending disclosure shows the same figures.
+    disclosure = GeneratedDocument.objects.get(application=application, kind="tila_disclosure")
+    with disclosure.file.open("rb") as fh:
+        text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(fh.read())).pages)
+    text = " ".join(text.split())
+    assert f"{boarded.disclosed_apr_percent()}%" in text
+    assert f"${boarded.finance_charge:,}" in text
+    assert f"${boarded.total_of_payments:,}" in text
 
 
 def _cash_codes(loan):
