@@ -317,11 +317,12 @@ def accept_offer(*, application: Application, offer_id: int, user=None) -> Offer
     with transaction.atomic():
         application = lock(application)
         offer = application.offers.filter(pk=offer_id).first()
+        if offer is not None and offer.status == Offer.Status.ACCEPTED:
+            return offer
+        # The state first: accepting before approval is a 409 whatever the offer id.
+        require_state(application, S.APPROVED, action="accepting an offer")
         if offer is None:
             raise NotFound("No such offer.", fields={"offer_id": ["Unknown offer."]})
-        if offer.status == Offer.Status.ACCEPTED:
-            return offer
-        require_state(application, S.APPROVED, action="accepting an offer")
         today = get_business_date()
         if offer.status != Offer.Status.OFFERED or (offer.expires_on and offer.expires_on < today):
             raise Conflict("This offer is no longer available.", code="offer_unavailable")

@@ -215,7 +215,10 @@ def test_invalid_transition_is_409_naming_the_state(api, product):
     app_id = create(api, make_customer()).json()["id"]
     events = ApplicationEvent.objects.count()
     response = post(api, f"/api/v1/applications/{app_id}/offers/1/accept/")
-    assert response.status_code == 404  # no such offer on a draft
+    # a draft accepts nothing: the state is refused before the offer is looked up
+    assert response.status_code == 409
+    assert response.json()["code"] == "invalid_state"
+    assert "draft" in response.json()["message"]
     response = post(
         api,
         f"/api/v1/applications/{app_id}/sign/",
