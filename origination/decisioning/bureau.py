@@ -4,7 +4,8 @@ An adapter pulls one consumer report and returns it *raw*, exactly as the
 bureau sent it (a JSON-safe dict, to be stored as evidence); `parse_report`
 turns that raw dict into a frozen `CreditReport`. Nothing here reads the clock:
 the caller passes `pulled_at`, and every date in a simulated report is
-relative to it.
+relative to it. The one exception is `pull_with_retry`'s per-attempt deadline
+(settings.BUREAU_TIMEOUT_SECONDS), which bounds how long one pull may take.
 
 The simulated bureau lives in `origination.decisioning.simulated`.
 
@@ -28,6 +29,7 @@ per month: ``C`` current, ``1`` 30 days late, ``2`` 60, ``3`` 90 or more,
 
 from __future__ import annotations
 
+import concurrent.futures
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -352,6 +354,55 @@ def default_backoff(attempt: int) -> None:
     time.sleep(0.25 * 2 ** (attempt - 1))
 
 
+DEFAULT_TIMEOUT_SECONDS = 10.0
+
+
+def bureau_timeout_seconds() -> float | None:
+    """The per-attempt deadline: settings.BUREAU_TIMEOUT_SECONDS (seconds,
+    default DEFAULT_TIMEOUT_SECONDS). None (no deadline) when it is 0 or
+    negative, or when Django settings are not configured (pure use)."""
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        value = getattr(settings, "BUREAU_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS)
+    except ImproperlyConfigured:  # no settings module (a script using the pure parts)
+        value = DEFAULT_TIMEOUT_SECONDS
+    if value is None:
+        return None
+    value = float(value)
+    return value if value > 0 else None
+
+
+def _pull_within(
+    adapter: BureauAdapter, identity: BureauIdentity, *, pulled_at: datetime, timeout: float | None
+) -> BureauResponse:
+    """One `adapter.pull`, cut off after `timeout` seconds (BureauTimeout).
+
+    The pull runs in a worker thread so a bureau that answers slowly (rather
+    than failing) cannot hold the caller; on an overrun the thread is
+    abandoned (its late answer is discarded) and left to finish on its own.
+    Adapters therefore must not use the database connection of the caller
+    (they do network I/O only) and should set their own socket timeouts."""
+    if timeout is None:
+        return adapter.pull(identity, pulled_at=pulled_at)
+    executor = concurrent.futures.ThreadPoolExecutor(
+        max_workers=1, thread_name_prefix="bureau-pull"
+    )
+    try:
+        future = executor.submit(adapter.pull, identity, pulled_at=pulled_at)
+        try:
+            return future.result(timeout=timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise BureauTimeout(
+                f"{getattr(adapter, 'name', 'bureau')} did not answer within {timeout:g} s"
+            ) from None
+    finally:
+        # Never wait for an overrunning pull: that is the point of the deadline.
+        executor.shutdown(wait=False, cancel_futures=True)
+
+
 def pull_with_retry(
     adapter: BureauAdapter,
     identity: BureauIdentity,
@@ -359,20 +410,27 @@ def pull_with_retry(
     pulled_at: datetime,
     attempts: int = 3,
     backoff: Callable[[int], None] | None = default_backoff,
+    timeout: float | Literal["settings"] | None = "settings",
 ) -> BureauResponse:
     """Pull, retrying `BureauUnavailable` up to `attempts` tries in total.
 
-    Between tries calls `backoff(attempt_number)` (pass a no-op in tests).
-    When every try fails, returns a response with `status="unavailable"`
-    rather than raising: the caller refers the application. Any other
-    exception (a bug, a malformed identity) propagates at once.
+    Each try gets `timeout` seconds (default: settings.BUREAU_TIMEOUT_SECONDS,
+    see `bureau_timeout_seconds`; None means no deadline); a try that
+    overruns counts as a `BureauTimeout`, so it is retried like any other
+    unavailability. Between tries calls `backoff(attempt_number)` (pass a
+    no-op in tests). When every try fails, returns a response with
+    `status="unavailable"` rather than raising: the caller refers the
+    application. Any other exception (a bug, a malformed identity)
+    propagates at once.
     """
     if attempts < 1:
         raise ValueError("attempts must be at least 1")
+    if timeout == "settings":
+        timeout = bureau_timeout_seconds()
     last_error = ""
     for attempt in range(1, attempts + 1):
         try:
-            response = adapter.pull(identity, pulled_at=pulled_at)
+            response = _pull_within(adapter, identity, pulled_at=pulled_at, timeout=timeout)
         except BureauUnavailable as exc:
             last_error = f"{type(exc).__name__}: {exc}"
             if attempt < attempts and backoff is not None:
