@@ -1,6 +1,6 @@
 """Servicing REST API, a loan's lifecycle decisions: modifications (preview,
-propose, list, approve, reject), charge-off and recoveries, and the payment
-and boarding CSV imports.
+propose, list, approve, reject), charge-off and recoveries, closing, and the
+payment and boarding CSV imports.
 
 Views parse, call one service, format. API keys need `loans:write` for every
 POST (the modification preview too: it writes nothing, but it is the first
@@ -12,13 +12,13 @@ authorised by its scope), so an API key may propose a modification but never
 approve or reject one: the four-eyes rule wants a person (403).
 
 Idempotency: approve and reject answer 409 when repeated; a charge-off of a
-charged-off loan returns it unchanged (200); imports are idempotent on each
-row's natural key (payments) or origination reference (boarding), so a file
-sent twice posts and boards nothing twice. Proposals, charge-offs and
-recoveries honour an optional `Idempotency-Key` (core.idempotency): a retry
-with the same key and body returns the first result (200, header
-`Idempotent-Replayed: true`), the same key with another body answers 422
-`idempotency_key_reused`; keys are per caller.
+charged-off loan returns it unchanged (200), and so does closing a closed
+loan; imports are idempotent on each row's natural key (payments) or
+origination reference (boarding), so a file sent twice posts and boards
+nothing twice. Proposals, charge-offs, recoveries and closings honour an
+optional `Idempotency-Key` (core.idempotency): a retry with the same key and
+body returns the first result (200, header `Idempotent-Replayed: true`), the
+same key with another body answers 422 `idempotency_key_reused`; keys are per caller.
 """
 
 from decimal import Decimal
@@ -59,7 +59,7 @@ from servicing.api.loans import (
     rate_percent,
 )
 from servicing.models import Modification
-from servicing.services import chargeoff, imports, modifications
+from servicing.services import chargeoff, closing, imports, modifications
 
 MODIFY = "servicing.modify_loan"
 APPROVE = "servicing.approve_modification"
@@ -481,6 +481,47 @@ class RecoveryCreateView(APIView):
         return Response(event_body(event), status=status.HTTP_201_CREATED)
 
 
+# --- closing -------------------------------------------------------------------------------
+
+
+class CloseInputSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class CloseView(APIView):
+    api_scope = "loans"
+    # a charged-off loan also needs charge_off_loan: the service checks it
+    required_permissions = {"POST": (VIEW, MODIFY)}
+
+    @extend_schema(
+        operation_id="loans_close",
+        summary="Close a loan",
+        description=(
+            "Closes a paid-off loan whose every balance is zero (principal, interest, fees, "
+            "penalties, unapplied credit, overpayment), or a charged-off loan whose "
+            "collection has ended (staff also need servicing.charge_off_loan); `closed_on` is "
+            "today's business date and nothing more is accepted on the loan, recoveries "
+            "included. Idempotent: a closed loan is returned unchanged. An active or overpaid "
+            "loan, or a balance left, answers 409 (`loan_not_closable`, "
+            "`loan_balance_remaining`: a credit balance must be refunded first); nothing is "
+            "written on any error." + KEY_REPLAY
+        ),
+        tags=["loans"],
+        parameters=[KEY_PARAMETER],
+        request=CloseInputSerializer,
+        responses={200: LoanDetailSerializer, **IDEMPOTENT_ERRORS},
+        examples=[
+            OpenApiExample("Paid in full", value={"note": "Lien released"}, request_only=True)
+        ],
+    )
+    @idempotent
+    def post(self, request, pk: int):
+        loan = get_loan(pk)
+        data = _parse(CloseInputSerializer, request, {})
+        closing.close_loan(loan, acting_user=acting_user(request), note=data["note"])
+        return Response(loan_detail_body(get_loan(loan.pk)))
+
+
 # --- imports -------------------------------------------------------------------------------
 
 
@@ -633,7 +674,9 @@ class PaymentsImportView(_ImportView):
         "Import payments (CSV)",
         imports.PAYMENT_COLUMNS,
         "Posts the payments of the file (channel batch). A row with a reference is "
-        "recognised by loan, reference, date and amount.",
+        "recognised by loan, reference, date and amount. An optional `excess` column "
+        "(prepayment or unapplied; blank for the product's default) says where money "
+        "beyond what is due goes.",
     )
     def post(self, request):
         return super().post(request)
@@ -683,6 +726,7 @@ api_patterns = [
         RecoveryCreateView.as_view(),
         name="loans-api-recovery-create",
     ),
+    path("loans/<int:pk>/close/", CloseView.as_view(), name="loans-api-close"),
     path("imports/payments/", PaymentsImportView.as_view(), name="imports-api-payments"),
     path("imports/boarding/", BoardingImportView.as_view(), name="imports-api-boarding"),
 ]

@@ -130,6 +130,12 @@ def record_recovery(
     amount = money(amount)
     with transaction.atomic():
         loan = lock_loan(loan.pk)
+        if loan.state == LoanState.CLOSED:
+            raise Conflict(
+                f"Loan {loan.loan_number} is closed; collection has ended and no "
+                "recovery is recorded on it.",
+                code="loan_closed",
+            )
         if loan.state != LoanState.CHARGED_OFF:
             raise Conflict(
                 f"Loan {loan.loan_number} is not charged off.", code="loan_not_charged_off"

@@ -1,6 +1,6 @@
 """Servicing pages (life events): payoff quotes and payoff payments,
 modifications with their approvals queue, charge-off and recovery, credit
-refunds, fees and waivers, statements. Views parse a form, call one
+refunds, closing, fees and waivers, statements. Views parse a form, call one
 service, and render; a refused request re-renders the form with the
 service's messages and its HTTP status (400, 409 or 422)."""
 
@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from core.businessdate import get_business_date
 from core.exceptions import DomainError, PermissionDenied
 from servicing.models import Loan, LoanEvent, Modification, Payment, PayoffQuote, Statement
-from servicing.services import chargeoff, fees, modifications, payoff, statements
+from servicing.services import chargeoff, closing, fees, modifications, payoff, statements
 from users.access import staff_required
 
 VIEW = "servicing.view_loan"
@@ -113,6 +113,10 @@ class RefundForm(forms.Form):
     method_note = forms.CharField(
         label="How it is paid", max_length=200, help_text="e.g. check number or ACH reference."
     )
+
+
+class CloseForm(forms.Form):
+    note = forms.CharField(required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class FeeForm(forms.Form):
@@ -528,6 +532,36 @@ def refund(request, pk: int):
     )
 
 
+# --- closing --------------------------------------------------------------------
+
+
+@staff_required(VIEW, MODIFY)
+def close(request, pk: int):
+    loan = _loan(pk)
+    # the note is optional, so a POST may carry no field at all: still a bound form
+    form = CloseForm(request.POST if request.method == "POST" else None)
+    if loan.state == "charged_off":
+        intro = (
+            "Closing ends collection of this charged-off loan: no recovery is recorded "
+            "on it afterwards."
+        )
+    else:
+        intro = (
+            "Closing is final: nothing more is posted to the loan. Only a paid-off loan with "
+            "every balance at zero (a credit balance refunded first) is closed."
+        )
+    return _simple(
+        request,
+        loan,
+        form,
+        lambda d: closing.close_loan(loan, acting_user=request.user, note=d.get("note") or ""),
+        title="Close loan",
+        submit="Close the loan",
+        intro=intro,
+        success=f"Loan {loan.loan_number} closed.",
+    )
+
+
 # --- fees ---------------------------------------------------------------------
 
 
@@ -640,6 +674,7 @@ staff_patterns: list = [
     path("loans/<int:pk>/charge-off/", charge_off, name="charge-off"),
     path("loans/<int:pk>/recovery/", recovery, name="recovery"),
     path("loans/<int:pk>/refund/", refund, name="refund"),
+    path("loans/<int:pk>/close/", close, name="close"),
     path("loans/<int:pk>/fees/assess/", fee_assess, name="fee-assess"),
     path("loans/<int:pk>/fees/waive/", fee_waive, name="fee-waive"),
     path("loans/<int:pk>/statements/", statement_list, name="statements"),
