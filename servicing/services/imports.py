@@ -40,6 +40,7 @@ from core import audit
 from core.bulk import gc_paused
 from core.businessdate import get_business_date
 from core.exceptions import DomainError, ValidationFailed
+from core.finance.enums import ExcessHandling
 from core.models import AuditCategory
 from servicing.boarding import BoardingTerms, board_loan
 from servicing.models import ImportRun, Loan, Payment, ServicingProduct
@@ -47,6 +48,10 @@ from servicing.services import bulk
 from servicing.services.payments import fingerprint, post_payment
 
 PAYMENT_COLUMNS = ("loan_number", "amount", "received_on", "method", "reference")
+# Optional: "prepayment" or "unapplied" (what to do with anything beyond what
+# is due); a blank cell or a file without the column takes the product default.
+PAYMENT_OPTIONAL_COLUMNS = ("excess",)
+EXCESS_CHOICES = tuple(choice.value for choice in ExcessHandling)
 BOARDING_COLUMNS = (
     "origination_reference",
     "customer_number",
@@ -203,12 +208,15 @@ def import_payments_csv(
     *, text: str, filename: str = "", acting_user=None, workers: int = 1
 ) -> ImportResult:
     """Post the payments of a CSV file (loan_number, amount, received_on,
-    method, reference), channel "batch".
+    method, reference, and optionally excess), channel "batch".
 
     Rows are validated first (unknown loan, bad amount, date after the
-    business date or before the loan's disbursement, unknown method); each
-    good row is posted through post_payment in its own savepoint, in
-    transactions of CHUNK rows. The idempotency key is the natural key
+    business date or before the loan's disbursement, unknown method, an
+    excess other than prepayment or unapplied); each good row is posted
+    through post_payment in its own savepoint, in transactions of CHUNK
+    rows. `excess` says what becomes of anything beyond what is due; a
+    blank cell, or a file without the column, takes the product's default.
+    The idempotency key is the natural key
     (payment_key) when a reference is given, else "csv:<file sha>:<line>",
     so re-importing a file (or a corrected copy holding the same
     referenced rows) posts nothing twice. Raises ValidationFailed (writing
@@ -224,7 +232,7 @@ def import_payments_csv(
         ).values_list("loan_number", "pk", "disbursement_date")
     }
     result = ImportResult(run=None)
-    good: list[tuple[int, dict, _LoanKey, Decimal, date, str]] = []
+    good: list[tuple[int, dict, _LoanKey, Decimal, date, str, str | None, str]] = []
     seen_keys: set[str] = set()
     for line, row in rows:
         try:
@@ -244,6 +252,12 @@ def import_payments_csv(
                 )
             if len(row["reference"]) > 100:
                 raise _RowError("The reference is longer than 100 characters.")
+            excess = (row.get("excess") or "").lower() or None
+            if excess is not None and excess not in EXCESS_CHOICES:
+                raise _RowError(
+                    f"Excess {row['excess']!r} is not one of {', '.join(EXCESS_CHOICES)} "
+                    "(or blank for the product default)."
+                )
         except _RowError as exc:
             result.rejected.append(
                 {"line": line, "loan_number": row["loan_number"], "reason": exc.reason}
@@ -265,14 +279,14 @@ def import_payments_csv(
             )
             continue
         seen_keys.add(key)
-        good.append((line, row, loan, amount, received_on, method, key))
+        good.append((line, row, loan, amount, received_on, method, excess, key))
     existing = set(
         Payment.objects.filter(idempotency_key__in=seen_keys).values_list(
             "idempotency_key", flat=True
         )
     )
     fresh = []
-    for line, row, loan, amount, received_on, method, key in good:
+    for line, row, loan, amount, received_on, method, excess, key in good:
         base = {"line": line, "loan_number": loan.loan_number, "amount": str(amount)}
         if key in existing:
             result.duplicates.append({**base, "reason": "Already imported."})
@@ -284,9 +298,13 @@ def import_payments_csv(
             method=method,
             channel=Payment.Channel.BATCH,
             reference=row["reference"],
+            excess=excess,
             idempotency_key=key,
             request_fingerprint=fingerprint(
                 {"loan": loan.loan_number, "amount": str(amount), "on": str(received_on)}
+                # Only an explicit instruction is fingerprinted, so files
+                # without the column keep their earlier fingerprints.
+                | ({"excess": excess} if excess else {})
             ),
         )
         fresh.append((base, payment))
@@ -386,6 +404,7 @@ def _post_one(row, acting_user):
             method=row.method,
             channel=row.channel,
             reference=row.reference,
+            excess=row.excess,
             idempotency_key=row.idempotency_key,
             request_fingerprint=row.request_fingerprint,
             acting_user=acting_user,

@@ -235,7 +235,9 @@ IMPORTS = {
         "title": "Import payments",
         "kind": ImportRun.Kind.PAYMENTS,
         "help": "CSV with the columns loan_number, amount, received_on (YYYY-MM-DD), "
-        "method (cash, check, ach, card), reference. Rows with a reference are recognised "
+        "method (cash, check, ach, card), reference, and optionally excess (prepayment or "
+        "unapplied: where money beyond what is due goes; blank for the product's default). "
+        "Rows with a reference are recognised "
         "by loan, reference, date and amount, so a file imported twice posts nothing twice.",
         "perms": (VIEW, IMPORT, POST),
     },

@@ -88,7 +88,20 @@ def _split(lines) -> dict[str, Decimal]:
 
 class PaymentForm(forms.Form):
     METHODS = [("card", "Debit or credit card"), ("ach", "Bank account (ACH)")]
+    EXCESS = [
+        ("prepayment", "Reduce my principal (prepayment)"),
+        ("unapplied", "Keep it as credit for my next payments (unapplied)"),
+    ]
     amount = forms.DecimalField(label="Amount", **MONEY)
+    # Not required: a post without it takes the product's default (the page
+    # pre-selects that default); an unknown value is a form error.
+    excess = forms.ChoiceField(
+        label="If I pay more than is due",
+        choices=EXCESS,
+        required=False,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Choose to reduce your principal or keep a credit."},
+    )
     method = forms.ChoiceField(
         label="Pay with", choices=METHODS, initial="card", widget=forms.RadioSelect
     )
@@ -267,6 +280,7 @@ def loan_pay(request, pk: int):
         initial={
             "amount": loan.next_due_amount or max_amount,
             "method": "card",
+            "excess": loan.product.excess_default,
             "token": uuid.uuid4().hex,
         },
     )
@@ -275,6 +289,7 @@ def loan_pay(request, pk: int):
         status = 400
         if form.is_valid():
             data = form.cleaned_data
+            excess = data["excess"] or loan.product.excess_default
             # The form's one-time token makes a double submit post (and charge) once.
             key = f"portal:{request.user.pk}:{data['token']}"
             done = Payment.objects.filter(idempotency_key=key, loan=loan).first()
@@ -298,9 +313,15 @@ def loan_pay(request, pk: int):
                         else Payment.Method.ACH,
                         channel=Payment.Channel.PORTAL,
                         reference=f"{label} {result.transaction_id}",
+                        excess=excess,
                         idempotency_key=key,
                         request_fingerprint=fingerprint(
-                            {"loan": loan.pk, "amount": data["amount"], "method": data["method"]}
+                            {
+                                "loan": loan.pk,
+                                "amount": data["amount"],
+                                "method": data["method"],
+                                "excess": excess,
+                            }
                         ),
                         acting_user=request.user,
                     )
