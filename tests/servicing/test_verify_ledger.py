@@ -120,3 +120,58 @@ def test_chunk_events_equal_the_sync_conversion(busy_loans):
         assert chunk.get(loan.pk, []) == engine_events(loan)
     # the busy loan: the March payment and the NSF fee (the reversed one left out)
     assert [type(e).__name__ for e in chunk[loans[1].pk]] == ["PaymentEvent", "FeeEvent"]
+
+
+@pytest.fixture
+def part_paid_loan(make_loan):
+    """Instalment 1 (Feb 15) partly paid, instalment 2 (Mar 15) unpaid, as of Mar 20."""
+    loan = make_loan("APP-9", business_date=date(2026, 3, 20))
+    pay(loan, "50.00", date(2026, 2, 15))
+    loan.refresh_from_db()
+    return loan
+
+
+def test_clean_book_with_partly_paid_and_past_due_instalments(part_paid_loan):
+    loan = part_paid_loan
+    rows = {i.number: i for i in loan.installments.all()}
+    assert rows[1].status == "partially_paid"
+    # interest first: 12.00 of interest, then 38.00 of principal
+    assert (rows[1].interest_paid, rows[1].principal_paid) == (D("12.00"), D("38.00"))
+    assert rows[2].status == "past_due"
+    assert rows[2].principal_paid + rows[2].interest_paid == D("0.00")
+    assert rows[3].status == "not_due"
+    assert loan.days_past_due == 33
+    assert run().splitlines()[-1].startswith("1 loans checked, 0 mismatches (")
+
+
+def test_tampered_installment_paid_amount_is_reported(part_paid_loan):
+    from servicing.models import Installment
+
+    loan = part_paid_loan
+    Installment.objects.filter(loan=loan, number=1).update(principal_paid=D("40.00"))
+    out, error = run_failing()
+    lines = out.splitlines()
+    assert f"{loan.loan_number} installment 1 principal_paid: cached 40.00, ledger 38.00" in lines
+    assert f"{loan.loan_number} installment 1 principal_paid: cached 40.00, replay 38.00" in lines
+    assert lines[-1].startswith("1 loans checked, 2 mismatches (")
+    assert str(error) == "2 mismatches on 1 loan."
+
+
+def test_tampered_installment_status_is_reported_by_the_replay(part_paid_loan):
+    from servicing.models import Installment
+
+    loan = part_paid_loan
+    Installment.objects.filter(loan=loan, number=2).update(status="paid")
+    out, _ = run_failing("--loan", loan.loan_number)
+    lines = out.splitlines()
+    assert f"{loan.loan_number} installment 2 status: cached paid, replay past_due" in lines
+    assert lines[-1].startswith("1 loans checked, 1 mismatches (")
+
+
+def test_missing_installment_row_is_reported(part_paid_loan):
+    from servicing.models import Installment
+
+    loan = part_paid_loan
+    Installment.objects.filter(loan=loan, number=12).delete()
+    out, _ = run_failing()
+    assert f"{loan.loan_number} installment 12: cached missing, replay present" in out.splitlines()

@@ -15,14 +15,35 @@ and compares both with the cached columns on the loan. A charged-off or
 closed loan must show zero receivables (they were written off) and no
 arrears. It also checks that every journal entry balances.
 
+The cached Installment rows are checked the same two ways:
+
+- against the replay: every column sync writes (sync.INSTALLMENT_FIELDS:
+  due date, the four amounts due and paid, and status), and the set of
+  instalment numbers. Status depends on the as-of date and on what is owed
+  after fees moved between rebuilt instalments, so only the replay can
+  derive it exactly; the ledger check below covers the paid amounts only.
+- against the postings, per instalment and component (postings of the
+  receivable accounts carry installment_number and component):
+  principal_paid = credits - debits on that instalment's principal lines;
+  interest_paid = the same on its interest lines, leaving out the
+  "accrual:<n>" entries that recognised the interest; fees_paid and
+  penalties_paid = the replay's fees (penalties) due on the instalment
+  less what the ledger still shows owed on it (an entry of a fee or waiver
+  event nets the fee with any credit applied to it in the same posting, so
+  the paid part of those lines cannot be told apart from the postings
+  alone). Known limit: a fee moved to another instalment by a rebuild
+  (modification, prepayment, payoff) keeps its postings on the old number,
+  and is reported.
+
 The replay is as of today's business date, so run it after end-of-day has
 brought the loans to that date (a loan nobody synced since the date moved
 shows stale caches, which is what this command exists to catch).
 
-Work is chunked by loan id (1,000 loans per chunk by default), four queries
+Work is chunked by loan id (1,000 loans per chunk by default), six queries
 per chunk whatever its size: the loans with their products (keyset
 pagination), the postings summed per loan and account, the unbalanced
-entries, and the live events of the chunk's id range. Schedules are built
+entries, the live events of the chunk's id range, the receivable postings
+summed per loan, instalment and component, and the cached Installment rows. Schedules are built
 once per distinct set of terms, and a loan without events shares the replay
 of every other loan with the same terms.
 Prints "N loans checked, M mismatches" and each mismatch; exits 1 on any.
@@ -50,8 +71,13 @@ from core.finance.servicing import (
     ServicingError,
     replay,
 )
-from servicing.models import AccountRole, Loan, LoanState, ProductAccount
-from servicing.services.sync import event_from_row, live_event_rows, loan_terms
+from servicing.models import AccountRole, Installment, Loan, LoanState, ProductAccount
+from servicing.services.sync import (
+    INSTALLMENT_FIELDS,
+    event_from_row,
+    live_event_rows,
+    loan_terms,
+)
 
 ZERO = Decimal("0.00")
 FROZEN = (LoanState.CHARGED_OFF, LoanState.CLOSED)
@@ -65,6 +91,9 @@ LEDGER_FIELDS = {
     "overpayment_balance": (AccountRole.OVERPAYMENT, -1),
 }
 RECEIVABLE_FIELDS = ("principal_balance", "interest_balance", "fees_balance", "penalties_balance")
+PAID_FIELDS = ("principal_paid", "interest_paid", "fees_paid", "penalties_paid")
+# Installment column -> posting component
+PAID_COMPONENTS = {f: f.removesuffix("_paid") for f in PAID_FIELDS}
 
 
 @dataclass(frozen=True)
@@ -134,6 +163,8 @@ class Command(BaseCommand):
         ledger = _ledger_sums(lo, hi)
         unbalanced = _unbalanced_entries(lo, hi)
         events = chunk_engine_events(lo, hi)
+        paid = _installment_ledger(lo, hi)
+        cached = _cached_installments(lo, hi)
         out: list[Mismatch] = []
         for loan in loans:
             for entry_id, debits, credits in unbalanced.get(loan.id, ()):
@@ -147,7 +178,9 @@ class Command(BaseCommand):
                     )
                 )
             out += _compare_ledger(loan, ledger.get(loan.id, {}), roles.get(loan.product_id, {}))
-            out += self._compare_replay(loan, events.get(loan.id, []), as_of)
+            out += self._compare_replay(
+                loan, events.get(loan.id, []), as_of, cached.get(loan.id, {}), paid.get(loan.id, {})
+            )
         return out
 
     def _setup(self, loan: Loan) -> LoanSetup:
@@ -176,7 +209,9 @@ class Command(BaseCommand):
             self._setups[key] = setup
         return setup
 
-    def _compare_replay(self, loan: Loan, events: list, as_of: date) -> list[Mismatch]:
+    def _compare_replay(
+        self, loan: Loan, events: list, as_of: date, rows: dict, paid: dict
+    ) -> list[Mismatch]:
         # Mirrors sync.replay_loan: as of the business date or the latest event.
         latest = max((e.effective_date for e in events), default=loan.disbursement_date)
         when = max(as_of, latest, loan.disbursement_date)
@@ -192,14 +227,80 @@ class Command(BaseCommand):
                 return [
                     Mismatch(loan.loan_number, "replay", None, f"replay failed: {exc}", "entry")
                 ]
-            expected = _expected_caches(state, frozen)
+            expected = (_expected_caches(state, frozen), _expected_rows(state))
             if memo_key:
                 self._expected[memo_key] = expected
-        return [
+        caches, wanted = expected
+        out = [
             Mismatch(loan.loan_number, name, getattr(loan, name), value, "replay")
-            for name, value in expected.items()
+            for name, value in caches.items()
             if getattr(loan, name) != value
         ]
+        return out + _compare_installments(loan.loan_number, rows, wanted, paid)
+
+
+def _expected_rows(state) -> dict[int, tuple]:
+    """instalment number -> its INSTALLMENT_FIELDS values as sync writes them."""
+    return {i.number: tuple(getattr(i, f) for f in INSTALLMENT_FIELDS) for i in state.installments}
+
+
+_INDEX = {f: n for n, f in enumerate(INSTALLMENT_FIELDS)}
+_PAID_AT = slice(_INDEX["principal_paid"], _INDEX["penalties_paid"] + 1)
+
+
+def _compare_installments(
+    loan_number: str, rows: dict[int, tuple], wanted: dict[int, tuple], paid: dict
+) -> list[Mismatch]:
+    """Cached Installment rows against the replay (every column) and their
+    paid amounts against the postings (see the module docstring)."""
+    out = []
+    if not paid and rows == wanted and not any(any(v[_PAID_AT]) for v in wanted.values()):
+        return out  # nothing posted to an instalment, nothing paid: an untouched loan
+    for number in sorted(set(rows) | set(wanted)):
+        row, want = rows.get(number), wanted.get(number)
+        label = f"installment {number}"
+        if row is None or want is None:
+            out.append(
+                Mismatch(
+                    loan_number,
+                    label,
+                    "missing" if row is None else "present",
+                    "missing" if want is None else "present",
+                    "replay",
+                )
+            )
+            continue
+        if row != want:
+            out += [
+                Mismatch(loan_number, f"{label} {name}", row[n], want[n], "replay")
+                for name, n in _INDEX.items()
+                if row[n] != want[n]
+            ]
+        sums = paid.get(number, {})
+        for name in PAID_FIELDS:
+            component = PAID_COMPONENTS[name]
+            net, accrued = sums.get(component, (ZERO, ZERO))
+            if component in ("fees", "penalties"):
+                derived = want[_INDEX[component + "_due"]] + net
+            else:
+                derived = net + accrued  # credits less debits, accruals left out
+            if row[_INDEX[name]] != derived:
+                out.append(
+                    Mismatch(loan_number, f"{label} {name}", row[_INDEX[name]], derived, "ledger")
+                )
+    for number in sorted(set(paid) - set(rows) - set(wanted)):
+        for component, (net, accrued) in sorted(paid[number].items()):
+            if net + accrued:
+                out.append(
+                    Mismatch(
+                        loan_number,
+                        f"installment {number} {component}_paid",
+                        None,
+                        f"postings on an instalment that does not exist: {net + accrued}",
+                        "entry",
+                    )
+                )
+    return out
 
 
 def _expected_caches(state, frozen: bool) -> dict:
@@ -267,6 +368,38 @@ def _ledger_sums(lo: int, hi: int) -> dict[int, dict[int, Decimal]]:
         )
         for loan_id, account_id, net in cursor.fetchall():
             out[loan_id][account_id] = _cents(net)
+    return out
+
+
+def _installment_ledger(lo: int, hi: int) -> dict[int, dict[int, dict[str, tuple]]]:
+    """loan id -> {instalment: {component: (credits - debits, accrued)}} over
+    the instalment-bound receivable postings, where `accrued` is the debits
+    less credits of the "accrual:<n>" entries among them: one grouped query."""
+    out: dict = defaultdict(lambda: defaultdict(dict))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT p.loan_id, p.installment_number, p.component, "
+            "SUM(p.credit) - SUM(p.debit), "
+            "SUM(CASE WHEN e.source LIKE 'accrual:%%' THEN p.debit - p.credit ELSE 0 END) "
+            "FROM servicing_posting p JOIN servicing_journalentry e ON e.id = p.entry_id "
+            "WHERE p.loan_id BETWEEN %s AND %s AND p.installment_number IS NOT NULL "
+            "AND p.component <> '' "
+            "GROUP BY p.loan_id, p.installment_number, p.component",
+            [lo, hi],
+        )
+        for loan_id, number, component, net, accrued in cursor.fetchall():
+            out[loan_id][number][component] = (_cents(net), _cents(accrued))
+    return out
+
+
+def _cached_installments(lo: int, hi: int) -> dict[int, dict[int, tuple]]:
+    """loan id -> {instalment number: its INSTALLMENT_FIELDS values}: one query."""
+    out: dict[int, dict[int, tuple]] = defaultdict(dict)
+    rows = Installment.objects.filter(loan_id__gte=lo, loan_id__lte=hi).values_list(
+        "loan_id", "number", *INSTALLMENT_FIELDS
+    )
+    for loan_id, number, *values in rows.order_by():
+        out[loan_id][number] = tuple(values)
     return out
 
 
