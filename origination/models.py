@@ -733,6 +733,12 @@ class Disbursement(models.Model):
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     trace_number = models.CharField(max_length=15, blank=True)
+    rail = models.CharField(
+        max_length=20, blank=True, help_text="The payment rail that took the credit."
+    )
+    rail_reference = models.CharField(
+        max_length=64, blank=True, help_text="The rail's reference for the credit."
+    )
     batch = models.ForeignKey(
         DisbursementBatch,
         null=True,

@@ -7,24 +7,32 @@ fees, the engine's `disbursed_amount`) and boards the loan into servicing
 one transaction: either the disbursement is completed, the loan exists and
 the application is disbursed, or nothing was written.
 
-The money itself leaves in `daily_disbursement_file`: one PPD credit batch
-per business date holding every completed disbursement not yet in a file.
+The money leaves through the payment rail at `settings.DISBURSEMENT_RAIL`
+(origination.rails), called inside that same transaction: a rejection or a
+failure of the rail refuses the disbursement and writes nothing. The default
+rail, `NachaBatchRail`, queues the credit for `daily_disbursement_file`: one
+PPD credit batch per business date holding every completed disbursement on
+that rail not yet in a file.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from datetime import date
 from decimal import Decimal
+from importlib import import_module
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from core import audit
 from core.ach import ach_origin
 from core.businessdate import get_business_date
 from core.crypto import decrypt, encrypt
-from core.exceptions import Conflict, PermissionDenied, ValidationFailed
+from core.exceptions import Conflict, DomainError, PermissionDenied, ValidationFailed
 from core.finance import build_schedule, tila
 from core.models import AuditCategory
 from origination import disbursement as rails
@@ -35,6 +43,7 @@ from origination.models import (
     GeneratedDocument,
     Offer,
 )
+from origination.rails import ACCEPTED, NACHA_RAIL_NAME, PaymentRail
 from origination.services._common import actor_of, apply_transition, lock, refuse
 from origination.services.closing import offer_engine_terms
 from servicing.boarding import BoardingTerms, board_loan
@@ -45,6 +54,53 @@ ZERO = Decimal("0.00")
 # Regulation Z 1026.22(a)(2): a disclosed APR is accurate within 1/8 of a
 # percentage point of the APR of the loan actually made.
 APR_TOLERANCE = Decimal("0.125")
+DEFAULT_RAIL = "origination.rails.NachaBatchRail"
+
+logger = logging.getLogger(__name__)
+
+
+def payment_rail() -> PaymentRail:
+    """An instance of settings.DISBURSEMENT_RAIL (a dotted class path)."""
+    path = getattr(settings, "DISBURSEMENT_RAIL", DEFAULT_RAIL)
+    module, _, name = path.rpartition(".")
+    return getattr(import_module(module), name)()
+
+
+def _send_credit(application, disbursement, net: Decimal) -> tuple[str, str]:
+    """Pay `net` to the disbursement's account through the configured rail:
+    (rail name, the rail's reference), or a refusal (Conflict) naming the
+    rail when it rejects the credit or fails. A DomainError the rail raises
+    (e.g. ValidationFailed on the account) is passed on as it is."""
+    payout = rails.Disbursement(
+        reference=application.reference,
+        name=application.applicant.legal_name,
+        routing=rails.validate_routing_number(disbursement.routing_number),
+        account=rails.validate_account_number(decrypt(disbursement.account_number_encrypted)),
+        account_type=disbursement.account_type,
+        amount=net,
+    )
+    rail = payment_rail()
+    name = str(getattr(rail, "name", "") or type(rail).__name__)[:20]
+    try:
+        result = rail.send_credit(payout)
+    except DomainError:
+        raise
+    except Exception as exc:
+        logger.exception("Payment rail %s failed for %s", name, application.reference)
+        raise Conflict(
+            f"The payment rail ({name}) failed: {exc.__class__.__name__}. "
+            "Nothing was disbursed; try again later.",
+            code="rail_failed",
+            fields={"rail": name},
+        ) from exc
+    if getattr(result, "status", None) != ACCEPTED:
+        reason = str(getattr(result, "message", "") or "no reason given")
+        raise Conflict(
+            f"The payment rail ({name}) rejected the disbursement: {reason}",
+            code="rail_rejected",
+            fields={"rail": name},
+        )
+    return name, str(getattr(result, "reference", "") or "")[:64]
 
 
 def _require_disburser(user) -> None:
@@ -184,9 +240,12 @@ def disburse(*, application, user=None, business_date: date | None = None):
     In one transaction: lock the application, complete its Disbursement
     (amount = the engine's disbursed amount, status sent, dated
     `business_date`, default today's), board the loan with the accepted
-    offer's terms (servicing.boarding.board_loan) and record the loan
+    offer's terms (servicing.boarding.board_loan), send the net amount to
+    the borrower's account through the payment rail (`payment_rail`; its
+    name and reference are stored on the disbursement) and record the loan
     number, funding time, timeline and audit events. Any refusal, including
-    one from boarding, rolls all of it back. The loan is disbursed on
+    one from boarding or the rail (rejected: Conflict `rail_rejected`;
+    raised: Conflict `rail_failed`), rolls all of it back. The loan is disbursed on
     `business_date` with the offer's first payment date; when that moves
     the APR beyond the disclosure tolerance the disbursement is refused
     (the borrower must be given new disclosures). Idempotent: a disbursed
@@ -229,10 +288,6 @@ def disburse(*, application, user=None, business_date: date | None = None):
                 code="redisclosure_required",
             )
         net = schedule.disbursed_amount
-        disbursement.amount = net
-        disbursement.status = Disbursement.Status.SENT
-        disbursement.disbursed_on = today
-        disbursement.save(update_fields=["amount", "status", "disbursed_on"])
         loan = board_loan(
             terms=BoardingTerms(
                 origination_reference=application.reference,
@@ -257,8 +312,24 @@ def disburse(*, application, user=None, business_date: date | None = None):
             ),
             acting_user=actor_of(user),
         )
+        # Last, so that no earlier refusal follows a credit already sent.
+        rail_name, rail_reference = _send_credit(application, disbursement, net)
+        disbursement.amount = net
+        disbursement.status = Disbursement.Status.SENT
+        disbursement.disbursed_on = today
         disbursement.loan_number = loan.loan_number
-        disbursement.save(update_fields=["loan_number"])
+        disbursement.rail = rail_name
+        disbursement.rail_reference = rail_reference
+        disbursement.save(
+            update_fields=[
+                "amount",
+                "status",
+                "disbursed_on",
+                "loan_number",
+                "rail",
+                "rail_reference",
+            ]
+        )
         application.loan_number = loan.loan_number
         application.funded_at = timezone.now()
         apply_transition(
@@ -279,6 +350,8 @@ def disburse(*, application, user=None, business_date: date | None = None):
                 "loan_number": loan.loan_number,
                 "amount": str(net),
                 "disbursed_on": today.isoformat(),
+                "rail": rail_name,
+                "rail_reference": disbursement.rail_reference,
             },
             actor=actor_of(user),
         )
@@ -289,9 +362,11 @@ def disburse(*, application, user=None, business_date: date | None = None):
 
 
 def daily_disbursement_file(*, business_date: date, user=None) -> DisbursementBatch | None:
-    """The NACHA PPD credit file of the completed disbursements not yet in a
-    file and dated on or before `business_date` (a disbursement made after
-    that day's file was cut goes in the next day's).
+    """The NACHA PPD credit file of the completed disbursements queued on the
+    NACHA rail (or sent before rails were recorded), not yet in a file and
+    dated on or before `business_date` (a disbursement made after that
+    day's file was cut goes in the next day's). Credits another rail took
+    are never in it.
 
     Idempotent per business date: the day's batch is returned if it exists.
     Returns None (writing nothing) when there is nothing to pay. Stores
@@ -303,6 +378,7 @@ def daily_disbursement_file(*, business_date: date, user=None) -> DisbursementBa
         pending = list(
             Disbursement.objects.select_for_update()
             .filter(
+                Q(rail=NACHA_RAIL_NAME) | Q(rail=""),
                 status=Disbursement.Status.SENT,
                 batch__isnull=True,
                 disbursed_on__lte=business_date,
