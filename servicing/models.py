@@ -830,3 +830,38 @@ class ServiceRequest(TimeStampedModel):
     @property
     def is_closed(self) -> bool:
         return self.status in (self.Status.RESOLVED, self.Status.DECLINED)
+
+
+# ---------------------------------------------------------------------------
+# Loan notes (servicing.services.notes): free-text notes staff keep on a loan,
+# shown with the boarding underwriting notes on the loan page. Append-only: a
+# note is never edited or deleted; a correction is a new note.
+# ---------------------------------------------------------------------------
+
+
+class LoanNote(models.Model):
+    """A servicing note on a loan, kept forever (append-only). `author` is
+    None when the system (or an API key, named in the audit trail) wrote it."""
+
+    MAX_TEXT = 2000
+
+    id = models.BigAutoField(primary_key=True)
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="notes")
+    text = models.CharField(max_length=MAX_TEXT)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["loan", "-created_at"], name="loan_note_loan_created")]
+        constraints = [models.CheckConstraint(condition=~Q(text=""), name="loan_note_not_blank")]
+        triggers = [
+            pgtrigger.Protect(
+                name="loan_note_append_only", operation=pgtrigger.Update | pgtrigger.Delete
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Note {self.pk} on loan {self.loan_id}"

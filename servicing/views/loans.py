@@ -1,6 +1,6 @@
 """Staff loan pages (/staff/servicing/): search, the loan page with its tabs
 (Schedule, Transactions, Ledger, Documents & notes, History), posting a
-payment and reversing one. Views parse, call one service or selector, and
+payment, reversing one and adding a servicing note. Views parse, call one service or selector, and
 render; the money rules live in servicing.services."""
 
 import uuid
@@ -12,7 +12,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from core.businessdate import get_business_date
 from core.exceptions import DomainError, NotFound, PermissionDenied
@@ -20,6 +20,7 @@ from core.finance import FinanceError, tila
 from core.selectors import object_history
 from servicing import selectors
 from servicing.models import Component, LoanState, Payment
+from servicing.services import notes
 from servicing.services.payments import PAYABLE_STATES, fingerprint, post_payment, reverse_payment
 from servicing.services.sync import loan_terms
 from users.access import staff_required
@@ -94,6 +95,18 @@ class ReversalForm(forms.Form):
         required=False,
         max_length=200,
         widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class NoteForm(forms.Form):
+    """Types only; blank and length are the service's rules (notes.clean_text)."""
+
+    text = forms.CharField(
+        label="Note",
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": notes.MAX_TEXT}),
+        help_text=f"Up to {notes.MAX_TEXT:,} characters. Notes cannot be edited or deleted.",
     )
 
 
@@ -181,12 +194,7 @@ def loan_list(request):
     return render(request, "servicing/loans/list.html", context)
 
 
-@staff_required(VIEW)
-def loan_detail(request, pk: int):
-    loan = _loan(pk)
-    tab = request.GET.get("tab") or "schedule"
-    if tab not in dict(TABS):
-        tab = "schedule"
+def _detail_context(request, loan, tab: str, *, note_form=None) -> dict:
     context = {
         "loan": loan,
         "tab": tab,
@@ -203,12 +211,51 @@ def loan_detail(request, pk: int):
         context["transactions"] = selectors.loan_transactions(loan)
     elif tab == "ledger":
         context["entries"] = selectors.loan_postings(loan)
+    elif tab == "documents":
+        can_add = notes.may_add_note(request.user)
+        context.update(
+            servicing_notes=notes.list_notes(loan),
+            can_add_note=can_add,
+            note_form=(note_form or NoteForm()) if can_add else None,
+        )
     elif tab == "history":
         page = Paginator(object_history("servicing.loan", loan.pk), 50).get_page(
             request.GET.get("page")
         )
         context.update(page=page, events=page.object_list, query="tab=history")
-    return render(request, "servicing/loans/detail.html", context)
+    return context
+
+
+@staff_required(VIEW)
+def loan_detail(request, pk: int):
+    loan = _loan(pk)
+    tab = request.GET.get("tab") or "schedule"
+    if tab not in dict(TABS):
+        tab = "schedule"
+    return render(request, "servicing/loans/detail.html", _detail_context(request, loan, tab))
+
+
+@require_POST
+@staff_required(*notes.NOTE_PERMISSIONS)
+def note_add(request, pk: int):
+    """Add a servicing note; a refused note re-renders the Documents & notes
+    tab with the service's message (400) and writes nothing."""
+    loan = _loan(pk)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        try:
+            notes.add_note(loan, text=form.cleaned_data["text"], acting_user=request.user)
+        except PermissionDenied as exc:
+            raise DjangoPermissionDenied(exc.message) from exc
+        except DomainError as exc:
+            _apply_domain_error(form, exc)
+        else:
+            messages.success(request, "Note added.")
+            return redirect(
+                f"{reverse('servicing:loan-detail', args=[loan.pk])}?tab=documents#notes"
+            )
+    context = _detail_context(request, loan, "documents", note_form=form)
+    return render(request, "servicing/loans/detail.html", context, status=400)
 
 
 @require_http_methods(["GET", "POST"])
@@ -320,6 +367,7 @@ def payment_reverse(request, pk: int, payment_pk: int):
 staff_patterns: list = [
     path("", loan_list, name="loan-list"),
     path("<int:pk>/", loan_detail, name="loan-detail"),
+    path("<int:pk>/notes/", note_add, name="loan-note-add"),
     path("<int:pk>/payments/new/", payment_new, name="payment-new"),
     path("<int:pk>/payments/<int:payment_pk>/reverse/", payment_reverse, name="payment-reverse"),
 ]
