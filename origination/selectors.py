@@ -32,26 +32,30 @@ def _median(values: list[timedelta]) -> timedelta | None:
     return values[mid] if n % 2 else (values[mid - 1] + values[mid]) / 2
 
 
-def application_metrics() -> dict:
+def application_metrics(applications=None) -> dict:
     """Time to decision (decided_at - submitted_at) and to fund
     (funded_at - submitted_at) over decided/funded applications: count,
-    median and 95th percentile (timedelta or None)."""
+    median, 90th and 95th percentile (timedelta or None). `applications`
+    (a queryset of Application) narrows the figures; default every one."""
+    base = Application.objects.all() if applications is None else applications
     decided = sorted(
-        Application.objects.filter(decided_at__isnull=False, submitted_at__isnull=False)
+        base.filter(decided_at__isnull=False, submitted_at__isnull=False)
         .annotate(d=F("decided_at") - F("submitted_at"))
         .values_list("d", flat=True)
     )
     funded = sorted(
-        Application.objects.filter(funded_at__isnull=False, submitted_at__isnull=False)
+        base.filter(funded_at__isnull=False, submitted_at__isnull=False)
         .annotate(d=F("funded_at") - F("submitted_at"))
         .values_list("d", flat=True)
     )
     return {
         "decided": len(decided),
         "time_to_decision_median": _median(decided),
+        "time_to_decision_p90": _percentile(decided, 0.90),
         "time_to_decision_p95": _percentile(decided, 0.95),
         "funded": len(funded),
         "time_to_fund_median": _median(funded),
+        "time_to_fund_p90": _percentile(funded, 0.90),
         "time_to_fund_p95": _percentile(funded, 0.95),
     }
 

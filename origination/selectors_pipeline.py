@@ -25,6 +25,7 @@ from origination.models import (
     ApplicationState,
     LoanProduct,
 )
+from origination.selectors import application_metrics
 
 S = ApplicationState
 SLA_STATES = (S.SUBMITTED, S.IN_UNDERWRITING)
@@ -111,6 +112,27 @@ def pipeline(
         for app in rows
     ]
     return {state: counts.get(state, 0) for state in states}, cards
+
+
+def pipeline_metrics(
+    *,
+    today: date,
+    states=None,
+    officer: int | str | None = None,
+    product_code: str = "",
+    min_age: int | None = None,
+) -> dict:
+    """selectors.application_metrics over the applications matching the
+    board's filters. `states` None means every state: decided and funded
+    applications have mostly left the active pipeline."""
+    apps = _filtered(
+        states=tuple(S.values) if states is None else states,
+        officer=officer,
+        product_code=product_code,
+        min_age=min_age,
+        today=today,
+    )
+    return application_metrics(apps)
 
 
 def underwriting_queue(*, today: date, officer=None) -> list[Card]:

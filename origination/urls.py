@@ -21,9 +21,15 @@ staff_patterns: list = [
         views_compliance.compliance_confirm,
         name="compliance-confirm",
     ),
+    path(
+        "applications/<int:pk>/screen/",
+        views_compliance.screen_application,
+        name="application-screen",
+    ),
     # staff applications (helper A)
     path("applications/", staff_apps.board, name="application-board"),
     path("applications/new/", staff_apps.new_application, name="application-new"),
+    path("applications/metrics/", staff_apps.board_metrics, name="application-metrics"),
     path("applications/<int:pk>/", staff_apps.application_detail, name="application-detail"),
     path("applications/<int:pk>/submit/", staff_apps.submit_application, name="application-submit"),
     path("applications/<int:pk>/assign/", staff_uw.assign, name="application-assign"),
@@ -237,5 +243,28 @@ staff_patterns += [
         "products/<int:product_id>/edit/<slug:section>/",
         views_products.product_edit,
         name="product-edit",
+    ),
+]
+
+# --- compliance API and pipeline metrics (issue 5) ----------------------------
+from origination import api_compliance as compliance_api  # noqa: E402
+
+api_patterns += [
+    path("compliance/hits/", compliance_api.HitListView.as_view(), name="compliance-api-hits"),
+    path(
+        "compliance/hits/<int:pk>/clear/",
+        compliance_api.HitClearView.as_view(),
+        name="compliance-api-hit-clear",
+    ),
+    path(
+        "compliance/hits/<int:pk>/confirm/",
+        compliance_api.HitConfirmView.as_view(),
+        name="compliance-api-hit-confirm",
+    ),
+    path(_APP + "screen/", compliance_api.ScreenView.as_view(), name="applications-api-screen"),
+    path(
+        "applications/metrics/",
+        compliance_api.MetricsView.as_view(),
+        name="applications-api-metrics",
     ),
 ]

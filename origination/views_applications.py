@@ -57,6 +57,39 @@ def _officer_filter(value: str, user):
 # --- pipeline board ------------------------------------------------------------------
 
 
+def _span(delta) -> str:
+    """A timedelta for the metrics panel: "2 d 4 h", "3 h 20 min", "45 s"; "—" if none."""
+    if delta is None:
+        return "—"
+    seconds = int(delta.total_seconds())
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min {secs} s"
+    return f"{secs} s"
+
+
+def _metric_rows(metrics: dict) -> list[dict]:
+    return [
+        {
+            "key": key,
+            "label": label,
+            "count": metrics[count],
+            "median": _span(metrics[f"{key}_median"]),
+            "p90": _span(metrics[f"{key}_p90"]),
+        }
+        for key, label, count in (
+            ("time_to_decision", "Time to decision", "decided"),
+            ("time_to_fund", "Time to fund", "funded"),
+        )
+    ]
+
+
 @staff_required(VIEW)
 def board(request):
     today = get_business_date()
@@ -101,6 +134,34 @@ def board(request):
             "today": today,
             "sla": {"amber": pipeline.SLA_AMBER_DAYS, "red": pipeline.SLA_RED_DAYS},
         },
+    )
+
+
+@staff_required(VIEW)
+def board_metrics(request):
+    """The board's "Pipeline metrics" panel (loaded by htmx, so the board
+    itself keeps its queries): time to decision and to fund over the
+    applications matching the board's filters; every state unless one state
+    is chosen (decided and funded applications have mostly left the open
+    states)."""
+    form = f.PipelineFilterForm(
+        request.GET or None,
+        officers=pipeline.application_workers(),
+        products=pipeline.product_codes(),
+    )
+    filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    state = filters.get("state") or ""
+    metrics = pipeline.pipeline_metrics(
+        today=get_business_date(),
+        states=(state,) if state and state != "all" else None,
+        officer=_officer_filter(filters.get("officer") or "", request.user),
+        product_code=filters.get("product") or "",
+        min_age=filters.get("min_age"),
+    )
+    return render(
+        request,
+        "origination/applications/_metrics.html",
+        {"metrics": _metric_rows(metrics), "one_state": bool(state and state != "all")},
     )
 
 

@@ -1,8 +1,9 @@
 """Compliance review queue (staff): sanctions screening hits awaiting a
 person's decision, the side-by-side review page, and the clear / confirm
-forms. Views parse, call one service or selector, and render; a refused
-decision re-renders the page with the service's message and HTTP status
-(400 no reason, 409 already decided)."""
+forms, and "Screen again" for an application whose screening was
+unavailable. Views parse, call one service or selector, and render; a
+refused decision re-renders the page with the service's message and HTTP
+status (400 no reason, 409 already decided)."""
 
 from django import forms
 from django.contrib import messages
@@ -14,8 +15,9 @@ from django.views.decorators.http import require_POST
 
 from core.exceptions import DomainError, PermissionDenied
 from origination import selectors_compliance
-from origination.models import SanctionsHit
+from origination.models import Application, SanctionsHit
 from origination.services import kyc
+from origination.views_applications import render_application
 from users.access import staff_required
 
 REVIEW = "origination.review_compliance"
@@ -121,3 +123,32 @@ def compliance_clear(request, hit_id: int):
 @staff_required(REVIEW)
 def compliance_confirm(request, hit_id: int):
     return _decide(request, hit_id, kyc.confirm_hit, "confirm", "Confirmed as a sanctions match.")
+
+
+@require_POST
+@staff_required(REVIEW)
+def screen_application(request, pk: int):
+    """Screen an application's applicant and co-applicant again; back to the
+    application page with the result, or re-rendered with the refusal (no
+    sanctions list yet: 422, nothing written)."""
+    app = Application.objects.select_related("product", "applicant").filter(pk=pk).first()
+    if app is None:
+        raise Http404("No such application.")
+    try:
+        hits = kyc.screen_application(application=app, acting_user=request.user)
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied(exc.message) from exc
+    except DomainError as exc:
+        return render_application(
+            request, app, status=exc.status_code, error=f"Not screened: {exc.message}"
+        )
+    if hits:
+        names = ", ".join(h.screened_name for h in hits)
+        messages.warning(
+            request,
+            f"Screened again: potential sanctions match for {names}; "
+            f"{len(hits)} hit{'s' if len(hits) != 1 else ''} await compliance review.",
+        )
+    else:
+        messages.success(request, "Screened again: no sanctions match.")
+    return redirect("origination:application-detail", pk=pk)
