@@ -18,7 +18,13 @@ from origination.models import (
     Consent,
     LoanProduct,
 )
-from origination.services._common import actor_of, apply_transition, check_can, lock
+from origination.services._common import (
+    actor_of,
+    apply_transition,
+    check_can,
+    lock,
+    require_perm,
+)
 
 S = ApplicationState
 
@@ -373,7 +379,15 @@ def resubmit(application: Application, acting_user=None, *, decide: bool = True)
 
 
 def return_for_info(application: Application, reason: str, acting_user=None) -> Application:
-    """Send the application back to the applicant for more information."""
+    """Send the application back to the applicant for more information. A
+    person acting (staff session or API key user) must be an underwriter;
+    no acting user is the platform itself (demo data)."""
+    if acting_user is not None and getattr(acting_user, "pk", None):
+        require_perm(
+            acting_user,
+            "origination.underwrite_application",
+            "Your role may not return applications.",
+        )
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed(
@@ -434,7 +448,12 @@ def expire_stale(business_date=None) -> int:
 
 
 def assign(application: Application, user, acting_user=None) -> Application:
-    """Assign the application to a staff member (None unassigns)."""
+    """Assign the application to a staff member (None unassigns). The person
+    assigning must be able to work on applications too."""
+    if acting_user is not None and getattr(acting_user, "pk", None):
+        require_perm(
+            acting_user, "origination.view_application", "Your role may not assign applications."
+        )
     if user is not None and not (
         user.has_perm("origination.underwrite_application")
         or user.has_perm("origination.view_application")
