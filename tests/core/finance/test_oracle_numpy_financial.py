@@ -11,7 +11,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from core.finance import LoanTerms, build_schedule
@@ -33,7 +33,10 @@ def check_against_numpy(principal: int, rate_bp: int, n: int, every: int = 1) ->
     r = float(rate) * every / 12
     pmt = principal / n if r == 0 else -float(npf.pmt(r, n, principal))
     exact_cents = Decimal(repr(pmt)).quantize(Decimal("0.01"), ROUND_HALF_UP)
-    if abs(pmt * 100 % 1 - 0.5) > 1e-6:  # not within float noise of a half cent
+    # Not within float noise of a half cent: numpy's pmt loses precision for
+    # tiny rates ((1+r)^n - 1 cancels), e.g. 1,800 at 0.01% over 1 month gives
+    # 1800.0149999882 for the exact 1800.015, so allow a thousandth of a cent.
+    if abs(pmt * 100 % 1 - 0.5) > 1e-3:
         assert s.installment == exact_cents
     periods = np.arange(1, n + 1)
     if r == 0:
@@ -70,6 +73,7 @@ def test_matches_numpy_financial(principal, rate_bp, n, every):
 
 
 @given(st.integers(1_000, 2_000_000), st.integers(1, 3600), st.integers(1, 240))
+@example(1800, 1, 1)  # numpy's float noise at a half cent (see check_against_numpy)
 def test_matches_numpy_financial_property(principal, rate_bp, n):
     check_against_numpy(principal, rate_bp, n)
 
