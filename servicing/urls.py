@@ -7,6 +7,7 @@ from servicing.api import life as api_life
 from servicing.api import lifecycle as api_lifecycle
 from servicing.api import loans as api_loans
 from servicing.api import notes as api_notes
+from servicing.api import portal as api_portal
 from servicing.api import requests as api_requests
 from servicing.views import files, life, loans, portal
 from servicing.views import requests as request_views
@@ -26,4 +27,5 @@ api_patterns: list = [
     *api_documents.api_patterns,
     *api_lifecycle.api_patterns,
     *api_requests.api_patterns,
+    *api_portal.api_patterns,
 ]
