@@ -7,6 +7,10 @@ migrates it, and measures, through the real services:
 - loans boarded per second: one at a time through servicing.boarding.board_loan
   (origination's path) on a sample of 500, and the rest of N in batches of
   1,000 through board_loans (migrations, bulk funding);
+- loans boarded per second through the boarding CSV import
+  (servicing.services.imports.import_boarding_csv) with a cut-over history
+  (the first instalment paid), on a separate sample of min(N, 5,000) loans
+  of their own product (the other measurements never see them);
 - payments posted per second through post_payment (the API's and staff's
   path), one at a time on the same sample (the other loans' first payments
   go through the batch path);
@@ -35,6 +39,7 @@ BENCH_DB = "bench_lending"
 SAMPLE = 500  # loans boarded and payments posted one at a time
 BOARD_BATCH = 1000
 API_SAMPLE = 500  # payments posted through the HTTP API
+MIGRATION_SAMPLE = 5000  # loans boarded through the boarding CSV import
 
 
 def _server_url() -> str:
@@ -140,6 +145,7 @@ def run(n: int) -> None:
         _rate(
             "loans boarded (board_loans, batches of 1,000)", n - sample, time.perf_counter() - start
         )
+    migration_import(n, customer, disbursed)
 
     loans = list(Loan.objects.filter(product=product).order_by("pk"))
     firsts, seconds, thirds = {}, {}, {}
@@ -203,8 +209,62 @@ def run(n: int) -> None:
     out = StringIO()
     start = time.perf_counter()
     call_command("verify_ledger", stdout=out)
-    _rate("loans verified (verify_ledger)", n, time.perf_counter() - start)
+    # every loan is verified, the migration sample's too
+    _rate("loans verified (verify_ledger)", Loan.objects.count(), time.perf_counter() - start)
     sys.stdout.write(f"  verify_ledger: {out.getvalue().strip().splitlines()[-1]}\n")
+
+
+def migration_import(n: int, customer, disbursed: date) -> None:
+    """Loans boarded per second through import_boarding_csv: min(n, 5,000)
+    loans of a product of their own, each with its first instalment paid
+    before the cut-over (one cut-over payment per loan)."""
+    from core.finance import build_schedule
+    from servicing.boarding import BoardingTerms, engine_terms
+    from servicing.services.imports import import_boarding_csv
+    from servicing.services.products import create_product
+
+    product = create_product(
+        code="bench-migrated",
+        name="Benchmark migrated loan",
+        late_fee_type="flat",
+        late_fee_amount=Decimal("25.00"),
+        nsf_fee_amount=Decimal("30.00"),
+    )
+    count = min(n, MIGRATION_SAMPLE)
+    lines = [
+        "origination_reference,customer_number,product_code,principal,annual_rate,term,"
+        "disbursement_date,first_payment_date,cutover_date,principal_paid,interest_paid"
+    ]
+    schedules = {}  # one schedule per distinct principal
+    for i in range(count):
+        principal = Decimal(5000 + (i % 50) * 100)
+        if principal not in schedules:
+            terms = BoardingTerms(
+                origination_reference="bench",
+                customer_id=customer.pk,
+                product_id=product.pk,
+                principal=principal,
+                annual_rate=Decimal("0.12"),
+                term=24,
+                disbursement_date=disbursed,
+            )
+            schedules[principal] = build_schedule(engine_terms(terms, product)).rows[0]
+        first = schedules[principal]
+        lines.append(
+            f"MIGRATED-{i},{customer.customer_number},{product.code},{principal},12,24,"
+            f"{disbursed},,{first.due_date},{first.principal},{first.interest}"
+        )
+    start = time.perf_counter()
+    result = import_boarding_csv(text="\n".join(lines) + "\n", filename="migration.csv")
+    elapsed = time.perf_counter() - start
+    accepted = len(result.accepted)
+    _rate("loans boarded (import_boarding_csv)", accepted, elapsed)
+    if accepted != count:
+        sys.stdout.write(
+            f"  (boarding import accepted {accepted} of {count} rows; "
+            f"{len(result.rejected)} rejected, {len(result.duplicates)} duplicates: "
+            f"{(result.rejected or result.duplicates)[:1]})\n"
+        )
 
 
 def api_latency(loans) -> None:

@@ -7,6 +7,7 @@ and it is idempotent on the origination reference: boarding the same
 reference again returns the loan boarded the first time.
 """
 
+import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -20,6 +21,12 @@ from core.finance import Fee, FeeTreatment, LoanTerms, TermsError, build_schedul
 from core.models import AuditCategory
 from servicing.models import Installment, JournalEntry, Loan, ServicingProduct
 from servicing.services.ledger import Line, post_entry
+
+
+def _pending_number() -> str:
+    """A unique placeholder loan number until the row has its id (then
+    L-<id>): random, so loans boarded together never collide on it."""
+    return f"PENDING-{uuid.uuid4().hex[:12]}"
 
 
 @dataclass(frozen=True)
@@ -181,7 +188,7 @@ def board_loan(*, terms: BoardingTerms, acting_user=None) -> Loan:
         try:
             with transaction.atomic():
                 loan = Loan.objects.create(
-                    loan_number=f"PENDING-{terms.origination_reference}"[:20],
+                    loan_number=_pending_number(),
                     origination_reference=terms.origination_reference,
                     customer_id=terms.customer_id,
                     product=product,
@@ -318,7 +325,7 @@ def board_loans(*, terms: list[BoardingTerms], acting_user=None) -> list[Loan]:
                     code="disbursement_mismatch",
                 )
             loan = Loan(
-                loan_number=f"PENDING-{t.origination_reference}"[:20],
+                loan_number=_pending_number(),
                 origination_reference=t.origination_reference,
                 customer_id=t.customer_id,
                 product=product,

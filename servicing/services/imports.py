@@ -34,7 +34,7 @@ from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import DatabaseError, IntegrityError, connection, connections, transaction
 
 from core import audit
 from core.bulk import gc_paused
@@ -42,7 +42,7 @@ from core.businessdate import get_business_date
 from core.exceptions import DomainError, ValidationFailed
 from core.finance.enums import ExcessHandling
 from core.models import AuditCategory
-from servicing.boarding import BoardingTerms, board_loan
+from servicing.boarding import BoardingTerms, board_loan, board_loans, engine_terms
 from servicing.models import ImportRun, Loan, Payment, ServicingProduct
 from servicing.services import bulk
 from servicing.services.payments import fingerprint, post_payment
@@ -417,16 +417,33 @@ def _post_one(row, acting_user):
 # --- boarding --------------------------------------------------------------
 
 
+class _Boarding(NamedTuple):
+    """A validated boarding row."""
+
+    base: dict
+    terms: BoardingTerms
+    paid_principal: Decimal
+    paid_interest: Decimal
+    cutover: date
+
+
 @gc_paused()
 def import_boarding_csv(*, text: str, filename: str = "", acting_user=None) -> ImportResult:
     """Board loans migrated from another system, with their paid history as
     of the cut-over (see the module docstring for the approach).
 
-    Each row runs in its own savepoint: board_loan, then (if anything was
-    paid) one payment dated cut_over_date for principal_paid +
-    interest_paid, then the check that the principal balance is principal -
-    principal_paid; any failure rolls the row back whole. A reference that
-    is already boarded is reported as a duplicate and left alone."""
+    Every row is validated first (including the terms the engine would
+    refuse). The good rows are then boarded set-based, CHUNK rows per
+    transaction: board_loans for the chunk, one cut-over payment per loan
+    that paid anything (dated cut_over_date, for principal_paid +
+    interest_paid) through bulk.post_payments, then the check that each
+    principal balance is principal - principal_paid. A row failing that
+    check (or whose loan refuses the payment) is rejected and the chunk is
+    redone without it, so nothing of that loan is boarded. A chunk that
+    fails on a database or domain error is boarded row by row instead
+    (board_loan + post_payment, each row in its own savepoint), so each bad
+    row is reported with its reason. A reference that is already boarded is
+    reported as a duplicate and left alone."""
     sha = hashlib.sha256(text.encode()).hexdigest()
     rows = _rows(text, BOARDING_COLUMNS)
     bulk.refresh_statistics()
@@ -450,6 +467,7 @@ def import_boarding_csv(*, text: str, filename: str = "", acting_user=None) -> I
     )
     result = ImportResult(run=None)
     seen: set[str] = set()
+    good: list[_Boarding] = []
     for line, row in rows:
         ref = row["origination_reference"]
         base = {"line": line, "origination_reference": ref}
@@ -465,29 +483,185 @@ def import_boarding_csv(*, text: str, filename: str = "", acting_user=None) -> I
             continue
         seen.add(ref)
         try:
-            with transaction.atomic():
-                loan = _board_one(terms, paid_principal, paid_interest, cutover, acting_user)
-        except _RowError as exc:
-            result.rejected.append({**base, "reason": exc.reason})
-            continue
+            # The terms the engine refuses, as board_loan would report them.
+            engine_terms(terms, products[row["product_code"]])
         except DomainError as exc:
-            detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.fields.items())
-            result.rejected.append(
-                {**base, "reason": exc.message + (f" ({detail})" if detail else "")}
-            )
+            result.rejected.append({**base, "reason": _domain_reason(exc)})
             continue
-        result.accepted.append(
-            {
-                **base,
-                "loan_number": loan.loan_number,
-                "principal_balance": str(loan.principal_balance),
-            }
-        )
+        good.append(_Boarding(base, terms, paid_principal, paid_interest, cutover))
+    for start in range(0, len(good), CHUNK):
+        chunk = good[start : start + CHUNK]
+        outcomes = _board_chunk(chunk, acting_user)
+        for item in chunk:
+            status, value = outcomes[item.terms.origination_reference]
+            if status == "accepted":
+                result.accepted.append({**item.base, **value})
+            elif status == "duplicate":
+                result.duplicates.append({**item.base, "reason": "Already boarded."})
+            else:
+                result.rejected.append({**item.base, "reason": value})
+    result.accepted.sort(key=lambda r: r["line"])
+    result.duplicates.sort(key=lambda r: r["line"])
+    result.rejected.sort(key=lambda r: r["line"])
     with transaction.atomic():
         result.run = _record_run(
             ImportRun.Kind.BOARDING, filename, sha, len(rows), result, acting_user
         )
     return result
+
+
+def _domain_reason(exc: DomainError) -> str:
+    detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.fields.items())
+    return exc.message + (f" ({detail})" if detail else "")
+
+
+def _mismatch(balance: Decimal, expected: Decimal) -> str:
+    return (
+        f"After the cut-over payment the principal balance is {balance}, "
+        f"not {expected}: the paid split does not match this product's schedule."
+    )
+
+
+def _cutover_key(terms: BoardingTerms) -> str:
+    return f"cutover:{terms.origination_reference}"[:100]
+
+
+class _Refused(Exception):
+    """Rows of a chunk the replay refused: the chunk is rolled back and redone without them."""
+
+    def __init__(self, refused: dict[str, tuple[str, object]]):
+        super().__init__(f"{len(refused)} row(s) refused")
+        self.refused = refused
+
+
+def _board_chunk(chunk: list[_Boarding], user) -> dict[str, tuple[str, object]]:
+    """Board one chunk set-based in one transaction: per origination
+    reference ("accepted", report fields), ("duplicate", None) or
+    ("rejected", reason). Rows the cut-over check refuses are dropped and
+    the rest redone; a database or domain error sends the chunk row by row."""
+    outcomes: dict[str, tuple[str, object]] = {}
+    pending = list(chunk)
+    for _ in range(3):  # a redo only drops refused rows: one redo is the norm
+        if not pending:
+            return outcomes
+        try:
+            with transaction.atomic():
+                outcomes_now = _board_set(pending, user)
+        except _Refused as exc:
+            outcomes.update(exc.refused)
+            pending = [i for i in pending if i.terms.origination_reference not in exc.refused]
+            continue
+        except (DomainError, DatabaseError):
+            break
+        outcomes.update(outcomes_now)
+        return outcomes
+    for item in pending:
+        outcomes[item.terms.origination_reference] = _board_row(item, user)
+    return outcomes
+
+
+def _board_set(items: list[_Boarding], user) -> dict[str, tuple[str, object]]:
+    """board_loans + bulk.post_payments + the cut-over check for `items`, in
+    the caller's transaction; raises _Refused if any row fails the check."""
+    refs = [i.terms.origination_reference for i in items]
+    already = set(
+        Loan.objects.filter(origination_reference__in=refs).values_list(
+            "origination_reference", flat=True
+        )
+    )
+    outcomes: dict[str, tuple[str, object]] = dict.fromkeys(already, ("duplicate", None))
+    todo = [i for i in items if i.terms.origination_reference not in already]
+    if not todo:
+        return outcomes
+    loans = board_loans(terms=[i.terms for i in todo], acting_user=user)
+    paying = [(i, loan) for i, loan in zip(todo, loans, strict=True) if _total(i) > 0]
+    posted = bulk.post_payments(
+        [
+            bulk.PaymentRow(
+                loan_id=loan.pk,
+                amount=_total(item),
+                received_on=item.cutover,
+                method=Payment.Method.ACH,
+                channel=Payment.Channel.BATCH,
+                reference="cut-over paid history",
+                excess="prepayment",
+                idempotency_key=_cutover_key(item.terms),
+            )
+            for item, loan in paying
+        ],
+        acting_user=user,
+    )
+    refused: dict[str, tuple[str, object]] = {
+        item.terms.origination_reference: ("rejected", outcome)
+        for (item, _), outcome in zip(paying, posted, strict=True)
+        if not isinstance(outcome, Payment)
+    }
+    balances = dict(
+        Loan.objects.filter(pk__in=[loan.pk for loan in loans]).values_list(
+            "pk", "principal_balance"
+        )
+    )
+    for item, loan in zip(todo, loans, strict=True):
+        ref = item.terms.origination_reference
+        if ref in refused:
+            continue
+        balance = balances[loan.pk]
+        expected = item.terms.principal - item.paid_principal
+        if balance != expected:
+            refused[ref] = ("rejected", _mismatch(balance, expected))
+        else:
+            outcomes[ref] = (
+                "accepted",
+                {"loan_number": loan.loan_number, "principal_balance": str(balance)},
+            )
+    if refused:
+        raise _Refused(refused)
+    audit.record_many(
+        [
+            audit.build(
+                action="loan.migrated",
+                category=AuditCategory.MONEY,
+                obj=loan,
+                metadata=_migrated_metadata(item),
+                actor=user,
+            )
+            for item, loan in zip(todo, loans, strict=True)
+        ]
+    )
+    return outcomes
+
+
+def _board_row(item: _Boarding, user) -> tuple[str, object]:
+    """One row the one-by-one way (board_loan + post_payment) in its own savepoint."""
+    if Loan.objects.filter(origination_reference=item.terms.origination_reference).exists():
+        return ("duplicate", None)
+    try:
+        with transaction.atomic():
+            loan = _board_one(
+                item.terms, item.paid_principal, item.paid_interest, item.cutover, user
+            )
+    except _RowError as exc:
+        return ("rejected", exc.reason)
+    except DomainError as exc:
+        return ("rejected", _domain_reason(exc))
+    except DatabaseError as exc:
+        return ("rejected", f"Database error: {str(exc).strip().splitlines()[0]}")
+    return (
+        "accepted",
+        {"loan_number": loan.loan_number, "principal_balance": str(loan.principal_balance)},
+    )
+
+
+def _total(item: _Boarding) -> Decimal:
+    return item.paid_principal + item.paid_interest
+
+
+def _migrated_metadata(item: _Boarding) -> dict:
+    return {
+        "cutover_date": item.cutover.isoformat(),
+        "principal_paid": str(item.paid_principal),
+        "interest_paid": str(item.paid_interest),
+    }
 
 
 def _boarding_terms(row, customers, products, today):
@@ -554,25 +728,18 @@ def _board_one(terms, paid_principal, paid_interest, cutover, user) -> Loan:
             channel=Payment.Channel.BATCH,
             reference="cut-over paid history",
             excess="prepayment",
-            idempotency_key=f"cutover:{terms.origination_reference}"[:100],
+            idempotency_key=_cutover_key(terms),
             acting_user=user,
         )
         loan.refresh_from_db()
     expected = terms.principal - paid_principal
     if loan.principal_balance != expected:
-        raise _RowError(
-            f"After the cut-over payment the principal balance is {loan.principal_balance}, "
-            f"not {expected}: the paid split does not match this product's schedule."
-        )
+        raise _RowError(_mismatch(loan.principal_balance, expected))
     audit.record(
         action="loan.migrated",
         category=AuditCategory.MONEY,
         obj=loan,
-        metadata={
-            "cutover_date": cutover.isoformat(),
-            "principal_paid": str(paid_principal),
-            "interest_paid": str(paid_interest),
-        },
+        metadata=_migrated_metadata(_Boarding({}, terms, paid_principal, paid_interest, cutover)),
         actor=user,
     )
     return loan
