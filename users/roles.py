@@ -127,6 +127,10 @@ ROLES: dict[str, Role] = {
             "core.change_businessdate",
             "users.manage_users",
             "users.manage_api_keys",
+            # servicing product settings (servicing.services.products, Django admin)
+            "servicing.view_servicingproduct",
+            "servicing.add_servicingproduct",
+            "servicing.change_servicingproduct",
             *_MANAGEMENT,
         ),
         requires_two_factor=True,
