@@ -125,3 +125,24 @@ def get_gateway() -> Gateway:
         return GATEWAYS[name]()
     except KeyError as exc:
         raise ImproperlyConfigured(f"Unknown PAYMENT_GATEWAY {name!r}.") from exc
+
+
+def instrument_from(data: dict) -> tuple[dict, str]:
+    """The charge's instrument from cleaned pay-form fields (method "card":
+    card_number, exp_month, exp_year, cvc; else routing_number,
+    account_number, account_type): ({"card": Card} or {"bank": BankAccount},
+    a masked label for the payment's reference)."""
+    if data["method"] == "card":
+        card = Card(
+            number=card_digits(data["card_number"]),
+            exp_month=data["exp_month"],
+            exp_year=data["exp_year"],
+            cvc=data["cvc"],
+        )
+        return {"card": card}, f"Card {mask(card.last4)}"
+    bank = BankAccount(
+        routing=data["routing_number"].strip(),
+        account=data["account_number"].replace(" ", "").replace("-", ""),
+        account_type=data["account_type"],
+    )
+    return {"bank": bank}, f"Bank account {mask(bank.last4)}"

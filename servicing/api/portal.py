@@ -35,7 +35,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.businessdate import get_business_date
-from core.exceptions import Conflict, DomainError, NotFound, ValidationFailed
+from core.exceptions import NotFound, ValidationFailed
 from core.idempotency import REPLAYED_HEADER, idempotency_key, idempotent
 from core.middleware import client_ip
 from customers.api import ErrorSerializer
@@ -50,9 +50,8 @@ from servicing.api.loans import (
     PaymentSerializer,
     payment_body,
 )
-from servicing.models import AutopayAuthorization, Component, Loan, LoanState, Payment
-from servicing.services import autopay, payoff, statements
-from servicing.services.payments import fingerprint, post_payment
+from servicing.models import AutopayAuthorization, Component, Loan, LoanState
+from servicing.services import autopay, online_payments, payoff, statements
 from servicing.services.service_requests import MAX_MESSAGE, REQUEST_KINDS, request_help
 from users.models import ApiKey
 
@@ -428,30 +427,6 @@ class MePaymentInputSerializer(serializers.Serializer):
         return data
 
 
-def _instrument(data: dict):
-    if data["method"] == "card":
-        card = gateway.Card(
-            number=gateway.card_digits(data["card_number"]),
-            exp_month=data["exp_month"],
-            exp_year=data["exp_year"],
-            cvc=data["cvc"],
-        )
-        return {"card": card}, f"Card {gateway.mask(card.last4)}"
-    bank = gateway.BankAccount(
-        routing=data["routing_number"].strip(),
-        account=data["account_number"].replace(" ", "").replace("-", ""),
-        account_type=data["account_type"],
-    )
-    return {"bank": bank}, f"Bank account {gateway.mask(bank.last4)}"
-
-
-def _payoff_total(loan: Loan, today) -> Decimal:
-    try:
-        return payoff.compute_payoff(loan, today)["total"]
-    except DomainError:
-        return ZERO
-
-
 class MyPaymentView(_MeView):
     @extend_schema(
         operation_id="me_loans_payments_create",
@@ -474,55 +449,14 @@ class MyPaymentView(_MeView):
         loan = my_loan(request, pk)
         key, key_errors = idempotency_key(request, required=True)
         data = _parse(MePaymentInputSerializer, request, key_errors)
-        today = get_business_date()
-        excess = data["excess"] or loan.product.excess_default
         digest = hashlib.sha256(key.encode()).hexdigest()
-        stored_key = f"me:{request.user.pk}:{digest}"
-        request_fingerprint = fingerprint(
-            {
-                "loan": loan.pk,
-                "amount": data["amount"],
-                "method": data["method"],
-                "excess": excess,
-            }
-        )
-        replay = Payment.objects.filter(idempotency_key=stored_key).exists()
-        if not replay:
-            if loan.state != LoanState.ACTIVE:
-                raise Conflict(
-                    f"Loan {loan.loan_number} is {loan.get_state_display().lower()}; "
-                    "it takes no payments here.",
-                    code="loan_not_active",
-                )
-            max_amount = _payoff_total(loan, today)
-            if data["amount"] > max_amount:
-                raise ValidationFailed(
-                    "The payment is not valid.",
-                    fields={
-                        "amount": [f"The most you can pay today is {max_amount} (the payoff)."]
-                    },
-                )
-            instrument, label = _instrument(data)
-            result = gateway.get_gateway().charge(
-                amount=data["amount"], reference=stored_key, **instrument
-            )
-            if not result.approved:
-                raise ValidationFailed(
-                    f"{result.message} Nothing was charged or posted.", code="payment_declined"
-                )
-            reference = f"{label} {result.transaction_id}"
-        else:
-            reference = ""  # a replay returns the first payment (or 422 for another body)
-        posted = post_payment(
-            loan=loan,
+        posted = online_payments.pay_online(
+            loan,
             amount=data["amount"],
-            received_on=today,
-            method=Payment.Method.CARD if data["method"] == "card" else Payment.Method.ACH,
-            channel=Payment.Channel.PORTAL,
-            reference=reference,
-            excess=excess,
-            idempotency_key=stored_key,
-            request_fingerprint=request_fingerprint,
+            data=data,
+            excess=data["excess"],
+            key=f"me:{request.user.pk}:{digest}",  # per borrower: keys never clash
+            today=get_business_date(),
             acting_user=request.user,
         )
         body = payment_body(posted.payment.pk)

@@ -26,9 +26,8 @@ from core.exceptions import DomainError, NotFound
 from core.middleware import client_ip
 from customers.selectors import get_customer_for_user
 from servicing import gateway, selectors
-from servicing.models import AutopayAuthorization, Component, Loan, LoanState, Payment
-from servicing.services import autopay, payoff, statements
-from servicing.services.payments import fingerprint, post_payment
+from servicing.models import AutopayAuthorization, Component, Loan, LoanState
+from servicing.services import autopay, online_payments, payoff, statements
 from servicing.services.service_requests import REQUEST_KINDS, request_help
 from users.access import borrower_required
 
@@ -162,23 +161,6 @@ class PaymentForm(forms.Form):
                 self.add_error(name, msgs)
         return data
 
-    def instrument(self):
-        data = self.cleaned_data
-        if data["method"] == "card":
-            card = gateway.Card(
-                number=gateway.card_digits(data["card_number"]),
-                exp_month=data["exp_month"],
-                exp_year=data["exp_year"],
-                cvc=data["cvc"],
-            )
-            return {"card": card}, f"Card {gateway.mask(card.last4)}"
-        bank = gateway.BankAccount(
-            routing=data["routing_number"].strip(),
-            account=data["account_number"].replace(" ", "").replace("-", ""),
-            account_type=data["account_type"],
-        )
-        return {"bank": bank}, f"Bank account {gateway.mask(bank.last4)}"
-
 
 class AutopayForm(forms.Form):
     routing_number = forms.CharField(label="Routing number", max_length=9)
@@ -256,13 +238,6 @@ def loan_detail(request, pk: int):
     return render(request, "servicing/portal/loan_detail.html", context)
 
 
-def _payoff_total(loan: Loan, today) -> Decimal:
-    try:
-        return payoff.compute_payoff(loan, today)["total"]
-    except DomainError:
-        return Decimal("0.00")
-
-
 @never_cache
 @require_http_methods(["GET", "POST"])
 @borrower_required
@@ -272,7 +247,7 @@ def loan_pay(request, pk: int):
         messages.info(request, f"Loan {loan.loan_number} is {loan.get_state_display().lower()}.")
         return redirect("portal:loan-detail", pk=loan.pk)
     today = get_business_date()
-    max_amount = _payoff_total(loan, today)
+    max_amount = online_payments.payoff_total(loan, today)
     form = PaymentForm(
         request.POST or None,
         max_amount=max_amount,
@@ -289,50 +264,26 @@ def loan_pay(request, pk: int):
         status = 400
         if form.is_valid():
             data = form.cleaned_data
-            excess = data["excess"] or loan.product.excess_default
-            # The form's one-time token makes a double submit post (and charge) once.
-            key = f"portal:{request.user.pk}:{data['token']}"
-            done = Payment.objects.filter(idempotency_key=key, loan=loan).first()
-            if done is not None:
-                return redirect("portal:loan-payment", pk=loan.pk, payment_pk=done.pk)
-            instrument, label = form.instrument()
-            result = gateway.get_gateway().charge(
-                amount=data["amount"], reference=key, **instrument
-            )
-            if not result.approved:
-                form.add_error(None, f"{result.message} Nothing was charged or posted.")
-                status = 400
+            try:
+                posted = online_payments.pay_online(
+                    loan,
+                    amount=data["amount"],
+                    data=data,
+                    excess=data["excess"],
+                    # The form's one-time token makes a double submit post (and charge) once.
+                    key=f"portal:{request.user.pk}:{data['token']}",
+                    today=today,
+                    acting_user=request.user,
+                )
+            except DomainError as exc:
+                _apply_error(form, exc)
+                status = exc.status_code
             else:
-                try:
-                    posted = post_payment(
-                        loan=loan,
-                        amount=data["amount"],
-                        received_on=today,
-                        method=Payment.Method.CARD
-                        if data["method"] == "card"
-                        else Payment.Method.ACH,
-                        channel=Payment.Channel.PORTAL,
-                        reference=f"{label} {result.transaction_id}",
-                        excess=excess,
-                        idempotency_key=key,
-                        request_fingerprint=fingerprint(
-                            {
-                                "loan": loan.pk,
-                                "amount": data["amount"],
-                                "method": data["method"],
-                                "excess": excess,
-                            }
-                        ),
-                        acting_user=request.user,
-                    )
-                except DomainError as exc:
-                    _apply_error(form, exc)
-                    status = exc.status_code
-                else:
+                if posted.created:
                     messages.success(
                         request, f"Thank you. Your payment of {data['amount']} is posted."
                     )
-                    return redirect("portal:loan-payment", pk=loan.pk, payment_pk=posted.payment.pk)
+                return redirect("portal:loan-payment", pk=loan.pk, payment_pk=posted.payment.pk)
     context = {"loan": loan, "form": form, "max_amount": max_amount, "today": today}
     return render(request, "servicing/portal/pay.html", context, status=status)
 
