@@ -184,8 +184,19 @@ class PaymentCreateView(APIView):
         return Response(body, status=status.HTTP_200_OK, headers={REPLAYED_HEADER: "true"})
 
 
+_REASON_MISSING = (
+    f"Say why the payment is reversed: one of {', '.join(Payment.ReversalReason.values)}."
+)
+
+
 class ReversalInputSerializer(serializers.Serializer):
-    reason = serializers.ChoiceField(choices=Payment.ReversalReason.choices)
+    # Required with no default: only nsf and ach_return charge the NSF fee.
+    reason = serializers.ChoiceField(
+        choices=Payment.ReversalReason.choices,
+        error_messages={"required": _REASON_MISSING, "null": _REASON_MISSING},
+        help_text="Required. nsf and ach_return charge the product's NSF fee; "
+        "chargeback and posting_error charge nothing.",
+    )
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 

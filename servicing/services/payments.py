@@ -162,7 +162,13 @@ def reverse_payment(*, payment: Payment, reason: str, acting_user=None, note: st
     """Reverse a posted payment (NSF, chargeback, posting error, ACH return).
 
     Idempotent: reversing a reversed payment returns it unchanged. An NSF or
-    ACH return assesses the product's NSF fee on today's business date."""
+    ACH return assesses the product's NSF fee on today's business date; the
+    reason has no default, so a caller must say which it is."""
+    if not reason:
+        raise ValidationFailed(
+            "Choose why the payment is being reversed.",
+            fields={"reason": ["Choose why the payment is being reversed."]},
+        )
     if reason not in Payment.ReversalReason.values:
         raise ValidationFailed(
             "The reversal is not valid.",

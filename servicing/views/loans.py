@@ -89,7 +89,14 @@ class PaymentForm(forms.Form):
 
 
 class ReversalForm(forms.Form):
-    reason = forms.ChoiceField(label="Reason", choices=Payment.ReversalReason.choices)
+    # Starts blank: a pre-selected reason once charged an NSF fee on a payment
+    # that was merely keyed twice. Only NSF and ACH return charge the fee.
+    reason = forms.ChoiceField(
+        label="Reason",
+        choices=[("", "Choose a reason"), *Payment.ReversalReason.choices],
+        error_messages={"required": "Choose why the payment is being reversed."},
+        help_text="Only a returned payment (NSF or ACH return) charges the NSF fee.",
+    )
     note = forms.CharField(
         label="Note",
         required=False,
