@@ -47,6 +47,36 @@ def _month_back(d: date) -> date:
     return date(year, month, min(d.day, 28))
 
 
+def last_cycle_date(*, cycle_day: int, on: date) -> date:
+    """The latest date on or before `on` whose day of month is `cycle_day`
+    (1-28, so every month has it): the date of the most recent statement
+    cycle."""
+    if on.day >= cycle_day:
+        return on.replace(day=cycle_day)
+    return _month_back(on).replace(day=cycle_day)
+
+
+def next_cycle_date(*, cycle_day: int, after: date) -> date:
+    """The earliest date strictly after `after` whose day of month is `cycle_day`."""
+    if after.day < cycle_day:
+        return after.replace(day=cycle_day)
+    year, month = (after.year, after.month + 1) if after.month < 12 else (after.year + 1, 1)
+    return date(year, month, cycle_day)
+
+
+def proposed_statement_date(loan: Loan, today: date) -> tuple[date, bool]:
+    """The statement date a person would mean (pure: reads `loan.product` and
+    `loan.disbursement_date` only): the last cycle date on or before `today`,
+    and True; or, while the loan has not lived through a cycle yet, its first
+    cycle date after disbursement, and False (it cannot be generated before
+    then)."""
+    cycle_day = loan.product.statement_cycle_day
+    last = last_cycle_date(cycle_day=cycle_day, on=today)
+    if last > loan.disbursement_date:
+        return last, True
+    return next_cycle_date(cycle_day=cycle_day, after=loan.disbursement_date), False
+
+
 def late_fee_warning(product: ServicingProduct) -> str:
     grace = product.late_fee_grace_days
     if product.late_fee_type == ServicingProduct.LateFeeType.FLAT and product.late_fee_amount > 0:

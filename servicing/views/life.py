@@ -611,12 +611,16 @@ def fee_waive(request, pk: int):
 @staff_required(VIEW)
 def statement_list(request, pk: int):
     loan = _loan(pk)
-    form = StatementForm(initial={"statement_date": get_business_date()})
+    # Statements are dated on the product's cycle day, so the business date is
+    # rarely valid: propose the last cycle date instead.
+    proposed, ready = statements.proposed_statement_date(loan, get_business_date())
+    form = StatementForm(initial={"statement_date": proposed})
     context = {
         "loan": loan,
         "loan_url": loan_url(loan),
         "statements": statements.list_statements(loan),
         "form": form,
+        "first_statement_date": None if ready else proposed,
     }
     return render(request, "servicing/life/statements.html", context)
 
