@@ -31,6 +31,11 @@ staff_patterns: list = [
     path("applications/new/", staff_apps.new_application, name="application-new"),
     path("applications/metrics/", staff_apps.board_metrics, name="application-metrics"),
     path("applications/<int:pk>/", staff_apps.application_detail, name="application-detail"),
+    path(
+        "applications/<int:pk>/bureau-pulls/<int:pull_pk>/report/",
+        staff_apps.reveal_bureau_report,
+        name="application-bureau-report",
+    ),
     path("applications/<int:pk>/submit/", staff_apps.submit_application, name="application-submit"),
     path("applications/<int:pk>/assign/", staff_uw.assign, name="application-assign"),
     path("applications/<int:pk>/assign-me/", staff_uw.assign_to_me, name="application-assign-me"),
@@ -266,5 +271,15 @@ api_patterns += [
         "applications/metrics/",
         compliance_api.MetricsView.as_view(),
         name="applications-api-metrics",
+    ),
+]
+
+# --- offered loan products, read-only (integrators; issue 11) -----------------
+from origination import api_products  # noqa: E402
+
+api_patterns += [
+    path("products/", api_products.ProductListView.as_view(), name="products-api"),
+    path(
+        "products/<str:ref>/", api_products.ProductDetailView.as_view(), name="products-api-detail"
     ),
 ]
