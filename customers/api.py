@@ -6,6 +6,9 @@ service's, whose ValidationFailed / Conflict the project's exception handler
 turns into `{code, message, fields}`. Tax ids go out masked only; the full
 id comes from the reveal endpoint, which is for signed-in staff holding
 customers.reveal_tax_id and is closed to API keys (there is no scope for it).
+Dates of birth follow the same rule: masked ("••/••/1985") to every caller,
+in full only from the reveal-date-of-birth endpoint (signed-in staff holding
+customers.reveal_date_of_birth, audited, no API key scope).
 """
 
 import django_filters
@@ -26,6 +29,8 @@ VIEW = "customers.view_customer"
 ADD = "customers.add_customer"
 CHANGE = "customers.change_customer"
 REVEAL = "customers.reveal_tax_id"
+REVEAL_DOB = "customers.reveal_date_of_birth"
+DOB_MASKED_HELP = 'Month and day hidden, e.g. "••/••/1985"; empty when none is on file.'
 
 
 def _choice(choices, **kwargs):
@@ -109,7 +114,7 @@ class CustomerDetailSerializer(serializers.Serializer):
     first_name = serializers.CharField()
     middle_name = serializers.CharField()
     last_name = serializers.CharField()
-    date_of_birth = serializers.DateField(allow_null=True)
+    date_of_birth_masked = serializers.CharField(help_text=DOB_MASKED_HELP)
     business_name = serializers.CharField()
     dba_name = serializers.CharField()
     entity_type = serializers.CharField(help_text="One of the entity types, or empty.")
@@ -137,6 +142,11 @@ class CustomerDetailSerializer(serializers.Serializer):
     def get_consents(self, customer):
         current = selectors.current_consents(customer)
         return ConsentSerializer(current.values(), many=True).data
+
+
+class DateOfBirthRevealSerializer(serializers.Serializer):
+    customer_number = serializers.CharField()
+    date_of_birth = serializers.DateField()
 
 
 class TaxIdRevealSerializer(serializers.Serializer):
@@ -178,7 +188,12 @@ class CustomerFieldsInputSerializer(serializers.Serializer):
     first_name = _text()
     middle_name = _text()
     last_name = _text()
-    date_of_birth = serializers.DateField(required=False, allow_null=True)
+    date_of_birth = serializers.DateField(
+        required=False,
+        allow_null=True,
+        write_only=True,
+        help_text="YYYY-MM-DD. On update, null or absent keeps the one on file.",
+    )
     business_name = _text()
     dba_name = _text()
     entity_type = _text(help_text="sole_proprietorship, partnership, llc, corporation, ...")
@@ -363,3 +378,27 @@ class CustomerRevealTaxIdView(APIView):
             "tax_id": tax_id,
         }
         return Response(TaxIdRevealSerializer(body).data, headers={"Cache-Control": "no-store"})
+
+
+class CustomerRevealDateOfBirthView(APIView):
+    # No api_scope: API keys are refused, as for the tax id reveal.
+    required_permissions = {"POST": (VIEW, REVEAL_DOB)}
+
+    @extend_schema(
+        operation_id="customers_reveal_date_of_birth",
+        summary="Reveal a customer's full date of birth",
+        description=(
+            "For signed-in staff holding customers.reveal_date_of_birth; not available to API "
+            "keys. Every call writes a sensitive_read audit event before the date is returned."
+        ),
+        tags=["customers"],
+        request=None,
+        responses={200: DateOfBirthRevealSerializer, 404: ErrorSerializer, **_ERRORS},
+    )
+    def post(self, request, pk: int):
+        customer = selectors.get_customer(pk)
+        birth = services.reveal_date_of_birth(customer=customer, acting_user=request.user)
+        body = {"customer_number": customer.customer_number, "date_of_birth": birth}
+        return Response(
+            DateOfBirthRevealSerializer(body).data, headers={"Cache-Control": "no-store"}
+        )

@@ -96,7 +96,8 @@ def apply_domain_error(
 
 class CustomerForm(forms.Form):
     """Staff create/edit of a customer. On edit the kind is fixed and the tax
-    id field is blank: leaving it blank keeps the id on file."""
+    id and date of birth fields are blank: leaving them blank keeps what is
+    on file (neither is ever sent to the browser in full)."""
 
     kind = _choice(
         Customer.Kind,
@@ -163,12 +164,17 @@ class CustomerForm(forms.Form):
                 {
                     name: getattr(instance, name)
                     for name in self.customer_fields
-                    if name not in ("tax_id",)
+                    if name not in ("tax_id", "date_of_birth")
                 },
             )
         super().__init__(*args, **kwargs)
         if instance is not None:
             del self.fields["kind"]
+            if instance.has_date_of_birth:
+                self.fields["date_of_birth"].help_text = (
+                    f"On file: {instance.date_of_birth_masked}. Leave blank to keep it; "
+                    "enter a new one to replace it."
+                )
             if instance.has_tax_id:
                 self.fields["tax_id"].help_text = (
                     f"On file: {instance.tax_id_masked}. Leave blank to keep it; "

@@ -6,11 +6,14 @@ Rows are written only by customers.services; the fields below are what is
 stored, the rules about what is allowed live in customers.validators.
 """
 
+from datetime import date
+
 import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from core import crypto
 from core.models import TimeStampedModel
 
 US_STATES: tuple[tuple[str, str], ...] = (
@@ -85,6 +88,13 @@ class Customer(TimeStampedModel):
     four digits for display and search, and a keyed blind index
     (`tax_id_hash`) whose partial unique constraint refuses a second customer
     with the same id without ever decrypting the table.
+
+    The date of birth is kept the same way: a Fernet token of its ISO form
+    (`date_of_birth_encrypted`) and the year alone (`birth_year`) for the
+    masked display "••/••/1985". Code that needs the date (age rules,
+    identity checks, the bureau pull, sanctions screening) reads it through
+    `date_of_birth_of()`; staff see it only through
+    services.reveal_date_of_birth, which audits the read.
     """
 
     class Kind(models.TextChoices):
@@ -121,7 +131,7 @@ class Customer(TimeStampedModel):
 
     # Null only inside the creating transaction: services.create_customer
     # inserts, then derives the number from the primary key ("C-000123"),
-    # which needs no counter row and works on SQLite as on PostgreSQL. NULL,
+    # which needs no counter row (no hot row every creation would lock). NULL,
     # unlike "", lets several rows be mid-creation under the unique index.
     customer_number = models.CharField(  # noqa: DJ001
         max_length=20, unique=True, null=True, editable=False
@@ -131,7 +141,8 @@ class Customer(TimeStampedModel):
     first_name = models.CharField(max_length=100, blank=True)
     middle_name = models.CharField(max_length=100, blank=True)
     last_name = models.CharField(max_length=100, blank=True)
-    date_of_birth = models.DateField(null=True, blank=True)
+    date_of_birth_encrypted = models.TextField(blank=True, editable=False)
+    birth_year = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
 
     business_name = models.CharField(max_length=200, blank=True)
     dba_name = models.CharField("doing business as", max_length=200, blank=True)
@@ -175,7 +186,10 @@ class Customer(TimeStampedModel):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        permissions = [("reveal_tax_id", "Can reveal full tax ids")]
+        permissions = [
+            ("reveal_tax_id", "Can reveal full tax ids"),
+            ("reveal_date_of_birth", "Can reveal full dates of birth"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["tax_id_hash"],
@@ -189,6 +203,11 @@ class Customer(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(tax_id_hash="") | (~Q(tax_id_type="") & ~Q(tax_id_encrypted="")),
                 name="customer_tax_id_complete",
+            ),
+            models.CheckConstraint(
+                condition=(Q(date_of_birth_encrypted="") & Q(birth_year__isnull=True))
+                | (~Q(date_of_birth_encrypted="") & Q(birth_year__isnull=False)),
+                name="customer_date_of_birth_complete",
             ),
         ]
 
@@ -218,6 +237,38 @@ class Customer(TimeStampedModel):
         """The tax id with all but the last four digits hidden, in the id's
         own layout: "•••-••-1234" (SSN, ITIN) or "••-•••1234" (EIN)."""
         return mask_tax_id(self.tax_id_type, self.tax_id_last4)
+
+    @property
+    def has_date_of_birth(self) -> bool:
+        return bool(self.date_of_birth_encrypted)
+
+    @property
+    def date_of_birth_masked(self) -> str:
+        """The date of birth with month and day hidden: "••/••/1985"."""
+        return mask_date_of_birth(self.birth_year)
+
+    def age_on(self, day: date) -> int | None:
+        """Whole years completed on `day` (None without a date of birth);
+        decrypts the date in memory, never shows it."""
+        birth = date_of_birth_of(self)
+        if birth is None:
+            return None
+        return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def date_of_birth_of(customer: Customer) -> date | None:
+    """The customer's date of birth, decrypted: the one accessor for code
+    that needs the value (policy rules, KYC, bureau pulls, screening).
+
+    A function rather than a model method so that no template can call it;
+    pages show `date_of_birth_masked` or the audited reveal. The value must
+    not be logged, rendered or stored in plain text."""
+    token = customer.date_of_birth_encrypted
+    return date.fromisoformat(crypto.decrypt(token)) if token else None
+
+
+def mask_date_of_birth(birth_year: int | None) -> str:
+    return f"••/••/{birth_year}" if birth_year else ""
 
 
 def mask_tax_id(tax_id_type: str, last4: str) -> str:

@@ -12,6 +12,11 @@ staff_patterns = [
     path("<int:pk>/", views.customer_detail, name="detail"),
     path("<int:pk>/edit/", views.customer_edit, name="edit"),
     path("<int:pk>/reveal-tax-id/", views.reveal_tax_id, name="reveal-tax-id"),
+    path(
+        "<int:pk>/reveal-date-of-birth/",
+        views.reveal_date_of_birth,
+        name="reveal-date-of-birth",
+    ),
     path("<int:pk>/contact/", views.customer_contact, name="contact"),
     path("<int:pk>/addresses/new/", views.child_edit, {"kind": "address"}, name="address-add"),
     path(
@@ -54,5 +59,10 @@ api_patterns = [
         "customers/<int:pk>/reveal-tax-id/",
         api.CustomerRevealTaxIdView.as_view(),
         name="customers-api-reveal-tax-id",
+    ),
+    path(
+        "customers/<int:pk>/reveal-date-of-birth/",
+        api.CustomerRevealDateOfBirthView.as_view(),
+        name="customers-api-reveal-date-of-birth",
     ),
 ]

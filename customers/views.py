@@ -1,6 +1,6 @@
 """Staff pages for customers: search, create, the customer's tabs
-(Overview, Contact, Consents, History), edits, and the audited tax id
-reveal. Views parse, call one service or selector, and render."""
+(Overview, Contact, Consents, History), edits, and the audited tax id and
+date of birth reveals. Views parse, call one service or selector, and render."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +30,7 @@ VIEW = "customers.view_customer"
 ADD = "customers.add_customer"
 CHANGE = "customers.change_customer"
 REVEAL = "customers.reveal_tax_id"
+REVEAL_DOB = "customers.reveal_date_of_birth"
 PAGE_SIZE = 25
 
 
@@ -140,6 +141,27 @@ def reveal_tax_id(request, pk: int):
     context = {"customer": customer, "tax_id": tax_id}
     template = (
         "customers/_tax_id_revealed.html" if _is_htmx(request) else "customers/tax_id_revealed.html"
+    )
+    return render(request, template, context)
+
+
+@never_cache
+@require_POST
+@staff_required(VIEW, REVEAL_DOB)
+def reveal_date_of_birth(request, pk: int):
+    """POST only, like the tax id reveal; the service audits before it decrypts."""
+    customer = _customer(pk)
+    try:
+        birth = services.reveal_date_of_birth(customer=customer, acting_user=request.user)
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied(exc.message) from exc
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    context = {"customer": customer, "date_of_birth": birth}
+    template = (
+        "customers/_date_of_birth_revealed.html"
+        if _is_htmx(request)
+        else "customers/date_of_birth_revealed.html"
     )
     return render(request, template, context)
 

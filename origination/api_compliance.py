@@ -71,7 +71,10 @@ class HitSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.CharField(help_text="potential_match, cleared or confirmed.")
     subject_name = serializers.CharField(help_text="The name(s) screened.")
-    subject_date_of_birth = serializers.DateField(allow_null=True)
+    subject_date_of_birth_masked = serializers.CharField(
+        help_text='The date of birth screened, month and day hidden ("••/••/1965"); the full '
+        "date comes only from the customer's audited reveal."
+    )
     customer_id = serializers.IntegerField()
     customer_number = serializers.CharField()
     score = serializers.DecimalField(max_digits=5, decimal_places=1, help_text="Top score.")
@@ -98,7 +101,7 @@ def hit_body(hit: SanctionsHit, apps: dict[int, Application] | None = None) -> d
         "id": hit.pk,
         "status": hit.status,
         "subject_name": hit.screened_name,
-        "subject_date_of_birth": hit.screened_dob,
+        "subject_date_of_birth_masked": hit.screened_dob_masked,
         "customer_id": hit.customer_id,
         "customer_number": hit.customer.customer_number,
         "score": hit.top_score,

@@ -113,7 +113,7 @@ class AboutStepForm(forms.Form):
 
     def __init__(self, *args, customer, **kwargs):
         super().__init__(*args, **kwargs)
-        self.need_dob = customer.date_of_birth is None
+        self.need_dob = not customer.has_date_of_birth
         self.need_tax_id = not customer.tax_id_last4
         self.need_address = not customer.addresses.exists()
         if self.need_dob:

@@ -6,6 +6,7 @@ origination.services.kyc.
 """
 
 import copy
+import json
 
 import pgtrigger
 from django.conf import settings
@@ -13,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django_fsm import FSMField, FSMModelMixin, transition
 
+from core import crypto
 from core.models import TimeStampedModel
 
 # --- KYC / AML -----------------------------------------------------------------
@@ -94,7 +96,9 @@ class SanctionsHit(models.Model):
     A person clears (false positive) or confirms (true match) it with a
     reason; decided hits are final. `application_id` links the loan
     application that triggered the screening, if any (a plain column so the
-    applications table can come in a later migration)."""
+    applications table can come in a later migration). The date of birth
+    screened is kept encrypted like the customer's (Fernet token of the ISO
+    date, the year alone for the masked display)."""
 
     class Status(models.TextChoices):
         POTENTIAL_MATCH = "potential_match", "Potential match"
@@ -106,7 +110,8 @@ class SanctionsHit(models.Model):
     )
     application_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     screened_name = models.CharField(max_length=300)
-    screened_dob = models.DateField(null=True, blank=True)
+    screened_dob_encrypted = models.TextField(blank=True, editable=False)
+    screened_birth_year = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
     sanctions_list = models.ForeignKey(SanctionsList, on_delete=models.PROTECT, related_name="hits")
     matches = models.JSONField(default=list)
     top_score = models.DecimalField(max_digits=5, decimal_places=1)
@@ -141,6 +146,10 @@ class SanctionsHit(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.POTENTIAL_MATCH
+
+    @property
+    def screened_dob_masked(self) -> str:
+        return f"••/••/{self.screened_birth_year}" if self.screened_birth_year else ""
 
 
 # --- Products, applications, decisions, offers, signatures, funding ----------
@@ -518,6 +527,16 @@ class ApplicationDocument(models.Model):
 
 
 class BureauPull(models.Model):
+    """One credit report pull. The report as the bureau sent it (which names
+    the subject, their date of birth and every account) is stored only as a
+    Fernet token (`raw_encrypted`, read through `bureau_report_of()`);
+    `summary` keeps in plain JSON the parsed figures pages and notices show
+    (score, model, key factors, delinquency counts, obligations, file age,
+    counts of trade lines, inquiries and public records:
+    origination.decisioning.bureau.report_summary). Staff read the full
+    report only through services.bureau_reports.reveal_bureau_report, which
+    audits the read."""
+
     class Status(models.TextChoices):
         OK = "ok", "OK"
         NO_HIT = "no_hit", "No hit"
@@ -532,15 +551,28 @@ class BureauPull(models.Model):
     bureau = models.CharField(max_length=40)
     status = models.CharField(max_length=12, choices=Status.choices)
     attempts = models.PositiveSmallIntegerField(default=1)
-    raw = models.JSONField(default=dict, blank=True)
+    raw_encrypted = models.TextField(blank=True, editable=False)
+    summary = models.JSONField(default=dict, blank=True)
     score = models.PositiveIntegerField(null=True, blank=True)
     pulled_at = models.DateTimeField()
 
     class Meta:
         ordering = ["-pulled_at", "-id"]
+        permissions = [("reveal_bureau_report", "Can see full credit bureau reports")]
 
     def __str__(self) -> str:
         return f"{self.bureau} {self.status} ({self.score})"
+
+
+def encrypt_report(raw: dict) -> str:
+    """The Fernet token of a raw report (compact JSON, keys sorted)."""
+    return crypto.encrypt(json.dumps(raw, sort_keys=True, separators=(",", ":")))
+
+
+def bureau_report_of(pull: BureauPull) -> dict | None:
+    """The raw report of `pull`, decrypted: the one accessor for code that
+    needs it (never for display without the audited reveal)."""
+    return json.loads(crypto.decrypt(pull.raw_encrypted)) if pull.raw_encrypted else None
 
 
 class DecisionRecord(models.Model):

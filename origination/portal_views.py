@@ -120,9 +120,7 @@ def _evidence(request) -> dict:
 def step_done(application: Application, customer) -> dict[str, bool]:
     kinds = portal_selectors.consent_kinds(application)
     identity = (
-        customer.date_of_birth is not None
-        and bool(customer.tax_id_last4)
-        and customer.addresses.exists()
+        customer.has_date_of_birth and bool(customer.tax_id_last4) and customer.addresses.exists()
     )
     return {
         "loan": True,

@@ -4,21 +4,23 @@ an underwriter needs on one screen. Actions (POST) live in
 views_underwriting; both parse, call one service or selector, and render.
 SLA ageing rule: see origination.selectors_pipeline."""
 
+import json
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from core.businessdate import get_business_date
-from core.exceptions import DomainError, PermissionDenied
+from core.exceptions import DomainError, NotFound, PermissionDenied
 from customers.models import Customer
 from customers.selectors import search_customers
 from origination import forms_applications as f
 from origination import selectors_pipeline as pipeline
-from origination.decisioning.bureau import parse_report
 from origination.models import (
     NON_FINAL_STATES,
     Application,
@@ -27,7 +29,7 @@ from origination.models import (
     Disbursement,
 )
 from origination.services import applications as app_services
-from origination.services import closing
+from origination.services import bureau_reports, closing
 from origination.services.disbursing import DISBURSE_PERMISSION
 from origination.services.underwriting import OPEN_FOR_CONDITIONS, blockers
 from users.access import staff_required
@@ -291,13 +293,12 @@ def _get(pk: int) -> Application:
     return app
 
 
-def _bureau(pull: BureauPull | None):
-    if pull is None or pull.status != BureauPull.Status.OK:
+def _bureau(pull: BureauPull | None) -> dict | None:
+    """The pull's stored summary (the full report stays encrypted: see
+    reveal_bureau_report)."""
+    if pull is None or pull.status != BureauPull.Status.OK or not pull.summary:
         return None
-    try:
-        return parse_report(pull.raw)
-    except (ValueError, KeyError, TypeError):
-        return None
+    return pull.summary
 
 
 def _checklist(app: Application, documents) -> list[dict]:
@@ -334,6 +335,7 @@ def _permissions(app: Application, user) -> dict:
         "bank_account": disburse and app.state in BANK_ACCOUNT_STATES,
         "disburse": disburse and app.state == S.DOCUMENTS_SIGNED,
         "history": user.has_perm("core.view_auditevent"),
+        "reveal_bureau_report": user.has_perm(bureau_reports.REVEAL_REPORT_PERMISSION),
     }
 
 
@@ -416,3 +418,29 @@ def render_application(request, app: Application, *, forms=None, status=200, err
 @staff_required(VIEW)
 def application_detail(request, pk: int):
     return render_application(request, _get(pk))
+
+
+@never_cache
+@require_POST
+@staff_required(VIEW, bureau_reports.REVEAL_REPORT_PERMISSION)
+def reveal_bureau_report(request, pk: int, pull_pk: int):
+    """POST only, so no prefetch or shared link opens a credit report; the
+    service audits before it decrypts."""
+    app = _get(pk)
+    pull = BureauPull.objects.filter(application=app, pk=pull_pk).first()
+    if pull is None:
+        raise Http404("No such bureau pull on this application.")
+    try:
+        raw, report = bureau_reports.reveal_bureau_report(pull=pull, acting_user=request.user)
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied(exc.message) from exc
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    raw_json = json.dumps(raw, indent=2, sort_keys=True)
+    context = {"app": app, "pull": pull, "report": report, "raw": raw_json}
+    template = (
+        "origination/applications/_bureau_report.html"
+        if request.headers.get("HX-Request") == "true"
+        else "origination/applications/bureau_report.html"
+    )
+    return render(request, template, context)

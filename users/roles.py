@@ -69,10 +69,12 @@ ROLES: dict[str, Role] = {
     "underwriter": Role(
         "underwriter",
         "Underwriter",
-        "Decides applications; may see full tax ids for identity checks.",
+        "Decides applications; may see full tax ids, dates of birth and bureau reports.",
         (
             *_EVERY_STAFF,
             "customers.reveal_tax_id",
+            "customers.reveal_date_of_birth",
+            "origination.reveal_bureau_report",
             "users.access_origination",
             "origination.review_compliance",
             "origination.view_application",
@@ -98,6 +100,8 @@ ROLES: dict[str, Role] = {
         (
             *_CUSTOMER_WRITE,
             "customers.reveal_tax_id",
+            "customers.reveal_date_of_birth",
+            "origination.reveal_bureau_report",
             "users.access_origination",
             "users.access_servicing",
             "users.access_collections",
@@ -117,6 +121,8 @@ ROLES: dict[str, Role] = {
         (
             *_CUSTOMER_WRITE,
             "customers.reveal_tax_id",
+            "customers.reveal_date_of_birth",
+            "origination.reveal_bureau_report",
             "users.access_origination",
             "users.access_servicing",
             "users.access_collections",

@@ -6,8 +6,9 @@ before the first write, and an audit event for every change. Events about a
 customer's addresses, phones and consents are recorded against the customer
 itself, so the customer's history (selectors.customer_history) is one query.
 
-Tax ids: the plaintext never reaches the database or the audit log; audit
-rows carry the masked form ("•••-••-1234") only.
+Tax ids and dates of birth: the plaintext never reaches the database or the
+audit log; audit rows carry the masked forms ("•••-••-1234", "••/••/1985")
+only.
 
 Callers import this package (`from customers import services`); the
 modules inside are its parts: customer, contact (addresses and phones),
@@ -25,8 +26,10 @@ from customers.services.contact import (
     update_phone,
 )
 from customers.services.customer import (
+    REVEAL_DATE_OF_BIRTH_PERMISSION,
     REVEAL_PERMISSION,
     create_customer,
+    reveal_date_of_birth,
     reveal_tax_id,
     update_customer,
 )
@@ -38,6 +41,7 @@ from customers.services.portal import (
 
 __all__ = [
     "PORTAL_EDITABLE_FIELDS",
+    "REVEAL_DATE_OF_BIRTH_PERMISSION",
     "REVEAL_PERMISSION",
     "add_address",
     "add_phone",
@@ -46,6 +50,7 @@ __all__ = [
     "register_borrower",
     "remove_address",
     "remove_phone",
+    "reveal_date_of_birth",
     "reveal_tax_id",
     "set_consents",
     "tax_id_hash",

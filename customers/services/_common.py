@@ -2,7 +2,7 @@
 row locks, audit actors and snapshots."""
 
 from collections.abc import Mapping
-from datetime import time
+from datetime import date, time
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
@@ -14,14 +14,14 @@ from customers.models import Customer
 
 TAX_ID_PURPOSE = "tax_id"
 
-# What a customer's audit diff shows. The tax id appears as a masked pair
-# under "tax_id" (see customer_snapshot), never as token, digits or hash.
+# What a customer's audit diff shows. The tax id and the date of birth
+# appear as masked pairs under "tax_id" and "date_of_birth" (see
+# customer_snapshot), never as token, plain value or hash.
 AUDITED_FIELDS = (
     "kind",
     "first_name",
     "middle_name",
     "last_name",
-    "date_of_birth",
     "business_name",
     "dba_name",
     "entity_type",
@@ -105,6 +105,15 @@ def set_tax_id(customer: Customer, tax_id_type: str, digits: str) -> None:
     customer.tax_id_hash = tax_id_hash(digits, tax_id_type)
 
 
+DATE_OF_BIRTH_FIELDS = ("date_of_birth_encrypted", "birth_year")
+
+
+def set_date_of_birth(customer: Customer, birth: date | None) -> None:
+    """Store `birth` encrypted, with its year for the masked display."""
+    customer.date_of_birth_encrypted = crypto.encrypt(birth.isoformat()) if birth else ""
+    customer.birth_year = birth.year if birth else None
+
+
 def customer_snapshot(customer: Customer) -> dict:
     values = audit.snapshot(customer, AUDITED_FIELDS)
     # core.audit renders dates but not times of day (quiet hours).
@@ -112,6 +121,7 @@ def customer_snapshot(customer: Customer) -> dict:
         if isinstance(value, time):
             values[name] = value.isoformat(timespec="minutes")
     values["tax_id"] = customer.tax_id_masked or None
+    values["date_of_birth"] = customer.date_of_birth_masked or None
     return values
 
 

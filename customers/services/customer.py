@@ -1,6 +1,7 @@
 """Creating and changing customers, and the audited tax id reveal."""
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from django.db import transaction
@@ -10,14 +11,16 @@ from core.businessdate import get_business_date
 from core.exceptions import NotFound, PermissionDenied
 from core.models import AuditCategory
 from customers import validators
-from customers.models import Consent, Customer
+from customers.models import Consent, Customer, date_of_birth_of
 from customers.services._common import (
+    DATE_OF_BIRTH_FIELDS,
     actor_of,
     customer_snapshot,
     duplicate_tax_id,
     existing_tax_id_holder,
     lock,
     save_customer,
+    set_date_of_birth,
     set_tax_id,
     tax_id_hash,
 )
@@ -26,6 +29,7 @@ from customers.services.contact import insert_address, insert_phone
 from customers.validators import Errors
 
 REVEAL_PERMISSION = "customers.reveal_tax_id"
+REVEAL_DATE_OF_BIRTH_PERMISSION = "customers.reveal_date_of_birth"
 
 
 def _clean_children(
@@ -76,11 +80,13 @@ def insert_customer(
     """Write a validated customer and its children; audit each. Must run
     inside the caller's transaction."""
     digits = cleaned.pop("tax_id")
+    birth = cleaned.pop("date_of_birth")
     if digits:
         holder = existing_tax_id_holder(tax_id_hash(digits, cleaned["tax_id_type"]))
         if holder:
             raise duplicate_tax_id(holder)
     customer = Customer(**cleaned, user=user, created_by=actor_of(acting_user))
+    set_date_of_birth(customer, birth)
     if digits:
         set_tax_id(customer, cleaned["tax_id_type"], digits)
     save_customer(customer)
@@ -144,12 +150,20 @@ def create_customer(
 
 def prepare_update(locked: Customer, changes: Mapping[str, Any], errors: Errors) -> dict:
     """Clean the stored customer overlaid with `changes`. A blank or absent
-    "tax_id" keeps the stored one; a tax id cannot be removed once on file."""
+    "tax_id" keeps the stored one; a tax id cannot be removed once on file.
+    A blank or absent "date_of_birth" likewise keeps the stored date (edit
+    forms never show it: it is revealed only to permitted roles)."""
     if "kind" in changes and changes["kind"] != locked.kind:
         errors.add("kind", "The kind of customer cannot be changed.")
+    stored = {"date_of_birth": date_of_birth_of(locked)}
     merged = {
-        name: getattr(locked, name) for name in validators.CUSTOMER_INPUT_FIELDS if name != "tax_id"
+        name: stored[name] if name in stored else getattr(locked, name)
+        for name in validators.CUSTOMER_INPUT_FIELDS
+        if name != "tax_id"
     }
+    changes = dict(changes)
+    if changes.get("date_of_birth") in (None, "") and stored["date_of_birth"] is not None:
+        changes.pop("date_of_birth", None)
     merged.update(changes)
     merged["kind"] = locked.kind
     tax_id_given = bool(str(changes.get("tax_id") or "").strip())
@@ -177,12 +191,20 @@ def apply_update(locked: Customer, cleaned: dict[str, Any], acting_user) -> Cust
         changed_fields += ["tax_id_type", "tax_id_encrypted", "tax_id_last4", "tax_id_hash"]
     elif not digits:
         cleaned["tax_id_type"] = locked.tax_id_type
+    birth = cleaned.pop("date_of_birth", None)
+    dob_changed = birth != date_of_birth_of(locked)
+    if dob_changed:
+        set_date_of_birth(locked, birth)
+        changed_fields += list(DATE_OF_BIRTH_FIELDS)
     for name, value in cleaned.items():
         if getattr(locked, name) != value:
             setattr(locked, name, value)
             changed_fields.append(name)
     after = customer_snapshot(locked)
     changes = audit.diff(before, after)
+    if dob_changed:
+        # Masked, the change shows even when the year stays the same.
+        changes["date_of_birth"] = [before["date_of_birth"], after["date_of_birth"]]
     if not changed_fields:
         return locked
     save_customer(locked, update_fields=sorted({*changed_fields, "updated_at"}))
@@ -239,3 +261,32 @@ def reveal_tax_id(*, customer: Customer, acting_user, reason: str = "") -> str:
         )
     digits = crypto.decrypt(customer.tax_id_encrypted)
     return validators.format_tax_id(customer.tax_id_type, digits)
+
+
+def reveal_date_of_birth(*, customer: Customer, acting_user, reason: str = "") -> date:
+    """The customer's full date of birth.
+
+    Refused with PermissionDenied unless `acting_user` holds
+    customers.reveal_date_of_birth; NotFound when none is on file. Like
+    reveal_tax_id, the "sensitive_read" audit event (masked value only) is
+    written, and unless the caller holds an outer transaction committed,
+    before the token is decrypted.
+    """
+    if acting_user is None or not acting_user.has_perm(REVEAL_DATE_OF_BIRTH_PERMISSION):
+        raise PermissionDenied(
+            "Your role may not see full dates of birth.", code="reveal_not_allowed"
+        )
+    if not customer.has_date_of_birth:
+        raise NotFound("This customer has no date of birth on file.", code="no_date_of_birth")
+    with transaction.atomic():
+        audit.record(
+            action="customer.date_of_birth_revealed",
+            category=AuditCategory.SENSITIVE_READ,
+            obj=customer,
+            metadata={
+                "date_of_birth": customer.date_of_birth_masked,
+                **({"reason": reason} if reason else {}),
+            },
+            actor=acting_user,
+        )
+    return date_of_birth_of(customer)

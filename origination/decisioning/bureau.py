@@ -321,6 +321,30 @@ def _money(value: Any) -> Decimal:
     return Decimal(str(value)).quantize(Decimal("0.01"))
 
 
+def report_summary(report: CreditReport) -> dict[str, Any]:
+    """The figures of a parsed report that pages, notices and the decision
+    trace show, JSON-safe (money as strings). It names no account, creditor
+    or identity detail: those stay in the encrypted raw report."""
+    return {
+        "report_id": report.report_id,
+        "hit": report.hit,
+        "score": report.score,
+        "score_model": report.score_model,
+        "key_factors": [{"code": f.code, "text": f.text} for f in report.key_factors],
+        "delinquencies_30_24m": report.delinquencies_30_24m,
+        "delinquencies_60_24m": report.delinquencies_60_24m,
+        "delinquencies_90_24m": report.delinquencies_90_24m,
+        "total_monthly_obligations": str(report.total_monthly_obligations),
+        "oldest_trade_age_months": report.oldest_trade_age_months,
+        "tradeline_count": len(report.tradelines),
+        "open_tradeline_count": sum(1 for t in report.tradelines if t.is_open),
+        "inquiries_6m": report.inquiries_within(6),
+        "inquiry_count": len(report.inquiries),
+        "public_record_count": len(report.public_records),
+        "has_bankruptcy": report.has_bankruptcy,
+    }
+
+
 def bureau_variables(response: BureauResponse) -> dict[str, Any]:
     """The policy-rule variables a bureau response supplies.
 

@@ -24,7 +24,6 @@ from core import audit
 from core.businessdate import get_business_date
 from core.documents import render_pdf
 from core.models import AuditCategory, AuditEvent
-from origination.decisioning.bureau import parse_report
 from origination.decisioning.rules import MAX_PRINCIPAL_REASONS
 from origination.models import Application, BureauPull, GeneratedDocument
 
@@ -70,10 +69,11 @@ def notice_context(application: Application, reasons: list[dict], pull=None) -> 
         )
     score = score_model = None
     key_factors = []
-    if pull is not None and pull.status == BureauPull.Status.OK and pull.raw:
-        report = parse_report(pull.raw)
-        score, score_model = report.score, report.score_model
-        key_factors = [{"code": f.code, "text": f.text} for f in report.key_factors][:4]
+    if pull is not None and pull.status == BureauPull.Status.OK and pull.summary:
+        # The parsed figures stored beside the encrypted report: the notice
+        # never needs the report itself.
+        score, score_model = pull.summary.get("score"), pull.summary.get("score_model")
+        key_factors = list(pull.summary.get("key_factors") or [])[:4]
     customer = application.applicant
     addresses = list(customer.addresses.all())
     address = next((a for a in addresses if a.is_primary), addresses[0] if addresses else None)

@@ -33,13 +33,13 @@ from django.utils import timezone
 from core.businessdate import get_business_date
 from core.exceptions import DomainError
 from core.finance import LoanTerms, TermsError, build_schedule
-from origination import kyc_checks
 from origination.decisioning.affordability import amount_to_income, assess_affordability
 from origination.decisioning.bureau import (
     BureauIdentity,
     BureauResponse,
     bureau_variables,
     pull_with_retry,
+    report_summary,
 )
 from origination.decisioning.reasons import REASONS
 from origination.decisioning.rules import evaluate_rules
@@ -49,6 +49,7 @@ from origination.models import (
     ApplicationState,
     BureauPull,
     DecisionRecord,
+    encrypt_report,
 )
 from origination.services import kyc
 from origination.services._common import apply_transition, lock
@@ -122,12 +123,12 @@ def _identity(customer) -> BureauIdentity | None:
     subject = kyc.identity_input(customer)
     address = subject.address
     digits = "".join(ch for ch in subject.tax_id if ch.isdigit())
-    if customer.date_of_birth is None or len(digits) != 9:
+    if subject.date_of_birth is None or len(digits) != 9:
         return None
     return BureauIdentity(
         first_name=customer.first_name or customer.legal_name,
         last_name=customer.last_name or "",
-        date_of_birth=customer.date_of_birth,
+        date_of_birth=subject.date_of_birth,
         tax_id=digits,
         address_line=address.line1 if address else "",
         postal_code=address.postal_code if address else "",
@@ -253,9 +254,7 @@ def _evaluate_co_applicant(app: Application, adapter, backoff, business_date) ->
     bureau_vars = bureau_variables(response)
     report = response.report() if response.ok else None
     identity = kyc.check_identity(customer=customer)
-    age = (
-        kyc_checks.age_on(customer.date_of_birth, business_date) if customer.date_of_birth else None
-    )
+    age = customer.age_on(business_date)
     variables = {**bureau_vars, "age": age, "kyc_passed": identity.passed}
     decision = evaluate_rules(_subject_rule_set(app.product.rule_set), variables)
     reasons = [
@@ -378,7 +377,7 @@ def evaluate_application(app: Application, *, adapter=None, backoff=None) -> dic
 
     identity = kyc.check_identity(customer=app.applicant)
     subject = app.applicant
-    age = kyc_checks.age_on(subject.date_of_birth, business_date) if subject.date_of_birth else None
+    age = subject.age_on(business_date)
     screenings = [_screen(app.applicant, app.pk)]
     if app.co_applicant_id:
         screenings.append(_screen(app.co_applicant, app.pk))
@@ -588,13 +587,15 @@ def _store_pull(app: Application, customer, response: BureauResponse, pulled: di
         status = BureauPull.Status.NO_HIT
     else:
         status = BureauPull.Status.OK
+    report = response.report() if response.ok else None
     return BureauPull.objects.create(
         application=app,
         customer=customer,
         bureau=response.bureau,
         status=status,
         attempts=response.attempts,
-        raw=response.raw or {"error": response.error},
+        raw_encrypted=encrypt_report(response.raw or {"error": response.error}),
+        summary=report_summary(report) if report else {"error": response.error},
         score=pulled["score"],
         pulled_at=pulled["pulled_at"],
     )

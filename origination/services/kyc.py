@@ -22,7 +22,7 @@ from core import audit, crypto
 from core.businessdate import get_business_date
 from core.exceptions import Conflict, DomainError, PermissionDenied, ValidationFailed
 from core.models import AuditCategory
-from customers.models import Customer
+from customers.models import Customer, date_of_birth_of
 from origination import kyc_checks, sanctions
 from origination.models import SanctionsEntry, SanctionsHit, SanctionsList
 
@@ -209,7 +209,7 @@ def screen_customer(
             code="no_sanctions_list",
         )
     index = screening_index(sanctions_list)
-    dob = customer.date_of_birth if customer.is_person else None
+    dob = date_of_birth_of(customer) if customer.is_person else None
     best: dict[int, sanctions.Match] = {}
     names = subject_names(customer)
     for name in names:
@@ -232,7 +232,8 @@ def screen_customer(
                     customer=customer,
                     application_id=application_id,
                     screened_name=" / ".join(names)[:300],
-                    screened_dob=dob,
+                    screened_dob_encrypted=crypto.encrypt(dob.isoformat()) if dob else "",
+                    screened_birth_year=dob.year if dob else None,
                     sanctions_list=sanctions_list,
                     matches=[m.to_dict() for m in matches],
                     top_score=matches[0].score,
@@ -367,7 +368,7 @@ def identity_input(customer: Customer) -> kyc_checks.IdentityInput:
     return kyc_checks.IdentityInput(
         kind=customer.kind,
         name=customer.legal_name,
-        date_of_birth=customer.date_of_birth,
+        date_of_birth=date_of_birth_of(customer),
         tax_id_type=customer.tax_id_type,
         tax_id=tax_id,
         address=(

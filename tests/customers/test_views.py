@@ -137,12 +137,13 @@ def test_business_via_form_ignores_person_fields(staff_client):
     )
     client.post(reverse("customers:create"), payload)
     customer = Customer.objects.get()
-    assert (customer.kind, customer.legal_name, customer.first_name, customer.date_of_birth) == (
-        "business",
-        "Hampton Rockets Inc.",
-        "",
-        None,
-    )
+    assert (
+        customer.kind,
+        customer.legal_name,
+        customer.first_name,
+        customer.date_of_birth_encrypted,
+        customer.birth_year,
+    ) == ("business", "Hampton Rockets Inc.", "", "", None)
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from django.urls import reverse
 from core.models import AuditEvent
 from origination.decisioning.bureau import parse_report
 from origination.decisioning.simulated import FACTOR_TEXTS, SIMULATED_BUREAU_CONTACT
-from origination.models import ApplicationState, BureauPull, GeneratedDocument
+from origination.models import ApplicationState, BureauPull, GeneratedDocument, bureau_report_of
 from origination.services import adverse_action
 from tests.origination.test_adverse_action_async import _setup, pdf_text  # noqa: F401
 from tests.origination.test_applications import BANKRUPT, person, submitted
@@ -32,7 +32,7 @@ def test_the_notice_shows_the_score_its_key_factors_and_the_bureau(
         BANKRUPT, django_capture_on_commit_callbacks, first="Brian", last="Brokeman"
     )
     pull = BureauPull.objects.filter(application=app).latest("pulled_at")
-    report = parse_report(pull.raw)
+    report = parse_report(bureau_report_of(pull))
     assert report.score == 548
     factors = [f.text for f in report.key_factors][:4]
     assert factors, "the bankrupt file's report carries key factors"
@@ -76,7 +76,9 @@ def test_the_recorded_notice_keeps_the_factors_it_was_rendered_from(
     django_capture_on_commit_callbacks,
 ):
     app, _notice = _decline(BANKRUPT, django_capture_on_commit_callbacks)
-    report = parse_report(BureauPull.objects.filter(application=app).latest("pulled_at").raw)
+    report = parse_report(
+        bureau_report_of(BureauPull.objects.filter(application=app).latest("pulled_at"))
+    )
     [recorded] = AuditEvent.objects.filter(
         object_id=str(app.pk), action=adverse_action.NOTICE_ACTION
     ).values_list("metadata", flat=True)

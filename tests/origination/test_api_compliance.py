@@ -77,7 +77,8 @@ def test_list_shows_open_hits_with_reference_subject_entry_and_score(flagged, st
         "state": "in_underwriting",
     }
     assert row["subject_name"] == "John Smith"
-    assert row["subject_date_of_birth"] == "1965-03-12"
+    assert row["subject_date_of_birth_masked"] == "••/••/1965"
+    assert "1965-03-12" not in str(row)
     assert row["score"] == str(hit.top_score)
     best = hit.matches[0]
     assert row["matched_entry"]["ent_num"] == best["ent_num"]

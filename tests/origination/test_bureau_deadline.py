@@ -15,7 +15,13 @@ from core.models import AuditEvent
 from origination.decisioning.bureau import BureauIdentity as Identity
 from origination.decisioning.bureau import BureauResponse, BureauTimeout, pull_with_retry
 from origination.decisioning.simulated import SIMULATED_BUREAU_CONTACT, SimulatedBureau
-from origination.models import Application, ApplicationState, BureauPull, DecisionRecord
+from origination.models import (
+    Application,
+    ApplicationState,
+    BureauPull,
+    DecisionRecord,
+    bureau_report_of,
+)
 from tests.origination.test_applications import (
     CLEAN,
     import_sample_sdn,
@@ -95,7 +101,7 @@ def test_a_slow_bureau_is_cut_off_retried_and_the_application_referred():
     ]
     pull = BureauPull.objects.get(application=app)
     assert (pull.bureau, pull.status, pull.attempts, pull.score) == ("SLOW", "unavailable", 3, None)
-    assert pull.raw == {"error": "BureauTimeout: SLOW did not answer within 0.2 s"}
+    assert bureau_report_of(pull) == {"error": "BureauTimeout: SLOW did not answer within 0.2 s"}
     record = DecisionRecord.objects.get(application=app)
     assert (record.kind, record.outcome) == ("automatic", "refer")
     assert "BUREAU_UNAVAILABLE" in [r["code"] for r in record.reasons]

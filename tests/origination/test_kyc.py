@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from core import crypto
 from core.exceptions import Conflict, DomainError, PermissionDenied, ValidationFailed
 from core.models import AuditEvent
 from customers import services as customer_services
@@ -163,11 +164,12 @@ def test_screening_a_listed_customer_creates_a_hit(sample_list, john_smith):
     assert hit is not None
     hit.refresh_from_db()
     assert hit.status == "potential_match"
-    assert (hit.screened_name, hit.screened_dob, hit.application_id) == (
+    assert (hit.screened_name, hit.screened_dob_masked, hit.application_id) == (
         "John Smith",
-        date(1965, 3, 12),
+        "••/••/1965",
         77,
     )
+    assert crypto.decrypt(hit.screened_dob_encrypted) == "1965-03-12"
     assert hit.sanctions_list == sample_list
     assert hit.top_score == Decimal("100.0")
     assert hit.matches == [
@@ -223,7 +225,7 @@ def test_a_business_is_screened_by_legal_and_trade_name(sample_list):
     assert [(m["ent_num"], m["matched_name"], m["matched_alias"]) for m in hit.matches] == [
         (2001, "ACME IMPORT EXPORT", True)
     ]
-    assert hit.screened_dob is None
+    assert (hit.screened_dob_encrypted, hit.screened_birth_year) == ("", None)
 
 
 def test_screening_without_a_list_is_refused(john_smith):

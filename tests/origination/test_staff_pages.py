@@ -224,7 +224,7 @@ def test_page_shows_every_rule_of_the_trace_and_the_bureau(product):
     assert re.findall(r'data-characteristic="(\w+)"', html) == [
         c["variable"] for c in app.product.scorecard["characteristics"]
     ]
-    assert 'id="tradelines"' in html and 'data-sanctions="clear"' in html
+    assert 'data-testid="reveal-bureau-report"' in html and 'data-sanctions="clear"' in html
     assert 'data-check="tax_id"' in html
     # the underwriter sees the decision forms; the approve form has no override field
     for form_id in ("approve-form", "decline-form", "conditional-form", "counter-form"):
