@@ -94,6 +94,8 @@ MIDDLEWARE = [
     "core.middleware.AuditUserMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Under DEBUG, the product's 404 page instead of Django's URL listing.
+    "core.middleware.ProductNotFoundMiddleware",
     # Last, so that it sees the final response of the authentication views.
     "axes.middleware.AxesMiddleware",
 ]
