@@ -93,16 +93,40 @@ class BusinessDate(models.Model):
 
 class EodRun(models.Model):
     """One end-of-day run of a business date (core.eod). A date has one run;
-    running it again resumes the same row, so a completed day is a no-op."""
+    running it again resumes the same row, so a completed day is a no-op.
+
+    Started from the staff page it is created `queued` (queued_at, who,
+    from where) in the request and picked up by a worker, which sets
+    `started_at` and `running`. Its progress is its EodStep and EodChunk
+    rows (core.selectors.eod_run_progress)."""
 
     class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         COMPLETED = "completed", "Completed"
         FAILED = "failed", "Failed"
 
+    class Source(models.TextChoices):
+        STAFF = "staff", "Staff page"
+        BEAT = "beat", "Schedule (beat)"
+        COMMAND = "command", "manage.py run_eod"
+        TASK = "task", "Task"
+
     business_date = models.DateField(unique=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
-    started_at = models.DateTimeField()
+    source = models.CharField(
+        max_length=10, choices=Source.choices, blank=True, help_text="Who last started it."
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The staff user who last started it (none for beat and the command).",
+    )
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
 
@@ -112,11 +136,49 @@ class EodRun(models.Model):
     def __str__(self) -> str:
         return f"EOD {self.business_date:%Y-%m-%d} ({self.status})"
 
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.COMPLETED, self.Status.FAILED)
+
+
+class EodStep(models.Model):
+    """One step of an end-of-day run, created for every registered step when
+    the run starts, so progress lists the steps still to come. `chunks_total`
+    and `items_total` are set when the step is reached and its chunks are
+    planned (items: what the step counts, e.g. loans; null when its chunks
+    have no known size). Done counts are not kept here but summed from the
+    step's EodChunk rows, so chunks may finish in parallel without all
+    updating one row."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    run = models.ForeignKey(EodRun, on_delete=models.CASCADE, related_name="steps")
+    name = models.CharField(max_length=50)
+    position = models.PositiveIntegerField(help_text="Order of the step in the run.")
+    unit = models.CharField(max_length=30, blank=True, help_text='What items are, e.g. "loans".')
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    chunks_total = models.PositiveIntegerField(null=True, blank=True)
+    items_total = models.PositiveIntegerField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "position"]
+        constraints = [models.UniqueConstraint(fields=["run", "name"], name="eod_step_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.run} {self.name} ({self.status})"
+
 
 class EodChunk(models.Model):
     """One chunk of one step of an end-of-day run: an id range
-    (first_id..last_id, either end open when null) or an explicit id list.
-    A done chunk is never run again for the same run."""
+    (first_id..last_id, either end open when null) or an explicit id list,
+    with `size` items (null when unknown, e.g. an open range). A done chunk
+    is never run again for the same run."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -129,6 +191,7 @@ class EodChunk(models.Model):
     first_id = models.BigIntegerField(null=True, blank=True)
     last_id = models.BigIntegerField(null=True, blank=True)
     ids = models.JSONField(null=True, blank=True)
+    size = models.PositiveIntegerField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     counts = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)

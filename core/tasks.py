@@ -1,23 +1,91 @@
 """Celery tasks of the shared kernel: load by date, call one service.
 
-`run_end_of_day_task` is in the beat schedule (settings.CELERY_BEAT_SCHEDULE)."""
+`run_end_of_day_task` is in the beat schedule (settings.CELERY_BEAT_SCHEDULE)
+and is what the staff page queues (core.eod.start_end_of_day, after commit,
+through `enqueue_end_of_day`)."""
 
+import logging
+import threading
 from datetime import date
 
 from celery import shared_task
+from django.contrib.auth import get_user_model
+from django.db import connections
 
 from core.eod import run_end_of_day
+from core.exceptions import Conflict
+from core.models import EodRun
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="core.run_end_of_day")
-def run_end_of_day_task(business_date_iso: str | None = None) -> dict:
+def run_end_of_day_task(
+    business_date_iso: str | None = None,
+    acting_user_id: int | None = None,
+    source: str = EodRun.Source.TASK,
+) -> dict:
     """Run (or resume) end of day for the given date (YYYY-MM-DD; default:
     today's business date) and advance the business date when it completes.
-    A completed date is a no-op."""
+    A completed date is a no-op. Audited as the user `acting_user_id` if
+    given, else as the system job. If another run holds the end-of-day lock
+    this returns status "busy" and leaves the run queued: it is not retried,
+    since the run holding the lock is the one doing the work."""
     business_date = date.fromisoformat(business_date_iso) if business_date_iso else None
-    run = run_end_of_day(business_date)
+    user = get_user_model().objects.filter(pk=acting_user_id).first() if acting_user_id else None
+    try:
+        run = run_end_of_day(business_date, acting_user=user, source=EodRun.Source(source))
+    except Conflict as exc:
+        logger.warning("end of day %s not run: %s", business_date_iso or "today", exc.message)
+        return {"business_date": business_date_iso, "status": "busy", "error": exc.message}
     return {
         "business_date": run.business_date.isoformat(),
         "status": run.status,
         "error": run.error,
     }
+
+
+def enqueue_end_of_day(
+    *, business_date: date, acting_user_id: int | None, source: str
+) -> threading.Thread | None:
+    """Hand a queued run to a worker. Call only after commit (the worker
+    reads the queued run row).
+
+    With a broker (REDIS_URL) the task goes to the Celery queue. With none,
+    Celery runs tasks eagerly, that is inside the caller, which for the
+    staff page would hold the HTTP request for the whole run (seconds for
+    a demo book, far past any proxy's timeout for a real one). So with no
+    broker the task runs in a daemon thread of this process instead, and
+    this returns at once with the thread. That is safe because the run
+    keeps all its state in the database: the page polls the same rows
+    whichever process writes them, the advisory lock still allows one run
+    at a time, and if the process exits mid-run the open chunk rolls back
+    and the run is resumable (the lock dies with the thread's connection,
+    so starting the date again is allowed). A subprocess
+    (`manage.py run_eod`) would do the same at the cost of a second Django
+    start-up and an orphan if the server stops; an in-process Celery worker
+    on the memory broker would be more machinery for the same result."""
+    kwargs = {
+        "business_date_iso": business_date.isoformat(),
+        "acting_user_id": acting_user_id,
+        "source": str(source),
+    }
+    if not run_end_of_day_task.app.conf.task_always_eager:
+        run_end_of_day_task.apply_async(kwargs=kwargs)
+        return None
+    thread = threading.Thread(
+        target=_run_in_thread, kwargs=kwargs, name=f"eod-{business_date}", daemon=True
+    )
+    thread.start()
+    return thread
+
+
+def _run_in_thread(**kwargs) -> None:
+    try:
+        run_end_of_day_task.apply(kwargs=kwargs, throw=True)
+    except Exception:
+        # The run records its own failure; this is for what it could not
+        # record (the database gone away, a bad date).
+        logger.exception("end of day in a background thread failed")
+    finally:
+        connections.close_all()  # this thread's connections only

@@ -168,6 +168,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "end-of-day": {
         "task": "core.run_end_of_day",
         "schedule": crontab(hour=23, minute=30),
+        "kwargs": {"source": "beat"},  # recorded on the run, shown on its page
     },
 }
 

@@ -31,6 +31,12 @@ staff_patterns = [
     path("collections/", include((arrears.urls.staff_patterns, "collections"))),
     path("reports/", include((reporting.urls.staff_patterns, "reporting"))),
     path("business-date/", users.operations.business_date, name="business-date"),
+    path("business-date/eod/<int:run_id>/", users.operations.eod_run, name="eod-run"),
+    path(
+        "business-date/eod/<int:run_id>/progress/",
+        users.operations.eod_run_progress,
+        name="eod-run-progress",
+    ),
     path("audit/", users.operations.audit_log, name="audit-log"),
     path(
         "audit/<str:object_type>/<str:object_id>/",

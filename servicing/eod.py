@@ -5,8 +5,9 @@ In order: accrue (replay each live loan to the business date: accruals of
 instalments falling due, days past due), late_fees, charge_off (the
 automatic rule of servicing.services.chargeoff), statements (loans whose
 product's cycle day is today), autopay (one chunk). Loan steps are chunked
-by id range, CHUNK_SIZE loans each, and every per-loan service they call is
-idempotent, so re-running a day posts nothing new.
+by id range, CHUNK_SIZE loans each (their progress counts loans), and every
+per-loan service they call is idempotent, so re-running a day posts nothing
+new.
 """
 
 from datetime import date
@@ -152,8 +153,8 @@ def autopay(business_date: date, chunk: Chunk) -> dict:
     }
 
 
-register_step("accrue", 10, chunks=accrue_chunks, run=accrue)
-register_step("late_fees", 20, chunks=late_fee_chunks, run=late_fees)
-register_step("charge_off", 30, chunks=charge_off_chunks, run=charge_off_step)
-register_step("statements", 40, chunks=statement_chunks, run=statements)
+register_step("accrue", 10, chunks=accrue_chunks, run=accrue, unit="loans")
+register_step("late_fees", 20, chunks=late_fee_chunks, run=late_fees, unit="loans")
+register_step("charge_off", 30, chunks=charge_off_chunks, run=charge_off_step, unit="loans")
+register_step("statements", 40, chunks=statement_chunks, run=statements, unit="loans")
 register_step("autopay", 50, chunks=autopay_chunks, run=autopay)

@@ -1,19 +1,21 @@
 """Operations pages over the shared kernel: the audit log, one object's
-history, and the business date. They live here rather than in core because
-core sits below users and may not use its access guards."""
+history, the business date, and end-of-day runs with their progress. They
+live here rather than in core because core sits below users and may not use
+its access guards."""
 
 from datetime import timedelta
 
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
 
 from core import selectors
 from core.businessdate import advance_business_date, get_business_date
-from core.eod import recent_runs, run_end_of_day
-from core.exceptions import DomainError
-from core.models import AuditCategory
+from core.eod import start_end_of_day
+from core.exceptions import Conflict, DomainError
+from core.models import AuditCategory, EodRun
 from users.access import staff_required
 
 PAGE_SIZE = 50
@@ -82,8 +84,9 @@ class AdvanceBusinessDateForm(forms.Form):
 @staff_required("core.change_businessdate")
 def business_date(request):
     current = get_business_date()
+    form = AdvanceBusinessDateForm(initial={"to": current + timedelta(days=1)})
     if request.method == "POST" and request.POST.get("action") == "run_eod":
-        return _run_end_of_day(request, current)
+        return _start_end_of_day(request, current, form)
     if request.method == "POST":
         form = AdvanceBusinessDateForm(request.POST)
         if form.is_valid():
@@ -100,29 +103,64 @@ def business_date(request):
                     request, f"Business date advanced to {form.cleaned_data['to']:%B %-d, %Y}."
                 )
                 return redirect("business-date")
-    else:
-        form = AdvanceBusinessDateForm(initial={"to": current + timedelta(days=1)})
+    return _business_date_page(request, current, form)
+
+
+def _business_date_page(request, current, form, *, eod_error: str = "", status: int = 200):
     history = selectors.audit_events(action="business_date.advanced")[:20]
+    active = selectors.active_eod_run()
     return render(
         request,
         "operations/business_date.html",
-        {"form": form, "current": current, "history": history, "eod_runs": recent_runs(10)},
+        {
+            "form": form,
+            "current": current,
+            "history": history,
+            "eod_runs": selectors.recent_eod_runs(10),
+            "eod_active": selectors.eod_run_progress(active.pk) if active else None,
+            "eod_error": eod_error,
+        },
+        status=status,
     )
 
 
-def _run_end_of_day(request, current):
-    """Run (or resume) end of day for today's business date, synchronously."""
+def _start_end_of_day(request, current, form):
+    """Queue end of day for today's business date and go to its progress
+    page at once; the run itself happens in a worker (core.eod)."""
     try:
-        run = run_end_of_day(current, acting_user=request.user)
+        started = start_end_of_day(business_date=current, acting_user=request.user)
+    except Conflict as exc:
+        return _business_date_page(request, current, form, eod_error=exc.message, status=409)
     except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        if run.status == run.Status.COMPLETED:
-            messages.success(
-                request,
-                f"End of day {current:%B %-d, %Y} completed; "
-                f"the business date is now {get_business_date():%B %-d, %Y}.",
-            )
-        else:
-            messages.error(request, f"End of day {current:%B %-d, %Y} failed: {run.error}")
-    return redirect("business-date")
+        return _business_date_page(request, current, form, eod_error=exc.message, status=400)
+    if not started.queued:
+        messages.info(
+            request,
+            f"End of day {current:%B %-d, %Y} had already completed; nothing was run again. "
+            f"The business date is {get_business_date():%B %-d, %Y}.",
+        )
+        return redirect("business-date")
+    messages.success(request, f"End of day {current:%B %-d, %Y} started.")
+    return redirect("eod-run", run_id=started.run.pk)
+
+
+@staff_required("core.change_businessdate")
+def eod_run(request, run_id):
+    """One end-of-day run: its steps with counts and progress bars, refreshed
+    in place (htmx polls `eod_run_progress`) until the run ends."""
+    try:
+        progress = selectors.eod_run_progress(run_id)
+    except EodRun.DoesNotExist:
+        raise Http404("No such end-of-day run.") from None
+    return render(request, "operations/eod_run.html", {"progress": progress})
+
+
+@staff_required("core.change_businessdate")
+def eod_run_progress(request, run_id):
+    """The progress fragment alone, for polling; a finished run's fragment
+    no longer polls."""
+    try:
+        progress = selectors.eod_run_progress(run_id)
+    except EodRun.DoesNotExist:
+        raise Http404("No such end-of-day run.") from None
+    return render(request, "operations/_eod_progress.html", {"progress": progress})

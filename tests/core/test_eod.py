@@ -12,9 +12,10 @@ from django.urls import reverse
 
 from core import audit, eod
 from core.businessdate import get_business_date
-from core.eod import recent_runs, register_step, run_end_of_day, steps, unregister_step
+from core.eod import register_step, run_end_of_day, steps, unregister_step
 from core.exceptions import Conflict, ValidationFailed
 from core.models import AuditCategory, AuditEvent, BusinessDate, EodChunk, EodRun
+from core.selectors import recent_eod_runs
 from core.tasks import run_end_of_day_task
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +46,7 @@ def flaky():
             raise RuntimeError("boom")
         return {"items": len(chunk)}
 
-    register_step("flaky", 35, chunks=lambda d: [[1], [2], [3]], run=run)
+    register_step("flaky", 35, chunks=lambda d: [[1], [2], [3]], run=run, unit="items")
     yield calls
     unregister_step("flaky")
 
@@ -169,9 +170,12 @@ def test_future_date_is_refused_and_writes_nothing():
     assert not AuditEvent.objects.exists()
 
 
-def test_task_runs_today_and_is_in_the_beat_schedule():
+def test_task_runs_today_and_is_in_the_beat_schedule(staff_client):
     _set(date(2026, 5, 4))
-    assert run_end_of_day_task() == {
+    entry = settings.CELERY_BEAT_SCHEDULE["end-of-day"]
+    assert entry["task"] == run_end_of_day_task.name == "core.run_end_of_day"
+    assert (entry["schedule"].hour, entry["schedule"].minute) == ({23}, {30})
+    assert run_end_of_day_task(**entry["kwargs"]) == {
         "business_date": "2026-05-04",
         "status": "completed",
         "error": "",
@@ -179,40 +183,105 @@ def test_task_runs_today_and_is_in_the_beat_schedule():
     assert get_business_date() == date(2026, 5, 5)
     assert run_end_of_day_task("2026-05-04")["status"] == "completed"
     assert get_business_date() == date(2026, 5, 5)
-    entry = settings.CELERY_BEAT_SCHEDULE["end-of-day"]
-    assert entry["task"] == run_end_of_day_task.name == "core.run_end_of_day"
-    assert (entry["schedule"].hour, entry["schedule"].minute) == ({23}, {30})
+    run = EodRun.objects.get()
+    assert (run.source, run.requested_by) == ("beat", None)
+    assert AuditEvent.objects.get(action="eod.started").actor_label == "system:eod"
+
+    # the beat's run is listed on the business date page like any other
+    client, _ = staff_client("manager")
+    page = client.get(reverse("business-date")).content.decode()
+    assert "Schedule (beat)" in page
+    assert "accrue: done, nothing to do</li>" in page
+    assert "autopay: done, 1 of 1 chunks, already 0, not_configured 1, posted 0" in page
 
 
 def test_recent_runs_summarise_steps(flaky):
     _set(date(2026, 5, 4))
     run_end_of_day()
-    [summary] = recent_runs()
+    [summary] = recent_eod_runs()
     assert summary.run.status == "failed"
-    assert [(s.name, s.chunks, s.done, s.failed, s.status, s.counts) for s in summary.steps] == [
-        ("expire_applications", 1, 1, 0, "done", {"expired": 0}),
-        ("flaky", 3, 1, 1, "failed", {"items": 1}),
+    fields = ("name", "status", "chunks_total", "chunks_done", "chunks_failed")
+    fields += ("items_total", "items_done", "counts")
+    assert [tuple(getattr(s, f) for f in fields) for s in summary.steps] == [
+        ("expire_applications", "done", 1, 1, 0, None, 0, {"expired": 0}),
+        ("accrue", "done", 0, 0, 0, 0, 0, {}),
+        ("late_fees", "done", 0, 0, 0, 0, 0, {}),
+        ("charge_off", "done", 0, 0, 0, 0, 0, {}),
+        ("flaky", "failed", 3, 1, 1, 3, 1, {"items": 1}),
+        ("statements", "pending", None, 0, 0, None, 0, {}),
+        ("autopay", "pending", None, 0, 0, None, 0, {}),
+        ("purge_idempotency_records", "pending", None, 0, 0, None, 0, {}),
     ]
+    assert summary.steps_done == 4
+    assert summary.percent == int(100 * (4 + 1 / 3) / 8)
+    assert summary.current.name == "flaky"
+    assert summary.steps[4].summary == "1 of 3 items, 1 of 3 chunks, 1 failed"
 
 
-def test_business_date_page_lists_runs_and_runs_end_of_day(staff_client, flaky):
+def test_business_date_page_starts_end_of_day_in_the_background(
+    staff_client, flaky, django_capture_on_commit_callbacks
+):
+    """The page only queues the run (after commit) and redirects to its
+    progress page; the run itself is the task's. A failed run is started
+    again from the page and resumes."""
     _set(date(2025, 3, 14))
     client, manager = staff_client("manager")
 
-    response = client.post(reverse("business-date"), {"action": "run_eod"}, follow=True)
-    page = response.content.decode()
-    assert "End of day March 14, 2025 failed: flaky chunk 1: RuntimeError: boom" in page
-    assert "flaky: failed, 1/3 chunks, items 1" in page
-    assert get_business_date() == date(2025, 3, 14)
-    assert AuditEvent.objects.get(action="eod.started").actor_id == manager.pk
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(reverse("business-date"), {"action": "run_eod"})
+    run = EodRun.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("eod-run", args=[run.pk])
+    assert (run.status, run.source, run.requested_by, run.started_at) == (
+        "queued",
+        "staff",
+        manager,
+        None,
+    )
+    assert len(callbacks) == 1 and flaky == [] and not EodChunk.objects.exists()
+    queued = AuditEvent.objects.get(action="eod.queued")
+    assert (queued.actor_id, queued.metadata["source"]) == (manager.pk, "staff")
+    page = client.get(response["Location"]).content.decode()
+    assert "End of day March 14, 2025" in page and "Queued" in page
+    assert f'hx-get="{reverse("eod-run-progress", args=[run.pk])}"' in page
 
-    response = client.post(reverse("business-date"), {"action": "run_eod"}, follow=True)
-    page = response.content.decode()
-    assert "End of day March 14, 2025 completed; the business date is now March 15, 2025." in page
-    assert "flaky: done, 3/3 chunks, items 3" in page
-    assert "autopay: done, 1/1 chunks" in page
+    # what the worker does with the queued message
+    result = run_end_of_day_task("2025-03-14", acting_user_id=manager.pk, source="staff")
+    assert result["status"] == "failed"
+    assert AuditEvent.objects.get(action="eod.started").actor_id == manager.pk
+    page = client.get(reverse("eod-run-progress", args=[run.pk])).content.decode()
+    assert "flaky chunk 1: RuntimeError: boom" in page
+    assert "hx-trigger" not in page  # the run ended: no more polling
+    page = client.get(reverse("business-date")).content.decode()
+    assert "flaky: failed, 1 of 3 items, 1 of 3 chunks, 1 failed, items 1" in page
+    assert get_business_date() == date(2025, 3, 14)
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(reverse("business-date"), {"action": "run_eod"})
+    assert response.status_code == 302 and len(callbacks) == 1
+    run.refresh_from_db()
+    assert (run.status, run.error) == ("queued", "")
+    assert AuditEvent.objects.filter(action="eod.queued").order_by("id").last().metadata[
+        "previous_status"
+    ] == ("failed")
+    run_end_of_day_task("2025-03-14", acting_user_id=manager.pk, source="staff")
+    page = client.get(reverse("business-date")).content.decode()
+    assert "flaky: done, 3 of 3 items, 3 of 3 chunks, items 3" in page
+    assert "autopay: done, 1 of 1 chunks" in page
     assert "Saturday, March 15, 2025" in page
     assert AuditEvent.objects.get(action="business_date.advanced").actor_id == manager.pk
+
+    # the finished date again: nothing is queued or run, the page says so
+    _set(date(2025, 3, 14))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(reverse("business-date"), {"action": "run_eod"}, follow=True)
+    assert callbacks == []
+    assert "End of day March 14, 2025 had already completed; nothing was run again." in (
+        response.content.decode()
+    )
+    assert flaky == [[1], [2], [2], [3]]
+    assert AuditEvent.objects.filter(action="eod.queued").count() == 2
+    assert get_business_date() == date(2025, 3, 15)
 
 
 def test_business_date_page_needs_its_permission(staff_client):
@@ -220,7 +289,10 @@ def test_business_date_page_needs_its_permission(staff_client):
     client, _ = staff_client("servicing_agent")
     response = client.post(reverse("business-date"), {"action": "run_eod"})
     assert response.status_code == 403
-    assert not EodRun.objects.exists()
+    run = run_end_of_day(date(2025, 3, 13))
+    for url in (reverse("eod-run", args=[run.pk]), reverse("eod-run-progress", args=[run.pk])):
+        assert client.get(url).status_code == 403
+    assert EodRun.objects.get() == run
     assert get_business_date() == date(2025, 3, 14)
 
 

@@ -1,12 +1,21 @@
-"""manage.py run_eod [--date YYYY-MM-DD] [--no-advance]: run or resume end of day."""
+"""manage.py run_eod [--date YYYY-MM-DD] [--no-advance]: run or resume end of
+day in this process, printing each step's progress as it goes. The run is
+recorded like one started from the staff page, which shows it too."""
 
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from core.eod import run_end_of_day, totals
+from core.eod import run_end_of_day
 from core.exceptions import DomainError
 from core.models import EodRun
+from core.selectors import StepProgress, eod_run_progress
+
+
+def progress_line(step: StepProgress) -> str:
+    """ "  accrue: done, 183 of 183 loans, 1 of 1 chunks (entries 12, loans 183)" """
+    counts = ", ".join(f"{k} {v:,}" for k, v in step.count_pairs)
+    return f"  {step.name}: {step.status}, {step.summary}" + (f" ({counts})" if counts else "")
 
 
 class Command(BaseCommand):
@@ -23,13 +32,27 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        printed: dict[str, str] = {}
+
+        def show(run: EodRun) -> None:
+            # one line per step each time it changes (started, chunk done, ended)
+            for step in eod_run_progress(run.pk).steps:
+                line = progress_line(step)
+                if step.status != "pending" and printed.get(step.name) != line:
+                    printed[step.name] = line
+                    self.stdout.write(line)
+
         try:
-            run = run_end_of_day(options["date"], advance=not options["no_advance"])
+            run = run_end_of_day(
+                options["date"],
+                advance=not options["no_advance"],
+                source=EodRun.Source.COMMAND,
+                on_progress=show,
+            )
         except DomainError as exc:
             raise CommandError(exc.message) from exc
-        for step, counts in totals(run).items():
-            shown = ", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "nothing"
-            self.stdout.write(f"  {step}: {shown}")
+        if not printed:
+            self.stdout.write(f"End of day {run.business_date:%Y-%m-%d} had already completed.")
         if run.status != EodRun.Status.COMPLETED:
             raise CommandError(f"End of day {run.business_date} failed: {run.error}")
         self.stdout.write(self.style.SUCCESS(f"End of day {run.business_date:%Y-%m-%d} completed."))
