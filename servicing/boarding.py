@@ -5,6 +5,11 @@ schedule, the opening disbursement postings and an audit event. It runs in
 the caller's transaction (origination calls it inside the disbursement's),
 and it is idempotent on the origination reference: boarding the same
 reference again returns the loan boarded the first time.
+
+Every party of the loan arrives with it: the primary borrower
+(`customer_id`) and any co-borrowers or guarantors (`parties`) become
+LoanParty rows in the same transaction, and so do the conditions and the
+document references origination kept.
 """
 
 import uuid
@@ -19,7 +24,14 @@ from core.bulk import gc_paused
 from core.exceptions import Conflict, NotFound, ValidationFailed
 from core.finance import Fee, FeeTreatment, LoanTerms, TermsError, build_schedule
 from core.models import AuditCategory
-from servicing.models import Installment, JournalEntry, Loan, ServicingProduct
+from servicing.models import (
+    Installment,
+    JournalEntry,
+    Loan,
+    LoanParty,
+    PartyRole,
+    ServicingProduct,
+)
 from servicing.services.ledger import Line, post_entry
 
 
@@ -29,13 +41,29 @@ def _pending_number() -> str:
     return f"PENDING-{uuid.uuid4().hex[:12]}"
 
 
+# Roles a further party may board with; the primary borrower is `customer_id`.
+EXTRA_PARTY_ROLES = (PartyRole.CO_BORROWER.value, PartyRole.GUARANTOR.value)
+
+
+@dataclass(frozen=True)
+class BoardingParty:
+    """A party of the loan besides the primary borrower: a customer id and a
+    role ("co_borrower"; "guarantor" is accepted for later products)."""
+
+    customer_id: int
+    role: str = PartyRole.CO_BORROWER.value
+
+
 @dataclass(frozen=True)
 class BoardingTerms:
     """Everything servicing needs, as plain values (no origination objects).
 
     `annual_rate` is a decimal fraction (0.0725). Engine options left as
     None take the servicing product's settings. `documents` are references
-    to documents origination keeps: {"name", "kind", "sha256", "reference"}.
+    to documents origination keeps: {"name", "kind", "sha256", "reference"}
+    (uploads also carry "status"). `customer_id` is the primary borrower;
+    `parties` are the others, in order (BoardingParty). `conditions` are
+    origination's conditions: {"text", "status", "note", "reference"}.
     `disbursed_amount`, when given, must equal the engine's (principal less
     withheld fees): a mismatch means the two sides disagree about the terms.
     """
@@ -63,6 +91,53 @@ class BoardingTerms:
     disbursed_amount: Decimal | None = None
     underwriting_notes: str = ""
     documents: tuple[dict, ...] = field(default_factory=tuple)
+    parties: tuple[BoardingParty, ...] = ()
+    conditions: tuple[dict, ...] = ()
+
+    def customer_ids(self) -> list[int]:
+        """Every party's customer id, the primary borrower first."""
+        return [self.customer_id, *(p.customer_id for p in self.parties)]
+
+
+def check_parties(terms: BoardingTerms) -> None:
+    """ValidationFailed (code invalid_parties) for an unknown role, or a
+    customer named twice (a customer is a party of a loan once)."""
+    errors = []
+    for party in terms.parties:
+        if party.role not in EXTRA_PARTY_ROLES:
+            errors.append(
+                f"Customer {party.customer_id}: role {party.role!r} is not one of "
+                f"{', '.join(EXTRA_PARTY_ROLES)} (the primary borrower is customer_id)."
+            )
+    ids = terms.customer_ids()
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:
+        errors.append(f"Customer {', '.join(map(str, twice))} is named more than once.")
+    if any(not str(c.get("text", "")).strip() for c in terms.conditions):
+        errors.append("A condition has no text.")
+    if errors:
+        raise ValidationFailed(
+            f"{terms.origination_reference}: the loan's parties are not valid.",
+            code="invalid_parties",
+            fields={"parties": errors},
+        )
+
+
+def party_rows(loan: Loan, terms: BoardingTerms) -> list[LoanParty]:
+    """The loan's LoanParty rows (unsaved): borrower first, then the others."""
+    return [
+        LoanParty(loan=loan, customer_id=terms.customer_id, role=PartyRole.BORROWER, ordering=0),
+        *(
+            LoanParty(loan=loan, customer_id=p.customer_id, role=p.role, ordering=i)
+            for i, p in enumerate(terms.parties, start=1)
+        ),
+    ]
+
+
+def _party_metadata(terms: BoardingTerms) -> list[dict]:
+    return [{"customer_id": terms.customer_id, "role": PartyRole.BORROWER.value}] + [
+        {"customer_id": p.customer_id, "role": p.role} for p in terms.parties
+    ]
 
 
 _PRODUCT_DEFAULTS = (
@@ -169,9 +244,17 @@ def board_loan(*, terms: BoardingTerms, acting_user=None) -> Loan:
                 f"No servicing product {terms.product_id}.",
                 fields={"product_id": ["Unknown product."]},
             )
-        if not Customer.objects.filter(pk=terms.customer_id).exists():
+        check_parties(terms)
+        wanted = terms.customer_ids()
+        found = set(Customer.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+        if terms.customer_id not in found:
             raise NotFound(
                 f"No customer {terms.customer_id}.", fields={"customer_id": ["Unknown customer."]}
+            )
+        if missing := [i for i in wanted if i not in found]:
+            raise NotFound(
+                f"No customer {', '.join(map(str, missing))}.",
+                fields={"parties": [f"Unknown customer {i}." for i in missing]},
             )
         lt = engine_terms(terms, product)
         schedule = build_schedule(lt)
@@ -203,6 +286,7 @@ def board_loan(*, terms: BoardingTerms, acting_user=None) -> Loan:
                     prepayment_mode=product.prepayment_mode,
                     principal_balance=schedule.loan_amount,
                     underwriting_notes=terms.underwriting_notes,
+                    conditions=[dict(c) for c in terms.conditions],
                     documents=list(terms.documents),
                     boarded_by=acting_user if getattr(acting_user, "pk", None) else None,
                 )
@@ -210,6 +294,7 @@ def board_loan(*, terms: BoardingTerms, acting_user=None) -> Loan:
             return Loan.objects.get(origination_reference=terms.origination_reference)
         loan.loan_number = f"L-{loan.pk:07d}"
         loan.save(update_fields=["loan_number"])
+        LoanParty.objects.bulk_create(party_rows(loan, terms))
         Installment.objects.bulk_create(
             Installment(
                 loan=loan,
@@ -240,6 +325,8 @@ def board_loan(*, terms: BoardingTerms, acting_user=None) -> Loan:
                 "loan_amount": str(schedule.loan_amount),
                 "disbursed_amount": str(schedule.disbursed_amount),
                 "documents": len(terms.documents),
+                "conditions": len(terms.conditions),
+                "parties": _party_metadata(terms),
             },
             actor=acting_user,
         )
@@ -298,13 +385,15 @@ def board_loans(*, terms: list[BoardingTerms], acting_user=None) -> list[Loan]:
         }
         todo = [t for t in terms if t.origination_reference not in existing]
         products = ServicingProduct.objects.in_bulk({t.product_id for t in todo})
+        for t in todo:
+            check_parties(t)
         customers = set(
-            Customer.objects.filter(pk__in={t.customer_id for t in todo}).values_list(
+            Customer.objects.filter(pk__in={i for t in todo for i in t.customer_ids()}).values_list(
                 "pk", flat=True
             )
         )
         user = acting_user if getattr(acting_user, "pk", None) else None
-        new: list[tuple[Loan, LoanTerms, object]] = []
+        new: list[tuple[Loan, LoanTerms, object, BoardingTerms]] = []
         for t in todo:
             product = products.get(t.product_id)
             if product is None:
@@ -315,6 +404,11 @@ def board_loans(*, terms: list[BoardingTerms], acting_user=None) -> list[Loan]:
             if t.customer_id not in customers:
                 raise NotFound(
                     f"No customer {t.customer_id}.", fields={"customer_id": ["Unknown customer."]}
+                )
+            if missing := [i for i in t.customer_ids() if i not in customers]:
+                raise NotFound(
+                    f"{t.origination_reference}: no customer {', '.join(map(str, missing))}.",
+                    fields={"parties": [f"Unknown customer {i}." for i in missing]},
                 )
             lt = engine_terms(t, product)
             schedule = build_schedule(lt)
@@ -340,14 +434,16 @@ def board_loans(*, terms: list[BoardingTerms], acting_user=None) -> list[Loan]:
                 prepayment_mode=product.prepayment_mode,
                 principal_balance=schedule.loan_amount,
                 underwriting_notes=t.underwriting_notes,
+                conditions=[dict(c) for c in t.conditions],
                 documents=list(t.documents),
                 boarded_by=user,
             )
-            new.append((loan, lt, schedule))
-        loans = Loan.objects.bulk_create([loan for loan, _, _ in new])
+            new.append((loan, lt, schedule, t))
+        loans = Loan.objects.bulk_create([loan for loan, _, _, _ in new])
         for loan in loans:
             loan.loan_number = f"L-{loan.pk:07d}"
         update_rows(Loan, ["loan_number"], [(loan.pk, loan.loan_number) for loan in loans])
+        insert_all([row for loan, _, _, t in new for row in party_rows(loan, t)])
         insert_all(
             [
                 Installment(
@@ -358,7 +454,7 @@ def board_loans(*, terms: list[BoardingTerms], acting_user=None) -> list[Loan]:
                     interest_due=row.interest,
                     fees_due=row.fees,
                 )
-                for loan, _, schedule in new
+                for loan, _, schedule, _ in new
                 for row in schedule.rows
             ]
         )
@@ -375,7 +471,7 @@ def board_loans(*, terms: list[BoardingTerms], acting_user=None) -> list[Loan]:
                     memo=f"Disbursed {schedule.disbursed_amount} of {schedule.loan_amount}",
                     user=user,
                 )
-                for loan, lt, schedule in new
+                for loan, lt, schedule, _ in new
             ]
         )
         audit.record_many(
@@ -390,11 +486,13 @@ def board_loans(*, terms: list[BoardingTerms], acting_user=None) -> list[Loan]:
                         "loan_amount": str(schedule.loan_amount),
                         "disbursed_amount": str(schedule.disbursed_amount),
                         "documents": len(loan.documents),
+                        "conditions": len(loan.conditions),
+                        "parties": _party_metadata(t),
                         "batch": True,
                     },
                     actor=acting_user,
                 )
-                for loan, _, schedule in new
+                for loan, _, schedule, t in new
             ]
         )
         sync_loans(loans, user=acting_user)

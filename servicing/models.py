@@ -144,6 +144,21 @@ class ProductAccount(models.Model):
         return f"{self.role} -> {self.account_id}"
 
 
+# A loan's primary borrower party: role "borrower" and the loan's customer.
+# Raised as a check violation (SQLSTATE 23514) so Django reports an IntegrityError.
+PRIMARY_BORROWER_CHECK = """
+IF EXISTS (SELECT 1 FROM servicing_loan l WHERE l.id = {loan}) AND NOT EXISTS (
+    SELECT 1 FROM servicing_loan l
+    JOIN servicing_loanparty p
+      ON p.loan_id = l.id AND p.customer_id = l.customer_id AND p.role = 'borrower'
+    WHERE l.id = {loan}
+) THEN
+    RAISE EXCEPTION 'Loan % has no primary borrower party', {loan} USING ERRCODE = '23514';
+END IF;
+RETURN NULL;
+"""
+
+
 class LoanState(models.TextChoices):
     ACTIVE = "active", "Active"
     OVERPAID = "overpaid", "Overpaid"
@@ -194,7 +209,18 @@ class Loan(FSMModelMixin, TimeStampedModel):
     next_due_amount = models.DecimalField(**MONEY, default=ZERO)
     # boarding
     underwriting_notes = models.TextField(blank=True)
+    conditions = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Origination's conditions as boarded: text, status, note, reference.",
+    )
     documents = models.JSONField(default=list, blank=True)
+    party_customers = models.ManyToManyField(
+        "customers.Customer",
+        through="LoanParty",
+        related_name="party_loans",
+        help_text="Every party of the loan (borrower, co-borrowers, guarantors).",
+    )
     boarded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -215,6 +241,16 @@ class Loan(FSMModelMixin, TimeStampedModel):
             ("charge_off_loan", "Can charge off loans and post recoveries"),
             ("refund_credit", "Can refund credit balances"),
             ("import_files", "Can import boarding, payment and ACH return files"),
+        ]
+        triggers = [
+            # Checked at commit, when boarding has written the loan's parties.
+            pgtrigger.Trigger(
+                name="loan_has_primary_borrower",
+                operation=pgtrigger.Insert | pgtrigger.UpdateOf("customer_id"),
+                when=pgtrigger.After,
+                timing=pgtrigger.Deferred,
+                func=PRIMARY_BORROWER_CHECK.format(loan="NEW.id"),
+            )
         ]
 
     def __str__(self) -> str:
@@ -258,6 +294,71 @@ class Loan(FSMModelMixin, TimeStampedModel):
     )
     def close(self):
         """No further activity is expected."""
+
+
+class PartyRole(models.TextChoices):
+    BORROWER = "borrower", "Borrower"
+    CO_BORROWER = "co_borrower", "Co-borrower"
+    GUARANTOR = "guarantor", "Guarantor"
+
+
+# Roles that owe the debt: they see the loan in the portal, are named on
+# statements and payoff letters and get the borrower's e-mail notices.
+BORROWER_ROLES = (PartyRole.BORROWER, PartyRole.CO_BORROWER)
+
+
+class LoanParty(models.Model):
+    """A customer's part in a loan, created by boarding (servicing.boarding).
+
+    Exactly one party per loan is the primary borrower: role "borrower",
+    ordering 0, the same customer as `Loan.customer` (which stays the loan's
+    primary borrower for everything addressed to one person: the ACH name,
+    searches, the customer page). Co-borrowers and guarantors follow in the
+    order origination gave them (ordering 1, 2, ...). A customer is a party
+    of a loan at most once."""
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="parties")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="loan_parties"
+    )
+    role = models.CharField(max_length=15, choices=PartyRole.choices)
+    ordering = models.PositiveSmallIntegerField(help_text="0 for the primary borrower.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["loan", "ordering"]
+        verbose_name_plural = "loan parties"
+        indexes = [models.Index(fields=["customer", "loan"], name="loan_party_customer_loan")]
+        constraints = [
+            models.UniqueConstraint(fields=["loan", "customer"], name="loan_party_loan_customer"),
+            models.UniqueConstraint(fields=["loan", "ordering"], name="loan_party_loan_ordering"),
+            # With the unique (loan, ordering): at most one primary borrower.
+            models.CheckConstraint(
+                condition=Q(role="borrower", ordering=0)
+                | (~Q(role="borrower") & Q(ordering__gt=0)),
+                name="loan_party_primary_borrower_first",
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=["borrower", "co_borrower", "guarantor"]),
+                name="loan_party_role_valid",
+            ),
+        ]
+        triggers = [
+            pgtrigger.Trigger(
+                name="loan_party_keeps_primary_borrower",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+                when=pgtrigger.After,
+                timing=pgtrigger.Deferred,
+                func=PRIMARY_BORROWER_CHECK.format(loan="OLD.loan_id"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} {self.customer_id} of loan {self.loan_id}"
+
+    @property
+    def is_borrower(self) -> bool:
+        return self.role in BORROWER_ROLES
 
 
 class Installment(models.Model):

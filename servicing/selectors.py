@@ -19,11 +19,13 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 
 from core.exceptions import NotFound
 from servicing.models import (
+    BORROWER_ROLES,
     AccountRole,
     Component,
     JournalEntry,
     Loan,
     LoanEvent,
+    LoanParty,
     LoanState,
     Payment,
     Posting,
@@ -70,12 +72,13 @@ def search_loans(
     """Staff loan search, newest first. `query` is read as:
 
     - a loan number ("L-0000042", "l42"): that loan;
-    - a customer number ("C-000007", "c7"): that customer's loans;
+    - a customer number ("C-000007", "c7"): the loans that customer is a
+      party to (borrower, co-borrower or guarantor);
     - otherwise: the exact origination reference, or a loan number
-      containing it, or every word in the customer's legal or d/b/a name.
+      containing it, or every word in a party's legal or d/b/a name.
 
     `state` narrows to one LoanState; `dpd_min` / `dpd_max` bound days past
-    due (inclusive); `customer_id` narrows to one customer."""
+    due (inclusive); `customer_id` narrows to the loans of one party."""
     loans = _loan_queryset()
     if state in LoanState.values:
         loans = loans.filter(state=state)
@@ -84,7 +87,9 @@ def search_loans(
     if dpd_max is not None:
         loans = loans.filter(days_past_due__lte=dpd_max)
     if customer_id is not None:
-        loans = loans.filter(customer_id=customer_id)
+        loans = loans.filter(
+            pk__in=LoanParty.objects.filter(customer_id=customer_id).values("loan")
+        )
     query = " ".join((query or "").split())
     if query:
         loan_number = _LOAN_NUMBER_RE.match(query)
@@ -92,15 +97,22 @@ def search_loans(
         if loan_number:
             loans = loans.filter(loan_number=f"L-{int(loan_number.group(1)):07d}")
         elif customer_number:
-            loans = loans.filter(customer__customer_number=f"C-{int(customer_number.group(1)):06d}")
+            number = f"C-{int(customer_number.group(1)):06d}"
+            parties = LoanParty.objects.filter(customer__customer_number=number)
+            loans = loans.filter(pk__in=parties.values("loan"))
         else:
             names = Q()
             for word in query.split():
                 names &= Q(customer__legal_name__icontains=word) | Q(
                     customer__dba_name__icontains=word
                 )
+            # Any party's name, as a subquery: a loan with two matching
+            # parties is listed once.
+            named = LoanParty.objects.filter(names).values("loan")
             loans = loans.filter(
-                Q(origination_reference__iexact=query) | Q(loan_number__icontains=query) | names
+                Q(origination_reference__iexact=query)
+                | Q(loan_number__icontains=query)
+                | Q(pk__in=named)
             )
     return loans.order_by("-id")
 
@@ -120,11 +132,28 @@ def get_loan_by_number(loan_number: str) -> Loan:
     return loan
 
 
+def _party_loan_ids(customer) -> QuerySet:
+    """Ids of the loans `customer` is a party to (any role)."""
+    return LoanParty.objects.filter(customer=customer).values("loan_id")
+
+
 def get_loans_for_customer(customer) -> QuerySet[Loan]:
-    """The portal's access function: only this customer's loans, newest first.
-    A borrower reaches a loan only through this queryset, so another
-    borrower's loan is simply not found (404)."""
-    return _loan_queryset().filter(customer=customer).order_by("-id")
+    """The portal's access function: the loans this customer is a party to
+    (primary borrower, co-borrower or guarantor), newest first. A borrower
+    reaches a loan only through this queryset, so a loan they are no party
+    to is simply not found (404)."""
+    return _loan_queryset().filter(pk__in=_party_loan_ids(customer)).order_by("-id")
+
+
+def loan_parties(loan: Loan) -> list[LoanParty]:
+    """The loan's parties with their customers, the primary borrower first."""
+    return list(LoanParty.objects.filter(loan=loan).select_related("customer").order_by("ordering"))
+
+
+def loan_borrowers(loan: Loan) -> list:
+    """The customers who owe the loan (borrower, then co-borrowers in order):
+    whom statements, payoff letters and notices address."""
+    return [p.customer for p in loan_parties(loan) if p.role in BORROWER_ROLES]
 
 
 def installments(loan: Loan) -> QuerySet:
@@ -435,6 +464,11 @@ def service_requests_for_loan(loan: Loan) -> QuerySet[ServiceRequest]:
 
 
 def get_service_requests_for_customer(customer) -> QuerySet[ServiceRequest]:
-    """The portal's access function for requests: only this customer's,
-    newest first; another borrower's request is simply not found (404)."""
-    return _request_queryset().filter(customer=customer).order_by("-created_at", "-id")
+    """The portal's access function for requests: the requests on the loans
+    this customer is a party to (whoever of them asked), newest first; a request
+    on a loan they are no party to is simply not found (404)."""
+    return (
+        _request_queryset()
+        .filter(loan_id__in=_party_loan_ids(customer))
+        .order_by("-created_at", "-id")
+    )

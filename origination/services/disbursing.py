@@ -37,6 +37,7 @@ from core.finance import build_schedule, tila
 from core.models import AuditCategory
 from origination import disbursement as rails
 from origination.models import (
+    ApplicationDocument,
     ApplicationState,
     Disbursement,
     DisbursementBatch,
@@ -46,7 +47,7 @@ from origination.models import (
 from origination.rails import ACCEPTED, NACHA_RAIL_NAME, PaymentRail
 from origination.services._common import actor_of, apply_transition, lock, refuse
 from origination.services.closing import offer_engine_terms
-from servicing.boarding import BoardingTerms, board_loan
+from servicing.boarding import BoardingParty, BoardingTerms, board_loan
 
 S = ApplicationState
 DISBURSE_PERMISSION = "origination.disburse_application"
@@ -202,7 +203,8 @@ def set_bank_account(
 
 
 def underwriting_notes(application) -> str:
-    """The decisions' notes and the conditions, as the text servicing keeps."""
+    """The decisions and their notes, as the text servicing keeps (the
+    conditions travel apart, as `boarding_conditions`)."""
     lines = []
     for record in application.decisions.order_by("created_at", "id"):
         text = f"{record.created_at:%Y-%m-%d} {record.get_kind_display()}: {record.outcome}"
@@ -211,19 +213,36 @@ def underwriting_notes(application) -> str:
         if record.note:
             text += f" - {record.note}"
         lines.append(text)
-    conditions = list(application.conditions.order_by("id"))
-    if conditions:
-        lines.append("Conditions:")
-        lines += [
-            f"- {c.text} [{c.get_status_display().lower()}]" + (f" {c.note}" if c.note else "")
-            for c in conditions
-        ]
     return "\n".join(lines)
 
 
-def document_references(application, offer: Offer) -> tuple[dict, ...]:
-    """References to the offer's generated documents, as BoardingTerms expects."""
+def boarding_conditions(application) -> tuple[dict, ...]:
+    """The application's conditions as BoardingTerms expects: text, status
+    (open, satisfied, waived), the resolution note and a reference."""
     return tuple(
+        {
+            "text": c.text,
+            "status": c.status,
+            "note": c.note,
+            "reference": f"origination:condition:{c.pk}",
+        }
+        for c in application.conditions.order_by("id")
+    )
+
+
+def boarding_parties(application) -> tuple[BoardingParty, ...]:
+    """The parties besides the applicant (the primary borrower): the
+    co-applicant, underwritten and signed with them, as a co-borrower."""
+    if application.co_applicant_id is None:
+        return ()
+    return (BoardingParty(customer_id=application.co_applicant_id, role="co_borrower"),)
+
+
+def document_references(application, offer: Offer) -> tuple[dict, ...]:
+    """References to the offer's generated documents (disclosure, agreement,
+    signed package), then to every document uploaded to the application
+    (with its review status), as BoardingTerms expects."""
+    generated = [
         {
             "name": f"{application.reference} {doc.get_kind_display()}",
             "kind": doc.kind,
@@ -231,7 +250,18 @@ def document_references(application, offer: Offer) -> tuple[dict, ...]:
             "reference": f"origination:generated_document:{doc.pk}",
         }
         for doc in GeneratedDocument.objects.filter(offer=offer).order_by("id")
-    )
+    ]
+    uploaded = [
+        {
+            "name": doc.original_name,
+            "kind": doc.kind,
+            "sha256": doc.sha256,
+            "reference": f"origination:application_document:{doc.pk}",
+            "status": doc.status,
+        }
+        for doc in ApplicationDocument.objects.filter(application=application).order_by("id")
+    ]
+    return tuple(generated + uploaded)
 
 
 def disburse(*, application, user=None, business_date: date | None = None):
@@ -309,6 +339,8 @@ def disburse(*, application, user=None, business_date: date | None = None):
                 disbursed_amount=net,
                 underwriting_notes=underwriting_notes(application),
                 documents=document_references(application, offer),
+                parties=boarding_parties(application),
+                conditions=boarding_conditions(application),
             ),
             acting_user=actor_of(user),
         )

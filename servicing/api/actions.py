@@ -47,7 +47,7 @@ from servicing.api.loans import (
     loan_detail_body,
     payment_body,
 )
-from servicing.boarding import BoardingTerms, board_loan
+from servicing.boarding import BoardingParty, BoardingTerms, board_loan
 from servicing.models import Loan, Payment
 from servicing.services import payments
 
@@ -273,6 +273,25 @@ class BoardingDocumentInputSerializer(serializers.Serializer):
         return value
 
 
+class BoardingPartyInputSerializer(serializers.Serializer):
+    customer_id = serializers.IntegerField(min_value=1)
+    role = serializers.ChoiceField(
+        choices=[("co_borrower", "Co-borrower"), ("guarantor", "Guarantor")],
+        default="co_borrower",
+        help_text="co_borrower (owes the loan, sees it in the portal) or guarantor.",
+    )
+
+
+class BoardingConditionInputSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=2000)
+    status = serializers.ChoiceField(
+        choices=[("open", "Open"), ("satisfied", "Satisfied"), ("waived", "Waived")],
+        default="satisfied",
+    )
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    reference = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
 class BoardingInputSerializer(serializers.Serializer):
     """Mirrors servicing.boarding.BoardingTerms; engine options left out take
     the servicing product's settings."""
@@ -330,6 +349,12 @@ class BoardingInputSerializer(serializers.Serializer):
     )
     underwriting_notes = serializers.CharField(required=False, allow_blank=True, default="")
     documents = BoardingDocumentInputSerializer(many=True, required=False)
+    parties = BoardingPartyInputSerializer(
+        many=True,
+        required=False,
+        help_text="Parties besides the primary borrower (customer_id), in order.",
+    )
+    conditions = BoardingConditionInputSerializer(many=True, required=False)
 
 
 def percent_to_fraction(percent: Decimal) -> Decimal:
@@ -369,6 +394,11 @@ def boarding_terms(data: dict) -> BoardingTerms:
         fees=tuple(dict(fee) for fee in data.get("fees", [])),
         underwriting_notes=data.get("underwriting_notes", ""),
         documents=tuple(dict(doc) for doc in data.get("documents", [])),
+        parties=tuple(
+            BoardingParty(customer_id=p["customer_id"], role=p["role"])
+            for p in data.get("parties", [])
+        ),
+        conditions=tuple(dict(c) for c in data.get("conditions", [])),
         **{name: data.get(name) for name in optional},
     )
 
@@ -383,6 +413,10 @@ def _differences(loan: Loan, terms: BoardingTerms) -> dict[str, list[str]]:
         "term": (loan.term, terms.term),
         "disbursement_date": (loan.disbursement_date, terms.disbursement_date),
     }
+    boarded_parties = list(
+        loan.parties.exclude(ordering=0).order_by("ordering").values_list("customer_id", "role")
+    )
+    pairs["parties"] = (boarded_parties, [(p.customer_id, p.role) for p in terms.parties])
     return {
         name: [f"Loan {loan.loan_number} was boarded with a different value."]
         for name, (boarded, asked) in pairs.items()

@@ -31,6 +31,7 @@ from servicing.models import (
     JournalEntry,
     Loan,
     LoanEvent,
+    LoanParty,
     LoanState,
     Payment,
     Posting,
@@ -209,13 +210,47 @@ class BalancesSerializer(serializers.Serializer):
     )
 
 
+class LoanPartySerializer(serializers.Serializer):
+    customer_id = serializers.IntegerField()
+    customer_number = serializers.CharField(allow_null=True)
+    name = serializers.CharField(help_text="The customer's legal name.")
+    role = serializers.CharField(help_text="borrower (the primary), co_borrower or guarantor.")
+    ordering = serializers.IntegerField(help_text="0 for the primary borrower, then 1, 2, ...")
+
+
+class LoanConditionSerializer(serializers.Serializer):
+    text = serializers.CharField()
+    status = serializers.CharField(
+        allow_blank=True, help_text="open, satisfied or waived at boarding."
+    )
+    note = serializers.CharField(allow_blank=True)
+    reference = serializers.CharField(allow_blank=True)
+
+
+def party_rows(loan: Loan) -> list[dict]:
+    """The loan's parties as LoanPartySerializer reads them (one query)."""
+    return [
+        {
+            "customer_id": p.customer_id,
+            "customer_number": p.customer.customer_number,
+            "name": str(p.customer.legal_name),
+            "role": p.role,
+            "ordering": p.ordering,
+        }
+        for p in LoanParty.objects.filter(loan=loan).select_related("customer").order_by("ordering")
+    ]
+
+
 class LoanDetailSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     loan_number = serializers.CharField()
     origination_reference = serializers.CharField()
-    customer_id = serializers.IntegerField()
+    customer_id = serializers.IntegerField(help_text="The primary borrower.")
     customer_number = serializers.CharField(allow_null=True)
     customer_name = serializers.CharField()
+    parties = LoanPartySerializer(
+        many=True, help_text="Every party with its role, the primary borrower first."
+    )
     product_id = serializers.IntegerField()
     product_code = serializers.CharField()
     product_version = serializers.IntegerField()
@@ -240,9 +275,11 @@ class LoanDetailSerializer(serializers.Serializer):
     next_due_amount = _money()
     closed_on = serializers.DateField(allow_null=True)
     underwriting_notes = serializers.CharField()
+    conditions = LoanConditionSerializer(many=True, help_text="Origination's conditions.")
     documents = serializers.ListField(
         child=serializers.DictField(),
-        help_text="References to origination's documents: name, kind, sha256, reference.",
+        help_text="References to origination's documents: name, kind, sha256, reference "
+        "(uploads also their review status).",
     )
     boarded_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
@@ -258,6 +295,7 @@ def loan_detail_body(loan: Loan) -> dict:
             "customer_id": loan.customer_id,
             "customer_number": loan.customer.customer_number,
             "customer_name": str(loan.customer.legal_name),
+            "parties": party_rows(loan),
             "product_id": loan.product_id,
             "product_code": loan.product.code,
             "product_version": loan.product.version,
@@ -285,6 +323,15 @@ def loan_detail_body(loan: Loan) -> dict:
             "next_due_amount": loan.next_due_amount,
             "closed_on": loan.closed_on,
             "underwriting_notes": loan.underwriting_notes,
+            "conditions": [
+                {
+                    "text": c.get("text", ""),
+                    "status": c.get("status", ""),
+                    "note": c.get("note", ""),
+                    "reference": c.get("reference", ""),
+                }
+                for c in loan.conditions
+            ],
             "documents": loan.documents,
             "boarded_at": loan.created_at,
             "updated_at": loan.updated_at,
@@ -376,7 +423,9 @@ class LedgerEntrySerializer(serializers.Serializer):
 
 class LoanFilter(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(choices=LoanState.choices, label="Loan state.")
-    customer = django_filters.NumberFilter(field_name="customer_id", label="Customer id.")
+    customer = django_filters.NumberFilter(
+        method="filter_customer", label="Customer id: the loans that customer is a party to."
+    )
     dpd_min = django_filters.NumberFilter(
         field_name="days_past_due", lookup_expr="gte", label="At least this many days past due."
     )
@@ -385,23 +434,28 @@ class LoanFilter(django_filters.FilterSet):
     )
     search = django_filters.CharFilter(
         method="filter_search",
-        label="Loan number, origination reference or customer number (exact, any case), "
-        "or part of the customer's name.",
+        label="Loan number, origination reference or a party's customer number (exact, "
+        "any case), or part of a party's name.",
     )
 
     class Meta:
         model = Loan
         fields = ["state", "customer", "dpd_min", "dpd_max", "search"]
 
+    def filter_customer(self, queryset, name, value):
+        return queryset.filter(pk__in=LoanParty.objects.filter(customer_id=value).values("loan"))
+
     def filter_search(self, queryset, name, value):
         value = value.strip()
         if not value:
             return queryset
+        parties = LoanParty.objects.filter(
+            Q(customer__customer_number__iexact=value) | Q(customer__legal_name__icontains=value)
+        )
         return queryset.filter(
             Q(loan_number__iexact=value)
             | Q(origination_reference__iexact=value)
-            | Q(customer__customer_number__iexact=value)
-            | Q(customer__legal_name__icontains=value)
+            | Q(pk__in=parties.values("loan"))
         )
 
 

@@ -19,6 +19,7 @@ from core.documents import render_pdf
 from core.exceptions import Conflict, ValidationFailed
 from core.models import AuditCategory
 from servicing.models import Loan, LoanState, PayoffQuote
+from servicing.selectors import loan_borrowers
 from servicing.services.life import require_perm, user_or_none
 from servicing.services.payments import post_payment
 from servicing.services.sync import lock_loan, replay_loan
@@ -73,6 +74,7 @@ def payoff_quote(*, loan: Loan, good_through: date, user=None) -> PayoffQuote:
             {
                 "loan": loan,
                 "customer": loan.customer,
+                "borrowers": loan_borrowers(loan),
                 "items": items,
                 "good_through": good_through,
                 "quoted_on": today,
@@ -105,29 +107,31 @@ def payoff_quote(*, loan: Loan, good_through: date, user=None) -> PayoffQuote:
 
 
 def _send_paid_off_notice(loan_id: int) -> None:
+    """One e-mail to each borrower of the loan (primary and co-borrowers)
+    with an address on file, each addressed to them."""
     loan = Loan.objects.select_related("customer").get(pk=loan_id)
-    email = loan.customer.email
-    if not email:
-        return
     credit = loan.overpayment_balance + loan.unapplied_balance
-    lines = [
-        f"Dear {loan.customer},",
-        "",
-        f"Your loan {loan.loan_number} is paid in full. Thank you.",
-    ]
-    if credit > 0:
-        lines += ["", f"You paid {credit} more than you owed; we will refund it to you."]
-    lines += ["", "No further payments are due on this loan."]
-    send_mail(
-        subject=f"Loan {loan.loan_number} is paid in full",
-        message="\n".join(lines),
-        from_email=getattr(settings, "DEFAULT_FROM_EMAIL", None),
-        recipient_list=[email],
-    )
+    for borrower in loan_borrowers(loan):
+        if not borrower.email:
+            continue
+        lines = [
+            f"Dear {borrower.legal_name},",
+            "",
+            f"Your loan {loan.loan_number} is paid in full. Thank you.",
+        ]
+        if credit > 0:
+            lines += ["", f"You paid {credit} more than you owed; we will refund it to you."]
+        lines += ["", "No further payments are due on this loan."]
+        send_mail(
+            subject=f"Loan {loan.loan_number} is paid in full",
+            message="\n".join(lines),
+            from_email=getattr(settings, "DEFAULT_FROM_EMAIL", None),
+            recipient_list=[borrower.email],
+        )
 
 
 def notify_paid_off(loan: Loan) -> None:
-    """Tell the borrower by e-mail that the loan is paid off, once the
+    """Tell each borrower by e-mail that the loan is paid off, once the
     current transaction commits (nothing is sent if it rolls back)."""
     loan_id = loan.pk
     transaction.on_commit(lambda: _send_paid_off_notice(loan_id))

@@ -26,6 +26,7 @@ from core.exceptions import ValidationFailed
 from core.finance.servicing import replay
 from core.models import AuditCategory
 from servicing.models import Loan, LoanEvent, ServicingProduct, Statement
+from servicing.selectors import loan_borrowers
 from servicing.services.life import plain
 from servicing.services.sync import engine_events, loan_setup, lock_loan
 
@@ -199,6 +200,7 @@ def generate_statement(*, loan: Loan, statement_date: date, user=None) -> Statem
                 {
                     "loan": loan,
                     "customer": loan.customer,
+                    "borrowers": loan_borrowers(loan),
                     "f": figures,
                     "period_start": start,
                     "statement_date": statement_date,

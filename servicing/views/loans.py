@@ -208,6 +208,7 @@ def _detail_context(request, loan, tab: str, *, note_form=None) -> dict:
         "tabs": TABS,
         "rate_percent": _percent(loan.annual_rate),
         "balances": selectors.balances_as_of(loan),
+        "parties": selectors.loan_parties(loan),
         "disclosure": _disclosure(loan),
         "payable": loan.state in PAYABLE_STATES,
         "business_date": get_business_date(),

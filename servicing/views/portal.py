@@ -224,6 +224,7 @@ def loan_detail(request, pk: int):
     balances = selectors.balances_as_of(loan)
     context = {
         "loan": loan,
+        "borrowers": selectors.loan_borrowers(loan),
         "balances": balances,
         "fees_total": balances.fees + balances.penalties,
         "installments": selectors.installments(loan),
@@ -404,6 +405,7 @@ def loan_payoff_pdf(request, pk: int):
         {
             "loan": loan,
             "customer": loan.customer,
+            "borrowers": selectors.loan_borrowers(loan),
             "items": items,
             "good_through": good_through,
             "quoted_on": today,
