@@ -12,6 +12,7 @@ from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -160,11 +161,19 @@ def board_metrics(request):
         product_code=filters.get("product") or "",
         min_age=filters.get("min_age"),
     )
-    return render(
-        request,
-        "origination/applications/_metrics.html",
-        {"metrics": _metric_rows(metrics), "one_state": bool(state and state != "all")},
-    )
+    context = {"metrics": _metric_rows(metrics), "one_state": bool(state and state != "all")}
+    if request.headers.get("HX-Request") == "true":
+        response = render(request, "origination/applications/_metrics.html", context)
+    else:
+        # Opened at its own address (the board's no-script link, a bookmark):
+        # the whole staff page with its title, not a bare fragment.
+        query = request.GET.copy()
+        query.pop("view", None)
+        context["query"] = query.urlencode()
+        response = render(request, "origination/applications/metrics.html", context)
+    # One address, two representations: caches must key on the htmx header.
+    patch_vary_headers(response, ("HX-Request",))
+    return response
 
 
 # --- new application -------------------------------------------------------------------
