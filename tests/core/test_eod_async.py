@@ -51,6 +51,14 @@ def wait_for(predicate, timeout=WAIT, message="condition"):
     raise AssertionError(f"timed out waiting for {message}")
 
 
+def join_eod_threads() -> None:
+    """Wait for background end-of-day threads (eager mode) to end, so none
+    writes after the test's database is flushed."""
+    for thread in threading.enumerate():
+        if thread.name.startswith("eod-"):
+            thread.join(60)
+
+
 @pytest.fixture
 def gate():
     """A test step (between charge-off and statements) over three id-list
@@ -69,6 +77,7 @@ def gate():
     register_step("gate", 35, chunks=lambda d: [[1], [2], [3]], run=run, unit="items")
     yield opened, reached
     opened.set()
+    join_eod_threads()
     unregister_step("gate")
 
 
