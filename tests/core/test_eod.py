@@ -1,7 +1,7 @@
 """The end-of-day runner (core.eod): order, chunks, resume after a failure,
 advancing the business date, the command, the task and the staff page."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import psycopg
 import pytest
@@ -294,6 +294,58 @@ def test_business_date_page_needs_its_permission(staff_client):
         assert client.get(url).status_code == 403
     assert EodRun.objects.get() == run
     assert get_business_date() == date(2025, 3, 14)
+    manager, _ = staff_client("manager")
+    assert manager.get(reverse("eod-run", args=[run.pk + 1])).status_code == 404
+    assert manager.get(reverse("eod-run-progress", args=[run.pk + 1])).status_code == 404
+
+
+class ProcessKilled(BaseException):
+    """What a killed worker looks like from inside: not an Exception, so the
+    run cannot record a failure and is left running (its lock dies with it)."""
+
+
+def test_a_run_left_running_by_a_dead_process_can_be_started_again(
+    staff_client, django_capture_on_commit_callbacks
+):
+    _set(date(2026, 5, 4))
+    state = {"killed": False}
+
+    def run(business_date, chunk):
+        if not state["killed"]:
+            state["killed"] = True
+            raise ProcessKilled
+        return {"items": 1}
+
+    register_step("dies", 35, chunks=lambda d: [[1]], run=run)
+    try:
+        with pytest.raises(ProcessKilled):
+            run_end_of_day()
+        assert EodRun.objects.get().status == EodRun.Status.RUNNING
+        client, _ = staff_client("manager")
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            response = client.post(reverse("business-date"), {"action": "run_eod"})
+        assert response.status_code == 302 and len(callbacks) == 1
+        queued = AuditEvent.objects.get(action="eod.queued")
+        assert queued.metadata["previous_status"] == "running"
+        assert run_end_of_day_task("2026-05-04", source="staff")["status"] == "completed"
+        assert EodChunk.objects.get(step="dies").counts == {"items": 1}
+    finally:
+        unregister_step("dies")
+
+
+def test_a_queued_run_no_worker_took_stops_blocking(
+    staff_client, monkeypatch, django_capture_on_commit_callbacks
+):
+    _set(date(2026, 5, 4))
+    client, _ = staff_client("manager")
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(reverse("business-date"), {"action": "run_eod"})
+    assert client.post(reverse("business-date"), {"action": "run_eod"}).status_code == 409
+    monkeypatch.setattr(eod, "QUEUED_STALE_AFTER", timedelta(0))  # as if long ago
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(reverse("business-date"), {"action": "run_eod"})
+    assert response.status_code == 302 and len(callbacks) == 1
+    assert AuditEvent.objects.filter(action="eod.queued").count() == 2
 
 
 def test_a_second_concurrent_run_is_refused():
@@ -308,6 +360,9 @@ def test_a_second_concurrent_run_is_refused():
         with pytest.raises(Conflict) as excinfo:
             run_end_of_day()
         assert excinfo.value.code == "eod_running"
+        # the page's start is refused too (a run_eod in another terminal)
+        with pytest.raises(Conflict, match=r"End of day is already running\."):
+            eod.start_end_of_day()
         # Release explicitly: closing the connection frees the lock only once
         # the server backend has exited, which can lag behind the client.
         other.execute("SELECT pg_advisory_unlock(%s)", [eod._LOCK_KEY])
