@@ -336,7 +336,7 @@ def test_run_eod_prints_progress_and_the_page_lists_its_run(
     assert "manage.py run_eod" in page
     assert "accrue: done, 1 of 1 loans, 1 of 1 chunks, entries 1, loans 1" in page
     page = client.get(reverse("eod-run", args=[run.pk])).content.decode()
-    assert "from manage.py run_eod" in page and "8 of 8 steps done" not in page  # 7 steps
+    assert "Started via manage.py run_eod," in page and "8 of 8 steps done" not in page  # 7 steps
     assert "7 of 7 steps done" in page
 
     out = io.StringIO()
