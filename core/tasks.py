@@ -19,7 +19,20 @@ from core.models import EodRun
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="core.run_end_of_day")
+# End of day outlives the fleet's default limits (CELERY_TASK_TIME_LIMIT, ten
+# minutes, sized for a document or a notice): per-loan steps over a large
+# book take far longer, and a hard kill would leave the message unacked until
+# the broker's visibility timeout. The soft limit raises inside a chunk,
+# which rolls back and fails the run cleanly; starting it again resumes.
+EOD_SOFT_TIME_LIMIT = 4 * 3600
+EOD_TIME_LIMIT = EOD_SOFT_TIME_LIMIT + 300
+
+
+@shared_task(
+    name="core.run_end_of_day",
+    soft_time_limit=EOD_SOFT_TIME_LIMIT,
+    time_limit=EOD_TIME_LIMIT,
+)
 def run_end_of_day_task(
     business_date_iso: str | None = None,
     acting_user_id: int | None = None,

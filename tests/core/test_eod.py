@@ -175,6 +175,11 @@ def test_task_runs_today_and_is_in_the_beat_schedule(staff_client):
     entry = settings.CELERY_BEAT_SCHEDULE["end-of-day"]
     assert entry["task"] == run_end_of_day_task.name == "core.run_end_of_day"
     assert (entry["schedule"].hour, entry["schedule"].minute) == ({23}, {30})
+    # longer than the fleet's ten-minute default, which a real book outlasts
+    assert (run_end_of_day_task.soft_time_limit, run_end_of_day_task.time_limit) == (
+        4 * 3600,
+        4 * 3600 + 300,
+    )
     assert run_end_of_day_task(**entry["kwargs"]) == {
         "business_date": "2026-05-04",
         "status": "completed",
