@@ -123,6 +123,12 @@ class MeBalancesSerializer(serializers.Serializer):
     total_outstanding = _money(help_text="What you owe net of credit held.")
 
 
+class MePartySerializer(serializers.Serializer):
+    name = serializers.CharField()
+    role = serializers.CharField(help_text="borrower (the primary), co_borrower or guarantor.")
+    is_me = serializers.BooleanField(help_text="Whether this party is the signed-in borrower.")
+
+
 class MeLoanSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     loan_number = serializers.CharField()
@@ -142,9 +148,12 @@ class MeLoanSerializer(serializers.Serializer):
     closed_on = serializers.DateField(allow_null=True)
     payable = serializers.BooleanField(help_text="Whether the loan takes a payment now.")
     autopay_active = serializers.BooleanField()
+    parties = MePartySerializer(many=True, help_text="Everyone on the loan, the borrower first.")
 
 
-def loan_body(loan: Loan) -> dict:
+def loan_body(loan: Loan, me=None) -> dict:
+    """The loan as its borrower reads it; `me` (the signed-in customer) marks
+    their own entry among the parties."""
     balances = selectors.balances_as_of(loan)
     return MeLoanSerializer(
         {
@@ -170,6 +179,14 @@ def loan_body(loan: Loan) -> dict:
             "closed_on": loan.closed_on,
             "payable": loan.state == LoanState.ACTIVE,
             "autopay_active": AutopayAuthorization.objects.filter(loan=loan, active=True).exists(),
+            "parties": [
+                {
+                    "name": str(p.customer.legal_name),
+                    "role": p.role,
+                    "is_me": me is not None and p.customer_id == me.pk,
+                }
+                for p in selectors.loan_parties(loan)
+            ],
         }
     ).data
 
@@ -255,12 +272,13 @@ class MyLoanDetailView(_MeView):
     @extend_schema(
         operation_id="me_loans_retrieve",
         summary="One of my loans: terms and balances",
-        description="Another borrower's loan answers 404.",
+        description="Any borrower of the loan (primary or co-borrower) reads it; a loan "
+        "you are no party to answers 404.",
         tags=TAGS,
         responses={200: MeLoanSerializer, **READ_ERRORS},
     )
     def get(self, request, pk: int):
-        return Response(loan_body(my_loan(request, pk)))
+        return Response(loan_body(my_loan(request, pk), get_customer_for_user(request.user)))
 
 
 class MyScheduleView(_MeView):

@@ -9,8 +9,8 @@ from django.db import migrations, models
 
 BACKFILL = """
 INSERT INTO servicing_loanparty (loan_id, customer_id, role, ordering, created_at)
-SELECT id, customer_id, 'borrower', 0, created_at FROM servicing_loan
-ON CONFLICT DO NOTHING
+SELECT l.id, l.customer_id, 'borrower', 0, l.created_at FROM servicing_loan l
+WHERE NOT EXISTS (SELECT 1 FROM servicing_loanparty p WHERE p.loan_id = l.id)
 """
 
 

@@ -414,3 +414,67 @@ def test_schema_lists_the_me_operations():
     }
     for key, operation_id in expected.items():
         assert operations[key] == (operation_id, ["me"]), key
+
+
+# --- co-borrowers ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def joint_loan(product, borrower):
+    """A's loan boarded with a co-borrower; returns (loan, co-borrower, statement)."""
+    from servicing.boarding import BoardingParty, BoardingTerms, board_loan
+
+    co = make_borrower("cody@example.com", "Cody")
+    set_business_date(date(2026, 1, 15))
+    loan = board_loan(
+        terms=BoardingTerms(
+            origination_reference="APP-ME-JOINT",
+            customer_id=borrower.pk,
+            product_id=product.pk,
+            principal=Decimal("1200.00"),
+            annual_rate=Decimal("0.12"),
+            term=12,
+            disbursement_date=date(2026, 1, 15),
+            parties=(BoardingParty(customer_id=co.pk, role="co_borrower"),),
+        )
+    )
+    set_business_date(date(2026, 2, 15))
+    statement = generate_statement(loan=loan, statement_date=date(2026, 2, 1))
+    return loan, co, statement
+
+
+def test_a_co_borrower_reads_and_pays_through_the_borrower_api(joint_loan, client):
+    loan, co, statement = joint_loan
+    co_client = client_for(co)
+    listing = co_client.get("/api/v1/me/loans/").json()["results"]
+    assert [row["id"] for row in listing] == [loan.pk]
+    detail = co_client.get(url(loan.pk)).json()
+    assert detail["parties"] == [
+        {"name": "Ann Rower", "role": "borrower", "is_me": False},
+        {"name": "Cody Rower", "role": "co_borrower", "is_me": True},
+    ]
+    assert client.get(url(loan.pk)).json()["parties"][0]["is_me"] is True
+    for tail in ("schedule/", "transactions/", "statements/", "autopay/"):
+        assert co_client.get(url(loan.pk, tail)).status_code == 200, tail
+    pdf = co_client.get(url(loan.pk, f"statements/{statement.pk}/pdf/"))
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    quote = post_json(co_client, url(loan.pk, "payoff-quote/"), {"good_through": "2026-02-20"})
+    assert quote.status_code == 200, quote.content
+    paid = post_json(co_client, url(loan.pk, "payments/"), card_body("106.62"), key="co-pay-1")
+    assert paid.status_code == 201, paid.content
+    payment = Payment.objects.get(loan=loan)
+    assert (payment.amount, payment.created_by) == (Decimal("106.62"), co.user)
+    # The primary borrower sees the co-borrower's payment.
+    assert [row["amount"] for row in client.get(url(loan.pk, "transactions/")).json()] == ["106.62"]
+
+
+@pytest.mark.parametrize(("method", "tail"), ROUTES)
+def test_a_third_borrower_gets_404_on_a_joint_loan_and_writes_nothing(joint_loan, method, tail):
+    loan, _co, statement = joint_loan
+    intruder = client_for(make_borrower("eve@example.com", "Eve"))
+    before = snapshot()
+    response = _request(intruder, method, url(loan.pk, tail.format(sid=statement.pk)), tail)
+    assert response.status_code == 404, (tail, response.content)
+    assert response.json()["code"] == "not_found"
+    assert snapshot() == before
+    assert intruder.get("/api/v1/me/loans/").json()["results"] == []

@@ -403,3 +403,77 @@ def test_portal_home_lists_the_borrowers_loans(loan, client):
     assert loan.loan_number in page
     assert f"/portal/loans/{loan.pk}/" in page
     assert "next payment $106.62 due Feb 15" in page
+
+
+# --- co-borrowers ----------------------------------------------------------------------
+
+
+def test_a_co_borrower_has_every_loan_route_and_a_third_borrower_none(
+    product, borrower, client, staff_client
+):
+    """Boarded with a co-borrower, the loan is theirs in the portal too (read,
+    pay, statements, payoff quote, help); a third borrower who is no party
+    of it gets 404 everywhere and writes nothing."""
+    from servicing.boarding import BoardingParty
+
+    co = make_borrower("cody@example.com", "Cody")
+    set_business_date(date(2026, 1, 15))
+    loan = board_loan(
+        terms=BoardingTerms(
+            origination_reference="APP-P-JOINT",
+            customer_id=borrower.pk,
+            product_id=product.pk,
+            principal=Decimal("1200.00"),
+            annual_rate=Decimal("0.12"),
+            term=12,
+            disbursement_date=date(2026, 1, 15),
+            parties=(BoardingParty(customer_id=co.pk, role="co_borrower"),),
+        )
+    )
+    set_business_date(date(2026, 2, 15))
+    co_client = client_for(co)
+    # The co-borrower pays from their own portal.
+    response = co_client.post(reverse("portal:loan-pay", args=[loan.pk]), pay_data("106.62"))
+    assert response.status_code == 302
+    payment = Payment.objects.get(loan=loan)
+    assert (payment.amount, payment.created_by) == (Decimal("106.62"), co.user)
+    statement = generate_statement(loan=loan, statement_date=date(2026, 2, 1))
+    third = client_for(make_borrower("eve@example.com", "Eve"))
+    before = counts()
+
+    for name, (args, query) in _routes(loan, payment, statement).items():
+        url = reverse(f"portal:{name}", args=args) + query
+        assert client.get(url).status_code == 200, name
+        assert co_client.get(url).status_code == 200, name
+        assert third.get(url).status_code == 404, name
+        assert third.post(url, pay_data("10.00", nonce="eve")).status_code in (404, 405), name
+    assert counts() == before
+    assert not AuditEvent.objects.filter(action__startswith="service_request").exists()
+    # Both borrowers list it (and their home page links it); the third does not.
+    for who in (client, co_client):
+        assert loan.loan_number in who.get(reverse("portal:loans")).content.decode()
+        assert loan.loan_number in who.get(reverse("portal:home")).content.decode()
+    assert loan.loan_number not in third.get(reverse("portal:loans")).content.decode()
+    assert loan.loan_number not in third.get(reverse("portal:home")).content.decode()
+    # The loan page names both borrowers; the payoff letter does too.
+    page = co_client.get(reverse("portal:loan-detail", args=[loan.pk])).content.decode()
+    assert "Bo Rower<br>Cody Rower" in page
+    letter = co_client.get(
+        reverse("portal:loan-payoff-pdf", args=[loan.pk]) + "?good_through=2026-02-20"
+    )
+    from tests.servicing.test_loan_parties import pdf_text
+
+    text = pdf_text(letter.content)
+    assert "Bo Rower" in text and "Cody Rower" in text
+    # A help request by the co-borrower is on the loan, seen by both borrowers.
+    co_client.post(
+        reverse("portal:loan-help", args=[loan.pk]),
+        {"kind": "hardship", "message": "Lost my job."},
+    )
+    request = loan.service_requests.get()
+    for who in (client, co_client):
+        page = who.get(reverse("portal:loan-detail", args=[loan.pk])).content.decode()
+        assert f'data-request="{request.pk}"' in page
+        detail = who.get(reverse("portal:loan-request", args=[loan.pk, request.pk]))
+        assert detail.status_code == 200 and "Lost my job." in detail.content.decode()
+    assert third.get(reverse("portal:loan-request", args=[loan.pk, request.pk])).status_code == 404
