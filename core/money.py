@@ -4,7 +4,14 @@ Amounts are `Decimal` quantised to the currency's minor unit (cents for USD).
 Products state their rounding policy; the default is half-up to the cent.
 """
 
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP, Decimal
+from decimal import (
+    ROUND_DOWN,
+    ROUND_HALF_EVEN,
+    ROUND_HALF_UP,
+    ROUND_UP,
+    Decimal,
+    InvalidOperation,
+)
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -44,9 +51,52 @@ def quantize(value: object, unit: Decimal | str = CENT, rounding: str = "half_up
     return (units * step).quantize(CENT if step.as_tuple().exponent >= -2 else step)
 
 
-def format_money(value: Decimal, currency: str = "USD") -> str:
-    """Human display: $1,234.56 (negative as -$1,234.56)."""
-    amount = quantize(value)
-    sign = "-" if amount < 0 else ""
-    symbol = "$" if currency == "USD" else f"{currency} "
-    return f"{sign}{symbol}{abs(amount):,.2f}"
+# ISO 4217 currencies whose minor unit is not two digits; every other code has
+# two. The platform keeps amounts in cents (servicing refuses other currencies),
+# so this only matters if that ever changes: the display then follows the code.
+MINOR_UNITS = {
+    **dict.fromkeys(
+        ("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI"),
+        0,
+    ),
+    **dict.fromkeys(("VND", "VUV", "XAF", "XOF", "XPF"), 0),
+    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
+    "CLF": 4,
+    "UYW": 4,
+}
+
+
+def minor_units(currency: str | None = None) -> int:
+    """Digits after the decimal point for `currency` (ISO 4217; USD when None)."""
+    if not currency:
+        return 2
+    return MINOR_UNITS.get(str(currency).strip().upper(), 2)
+
+
+def format_money(value: object, currency: str | None = None, *, rounding: str = "half_up") -> str:
+    """An amount as people read it: "1,234.56", "-1,234.56", "0.00".
+
+    `value` is a Decimal, int or decimal string (a JSON-stored "5709.11"); floats
+    are refused. It is rounded with the named core.money mode to the currency's
+    minor unit (two digits unless ISO 4217 says otherwise), with comma thousands
+    separators and a leading minus sign for negatives; a negative amount that
+    rounds to zero shows as "0.00". None and "" give "" so a template can follow
+    it with `|default:"-"`. Anything else that is not a number raises ValueError.
+    No currency symbol: the page or document puts "$" or the code where it wants.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return ""
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not an amount")
+    try:
+        amount = to_decimal(value.strip() if isinstance(value, str) else value)
+    except InvalidOperation as exc:
+        raise ValueError(f"not an amount: {value!r}") from exc
+    if not amount.is_finite():
+        raise ValueError(f"not an amount: {value!r}")
+    places = minor_units(currency)
+    unit = Decimal(1).scaleb(-places)
+    rounded = amount.quantize(unit, rounding=ROUNDING_MODES[rounding])
+    if rounded == 0:
+        rounded = abs(rounded)  # never "-0.00"
+    return f"{rounded:,.{places}f}"

@@ -118,6 +118,8 @@ TEMPLATES = [
                 "core.context_processors.platform",
                 "users.context_processors.navigation",
             ],
+            # {{ amount|money }} on every page and document, without {% load %}.
+            "builtins": ["core.templatetags.money"],
         },
     },
 ]

@@ -28,6 +28,7 @@ from core.finance import (
     build_schedule,
     tila,
 )
+from core.money import format_money
 
 HUNDRED = Decimal(100)
 
@@ -174,13 +175,29 @@ SCHEDULE_COLUMNS = (
 )
 
 
+MONEY_COLUMNS = frozenset(
+    {"opening_balance", "principal", "interest", "fees", "payment", "closing_balance"}
+)
+
+
 def schedule_csv(result: Quote) -> str:
-    """The schedule as CSV: one header row, one row per instalment, a totals row."""
+    """The schedule as CSV: one header row, one row per instalment, a totals row.
+
+    Amounts are written as on the page, "1,234.56" (quoted, because of the
+    comma); spreadsheets read them as numbers. Dates are ISO, days plain.
+    """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(SCHEDULE_COLUMNS)
     for row in result.rows:
-        writer.writerow([getattr(row, column) for column in SCHEDULE_COLUMNS])
+        writer.writerow(
+            [
+                format_money(getattr(row, column))
+                if column in MONEY_COLUMNS
+                else getattr(row, column)
+                for column in SCHEDULE_COLUMNS
+            ]
+        )
     schedule = result.schedule
     writer.writerow(
         [
@@ -188,10 +205,10 @@ def schedule_csv(result: Quote) -> str:
             "",
             sum(schedule.days),
             "",
-            schedule.total_principal,
-            schedule.total_interest,
-            schedule.total_fees,
-            schedule.total_payments,
+            format_money(schedule.total_principal),
+            format_money(schedule.total_interest),
+            format_money(schedule.total_fees),
+            format_money(schedule.total_payments),
             "",
         ]
     )

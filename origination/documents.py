@@ -38,7 +38,7 @@ from core.finance import (
     build_schedule,
     tila,
 )
-from core.money import ZERO
+from core.money import ZERO, format_money
 
 TILA_TEMPLATE = "documents/tila_disclosure.html"
 AGREEMENT_TEMPLATE = "documents/loan_agreement.html"
@@ -70,12 +70,12 @@ def late_charge_text(late_fee: dict) -> str:
     kind = (late_fee or {}).get("type", "none")
     grace = int(late_fee.get("grace_days", 0)) if late_fee else 0
     if kind == "flat" and Decimal(late_fee.get("amount") or 0) > 0:
-        fee = f"${Decimal(late_fee['amount']):,.2f}"
+        fee = f"${format_money(Decimal(late_fee['amount']))}"
     elif kind == "percent" and Decimal(late_fee.get("percent") or 0) > 0:
         pct = (Decimal(late_fee["percent"]) * 100).normalize()
         fee = f"{pct:f}% of the unpaid amount of the payment"
         if late_fee.get("cap") is not None:
-            fee += f", but not more than ${Decimal(late_fee['cap']):,.2f}"
+            fee += f", but not more than ${format_money(Decimal(late_fee['cap']))}"
     else:
         return "There is no charge for a late payment."
     return f"If a payment is more than {grace} days late, you will be charged {fee}."

@@ -7,6 +7,7 @@ the exact text shown is what record_consent stores."""
 
 from django import forms
 
+from core.money import format_money
 from customers.forms import US_STATES
 from origination.models import Application, Disbursement
 
@@ -54,7 +55,11 @@ class LoanStepForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.products = {str(p.pk): p for p in products}
         self.fields["product"].choices = [
-            (str(p.pk), f"{p.name} ({p.min_amount:,.0f} to {p.max_amount:,.0f} {p.currency})")
+            (
+                str(p.pk),
+                f"{p.name} ({format_money(p.min_amount, p.currency)} to "
+                f"{format_money(p.max_amount, p.currency)} {p.currency})",
+            )
             for p in products
         ]
         terms = sorted(

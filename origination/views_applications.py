@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from core.businessdate import get_business_date
 from core.exceptions import DomainError, NotFound, PermissionDenied
+from core.money import format_money
 from customers.models import Customer
 from customers.selectors import search_customers
 from origination import forms_applications as f
@@ -181,7 +182,11 @@ def board_metrics(request):
 
 def _products():
     return [
-        (str(p.pk), f"{p.name} ({p.min_amount:,.0f}-{p.max_amount:,.0f})")
+        (
+            str(p.pk),
+            f"{p.name} ({format_money(p.min_amount, p.currency)}"
+            f"-{format_money(p.max_amount, p.currency)})",
+        )
         for p in pipeline.active_products()
     ]
 

@@ -24,6 +24,7 @@ from core.bulk import gc_paused
 from core.exceptions import Conflict, NotFound, ValidationFailed
 from core.finance import Fee, FeeTreatment, LoanTerms, TermsError, build_schedule
 from core.models import AuditCategory
+from core.money import format_money
 from servicing.models import (
     Installment,
     JournalEntry,
@@ -312,7 +313,8 @@ def board_loan(*, terms: BoardingTerms, acting_user=None) -> Loan:
             effective_date=lt.disbursement_date,
             key="disbursement",
             lines=_disbursement_lines(lt, schedule.loan_amount, schedule.disbursed_amount),
-            memo=f"Disbursed {schedule.disbursed_amount} of {schedule.loan_amount}",
+            memo=f"Disbursed {format_money(schedule.disbursed_amount)} of "
+            f"{format_money(schedule.loan_amount)}",
             user=acting_user,
         )
         audit.record(
@@ -468,7 +470,8 @@ def board_loans(*, terms: list[BoardingTerms], acting_user=None) -> list[Loan]:
                     lines=tuple(
                         _disbursement_lines(lt, schedule.loan_amount, schedule.disbursed_amount)
                     ),
-                    memo=f"Disbursed {schedule.disbursed_amount} of {schedule.loan_amount}",
+                    memo=f"Disbursed {format_money(schedule.disbursed_amount)} of "
+                    f"{format_money(schedule.loan_amount)}",
                     user=user,
                 )
                 for loan, lt, schedule, _ in new

@@ -24,6 +24,7 @@ from core import audit
 from core.businessdate import get_business_date
 from core.documents import render_pdf
 from core.models import AuditCategory, AuditEvent
+from core.money import format_money
 from origination.decisioning.rules import MAX_PRINCIPAL_REASONS
 from origination.models import Application, BureauPull, GeneratedDocument
 
@@ -89,7 +90,9 @@ def notice_context(application: Application, reasons: list[dict], pull=None) -> 
         "applicant": {"name": customer.legal_name, "address": lines},
         "lender": {"name": getattr(settings, "PLATFORM_NAME", "Lending Platform")},
         "product_name": application.product.name,
-        "requested_amount": f"{application.requested_amount:,}",
+        "requested_amount": format_money(
+            application.requested_amount, application.product.currency
+        ),
         "requested_term": application.requested_term,
         "reasons": [
             {"code": r["code"], "text": r["text"]} for r in reasons[:MAX_PRINCIPAL_REASONS]

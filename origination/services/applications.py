@@ -11,6 +11,7 @@ from core import audit
 from core.businessdate import get_business_date
 from core.exceptions import Conflict, PermissionDenied, ValidationFailed
 from core.models import AuditCategory
+from core.money import format_money
 from origination.models import (
     Application,
     ApplicationEvent,
@@ -92,7 +93,8 @@ def _clean(product: LoanProduct, values: dict) -> dict:
         amount = _money_value(values["requested_amount"], "requested_amount", errors)
         if amount is not None and not (product.min_amount <= amount <= product.max_amount):
             errors["requested_amount"] = (
-                f"Must be between {product.min_amount:,} and {product.max_amount:,}."
+                f"Must be between {format_money(product.min_amount, product.currency)} and "
+                f"{format_money(product.max_amount, product.currency)}."
             )
         cleaned["requested_amount"] = amount
     if "requested_term" in values:

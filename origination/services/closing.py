@@ -32,6 +32,7 @@ from core.businessdate import get_business_date
 from core.exceptions import Conflict, DomainError, NotFound, ValidationFailed
 from core.finance import Fee, LoanTerms, Schedule, TermsError, build_schedule, tila
 from core.models import AuditCategory
+from core.money import format_money
 from origination import documents as pdfs
 from origination import esign
 from origination.models import (
@@ -355,7 +356,10 @@ def accept_offer(*, application: Application, offer_id: int, user=None) -> Offer
             application,
             "accept_offer",
             acting_user=user,
-            note=f"Accepted {offer.amount} over {offer.term} months at APR {offer.apr}%",
+            note=(
+                f"Accepted {format_money(offer.amount)} over {offer.term} months "
+                f"at APR {offer.apr}%"
+            ),
             metadata={"offer_id": offer.pk},
         )
         return offer

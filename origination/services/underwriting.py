@@ -10,6 +10,7 @@ from django_fsm import can_proceed
 from core import audit
 from core.exceptions import Conflict, PermissionDenied, ValidationFailed
 from core.models import AuditCategory, AuditEvent
+from core.money import format_money
 from origination.decisioning.reasons import REASONS
 from origination.decisioning.rules import MAX_PRINCIPAL_REASONS
 from origination.models import (
@@ -43,7 +44,8 @@ def _underwriter(user) -> None:
 def _check_authority(amount: Decimal, user) -> None:
     if amount > UNDERWRITER_LIMIT and not user.has_perm(ABOVE_LIMIT_PERMISSION):
         raise PermissionDenied(
-            f"Approving {amount:,} is above the underwriter limit of {UNDERWRITER_LIMIT:,}; "
+            f"Approving {format_money(amount)} is above the underwriter limit of "
+            f"{format_money(UNDERWRITER_LIMIT)}; "
             "a manager must approve it.",
             code="above_authority_limit",
         )
@@ -373,7 +375,10 @@ def counter_offer(
         errors["amount"] = "Not an amount."
     else:
         if not (product.min_amount <= amount <= product.max_amount):
-            errors["amount"] = f"Must be between {product.min_amount:,} and {product.max_amount:,}."
+            errors["amount"] = (
+                f"Must be between {format_money(product.min_amount, product.currency)} and "
+                f"{format_money(product.max_amount, product.currency)}."
+            )
     if product.allowed_terms and term not in product.allowed_terms:
         errors["term"] = "Choose one of the product's terms."
     if errors:
@@ -385,7 +390,7 @@ def counter_offer(
         amount=amount,
         term=term,
         annual_rate=annual_rate,
-        note=(note or "").strip() or f"Counter-offer: {amount:,} over {term} months",
+        note=(note or "").strip() or f"Counter-offer: {format_money(amount)} over {term} months",
         override_reason=(override_reason or "").strip(),
         kind_override=DecisionRecord.Kind.COUNTER_OFFER,
     )

@@ -23,6 +23,7 @@ from core.businessdate import get_business_date
 from core.crypto import decrypt, encrypt
 from core.exceptions import Conflict, DomainError, ValidationFailed
 from core.models import AuditCategory
+from core.money import format_money
 from servicing import nacha
 from servicing.models import (
     AchBatchFile,
@@ -395,7 +396,11 @@ def import_ach_returns(*, text: str, filename: str = "", acting_user=None) -> Re
                 continue
             if entry.amount != r.amount:
                 rejected.append(
-                    {**row, "reason": f"The return is for {r.amount}; we debited {entry.amount}."}
+                    {
+                        **row,
+                        "reason": f"The return is for {format_money(r.amount)}; "
+                        f"we debited {format_money(entry.amount)}.",
+                    }
                 )
                 continue
             try:

@@ -18,6 +18,7 @@ from core.businessdate import get_business_date
 from core.exceptions import Conflict, ValidationFailed
 from core.finance.servicing import ServicingError
 from core.models import AuditCategory
+from core.money import format_money
 from servicing.models import JournalEntry, Loan, LoanEvent, LoanState
 from servicing.services.ledger import Line, balances_by_role, post_entry
 from servicing.services.life import engine_refused, money, require_perm, user_or_none
@@ -220,7 +221,7 @@ def refund_credit(*, loan: Loan, amount, user=None, method_note: str = "") -> Lo
         except ServicingError as exc:
             err = engine_refused(exc, "The refund was refused.")
             err.fields = {
-                "amount": [f"At most the credit balance ({credit}) can be refunded."],
+                "amount": [f"At most the credit balance ({format_money(credit)}) can be refunded."],
                 **{k: v for k, v in err.fields.items() if k != "amount"},
             }
             raise err from exc

@@ -20,6 +20,7 @@ from core import audit
 from core.businessdate import get_business_date
 from core.exceptions import Conflict, ValidationFailed
 from core.models import AuditCategory
+from core.money import format_money
 from servicing.models import AccountRole, Loan, LoanState
 from servicing.services.ledger import balances_by_role
 from servicing.services.life import require_perm, user_or_none
@@ -63,7 +64,7 @@ def remaining_balances(loan: Loan) -> tuple[dict[str, Decimal], dict[str, Decima
 
 
 def _amounts(items: dict[str, Decimal]) -> str:
-    return ", ".join(f"{label} {amount}" for label, amount in items.items())
+    return ", ".join(f"{label} {format_money(amount)}" for label, amount in items.items())
 
 
 def close_loan(loan: Loan, *, acting_user, note: str = "") -> Loan:

@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from core.exceptions import Conflict, DomainError, ValidationFailed
+from core.money import format_money
 from servicing import gateway
 from servicing.models import Loan, LoanState, Payment
 from servicing.services import payoff
@@ -56,7 +57,11 @@ def pay_online(
         if amount > max_amount:
             raise ValidationFailed(
                 "The payment is not valid.",
-                fields={"amount": [f"The most you can pay today is {max_amount} (the payoff)."]},
+                fields={
+                    "amount": [
+                        f"The most you can pay today is {format_money(max_amount)} (the payoff)."
+                    ]
+                },
             )
         instrument, label = gateway.instrument_from(data)
         result = gateway.get_gateway().charge(amount=amount, reference=key, **instrument)

@@ -18,6 +18,7 @@ from core.businessdate import get_business_date
 from core.documents import render_pdf
 from core.exceptions import Conflict, ValidationFailed
 from core.models import AuditCategory
+from core.money import format_money
 from servicing.models import Loan, LoanState, PayoffQuote
 from servicing.selectors import loan_borrowers
 from servicing.services.life import require_perm, user_or_none
@@ -120,7 +121,10 @@ def _send_paid_off_notice(loan_id: int) -> None:
             f"Your loan {loan.loan_number} is paid in full. Thank you.",
         ]
         if credit > 0:
-            lines += ["", f"You paid {credit} more than you owed; we will refund it to you."]
+            lines += [
+                "",
+                f"You paid {format_money(credit)} more than you owed; we will refund it to you.",
+            ]
         lines += ["", "No further payments are due on this loan."]
         send_mail(
             subject=f"Loan {loan.loan_number} is paid in full",

@@ -25,6 +25,7 @@ from core.documents import render_pdf
 from core.exceptions import ValidationFailed
 from core.finance.servicing import replay
 from core.models import AuditCategory
+from core.money import format_money
 from servicing.models import Loan, LoanEvent, ServicingProduct, Statement
 from servicing.selectors import loan_borrowers
 from servicing.services.life import plain
@@ -81,7 +82,7 @@ def proposed_statement_date(loan: Loan, today: date) -> tuple[date, bool]:
 def late_fee_warning(product: ServicingProduct) -> str:
     grace = product.late_fee_grace_days
     if product.late_fee_type == ServicingProduct.LateFeeType.FLAT and product.late_fee_amount > 0:
-        fee = f"a late fee of ${product.late_fee_amount}"
+        fee = f"a late fee of ${format_money(product.late_fee_amount, product.currency)}"
     elif (
         product.late_fee_type == ServicingProduct.LateFeeType.PERCENT
         and product.late_fee_percent > 0
@@ -89,7 +90,7 @@ def late_fee_warning(product: ServicingProduct) -> str:
         pct = (product.late_fee_percent * 100).normalize()
         fee = f"a late fee of {pct:f}% of the unpaid instalment"
         if product.late_fee_cap is not None:
-            fee += f" (at most ${product.late_fee_cap})"
+            fee += f" (at most ${format_money(product.late_fee_cap, product.currency)})"
     else:
         return ""
     return (

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from core.businessdate import get_business_date
 from core.exceptions import DomainError, PermissionDenied
+from core.money import format_money
 from servicing.models import Loan, LoanEvent, Modification, Payment, PayoffQuote, Statement
 from servicing.services import chargeoff, closing, fees, modifications, payoff, statements
 from users.access import staff_required
@@ -202,7 +203,11 @@ def _fee_choices(loan: Loan) -> list[tuple[int, str]]:
         if amount:
             kind = fee.details.get("fee_kind", "other")
             out.append(
-                (fee.pk, f"{fee.effective_date} {kind} fee {fee.amount} (waivable {amount})")
+                (
+                    fee.pk,
+                    f"{fee.effective_date} {kind} fee {format_money(fee.amount)} "
+                    f"(waivable {format_money(amount)})",
+                )
             )
     return out
 
@@ -225,7 +230,8 @@ def payoff_quote_new(request, pk: int):
             status = exc.status_code
         else:
             messages.success(
-                request, f"Payoff quote of {quote.amount} good through {quote.good_through}."
+                request,
+                f"Payoff quote of {format_money(quote.amount)} good through {quote.good_through}.",
             )
             return redirect("servicing:payoff-quote-detail", quote_pk=quote.pk)
     elif request.method == "POST":
@@ -305,7 +311,7 @@ def payoff_payment(request, pk: int):
             loan.refresh_from_db()
             messages.success(
                 request,
-                f"Payment of {data['amount']} posted; "
+                f"Payment of {format_money(data['amount'])} posted; "
                 f"the loan is {loan.get_state_display().lower()}.",
             )
             return redirect(loan_url(loan))
@@ -485,7 +491,8 @@ def charge_off(request, pk: int):
         title="Charge off",
         submit="Charge off the loan",
         danger=True,
-        intro=f"Writes off the receivables (about {loan.total_outstanding}) to charge-off "
+        intro=f"Writes off the receivables (about {format_money(loan.total_outstanding)}) "
+        "to charge-off "
         "expense. The loan is frozen afterwards; later cash is a recovery.",
         success=f"Loan {loan.loan_number} charged off.",
     )
@@ -527,7 +534,7 @@ def refund(request, pk: int):
         ),
         title="Refund credit",
         submit="Refund",
-        intro=f"Credit balance: {credit}.",
+        intro=f"Credit balance: {format_money(credit)}.",
         success="Refund recorded.",
     )
 
@@ -642,7 +649,8 @@ def statement_generate(request, pk: int):
         else:
             messages.success(
                 request,
-                f"Statement of {statement.statement_date}: amount due {statement.amount_due}.",
+                f"Statement of {statement.statement_date}: "
+                f"amount due {format_money(statement.amount_due)}.",
             )
             return redirect("servicing:statements", pk=loan.pk)
     context = {

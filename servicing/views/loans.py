@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.businessdate import get_business_date
 from core.exceptions import DomainError, NotFound, PermissionDenied
 from core.finance import FinanceError, tila
+from core.money import format_money
 from core.selectors import object_history
 from servicing import selectors
 from servicing.models import Component, LoanState, Payment
@@ -143,17 +144,13 @@ def _query_without_page(request) -> str:
     return params.urlencode()
 
 
-def _money(amount) -> str:
-    return f"{amount:,.2f}"
-
-
 def describe_allocation(lines) -> str:
     """'12.00 interest (#1), 94.62 principal (#1)' for a flash message."""
     parts = []
     for line in lines:
         label = Component(line.component).label.lower()
         where = f" (#{line.installment_number})" if line.installment_number else ""
-        parts.append(f"{_money(line.amount)} {label}{where}")
+        parts.append(f"{format_money(line.amount)} {label}{where}")
     return ", ".join(parts) if parts else "nothing applied"
 
 
@@ -301,11 +298,13 @@ def payment_new(request, pk: int):
         else:
             payment = result.payment
             if not result.created:
-                messages.info(request, f"Payment of {_money(payment.amount)} was already posted.")
+                messages.info(
+                    request, f"Payment of {format_money(payment.amount)} was already posted."
+                )
             else:
                 lines = selectors.event_allocation(payment.event)
                 text = (
-                    f"Payment of {_money(payment.amount)} received "
+                    f"Payment of {format_money(payment.amount)} received "
                     f"{payment.received_on:%b} {payment.received_on.day}, "
                     f"{payment.received_on.year} posted: {describe_allocation(lines)}."
                 )
@@ -335,7 +334,7 @@ def payment_reverse(request, pk: int, payment_pk: int):
         raise Http404(exc.message) from exc
     detail_url = f"{reverse('servicing:loan-detail', args=[loan.pk])}?tab=transactions"
     if payment.status == Payment.Status.REVERSED:
-        messages.info(request, f"Payment of {_money(payment.amount)} is already reversed.")
+        messages.info(request, f"Payment of {format_money(payment.amount)} is already reversed.")
         return redirect(detail_url)
     form = ReversalForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -353,9 +352,9 @@ def payment_reverse(request, pk: int, payment_pk: int):
         else:
             loan.refresh_from_db()
             reason = Payment.ReversalReason(form.cleaned_data["reason"]).label
-            text = f"Payment of {_money(payment.amount)} reversed ({reason})."
+            text = f"Payment of {format_money(payment.amount)} reversed ({reason})."
             if loan.fees_balance:
-                text += f" Fees now owed: {_money(loan.fees_balance)}."
+                text += f" Fees now owed: {format_money(loan.fees_balance)}."
             messages.success(request, text)
             return redirect(detail_url)
     return render(

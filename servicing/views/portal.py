@@ -24,6 +24,7 @@ from core.businessdate import get_business_date
 from core.documents import render_pdf
 from core.exceptions import DomainError, NotFound
 from core.middleware import client_ip
+from core.money import format_money
 from customers.selectors import get_customer_for_user
 from servicing import gateway, selectors
 from servicing.models import AutopayAuthorization, Component, Loan, LoanState
@@ -135,7 +136,9 @@ class PaymentForm(forms.Form):
         amount = data.get("amount")
         if amount is not None and amount > self.max_amount:
             self.add_error(
-                "amount", f"The most you can pay today is {self.max_amount} (the payoff amount)."
+                "amount",
+                f"The most you can pay today is {format_money(self.max_amount)} "
+                "(the payoff amount).",
             )
         if data.get("method") == "card":
             for name in ("card_number", "exp_month", "exp_year", "cvc"):
@@ -282,7 +285,8 @@ def loan_pay(request, pk: int):
             else:
                 if posted.created:
                     messages.success(
-                        request, f"Thank you. Your payment of {data['amount']} is posted."
+                        request,
+                        f"Thank you. Your payment of {format_money(data['amount'])} is posted.",
                     )
                 return redirect("portal:loan-payment", pk=loan.pk, payment_pk=posted.payment.pk)
     context = {"loan": loan, "form": form, "max_amount": max_amount, "today": today}

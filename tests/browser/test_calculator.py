@@ -33,5 +33,5 @@ def test_prospect_prices_a_loan_and_downloads_the_schedule(page, tmp_path):
     path = tmp_path / "schedule.csv"
     download_info.value.save_as(path)
     lines = path.read_text().splitlines()
-    assert lines[1] == "1,2026-02-15,31,10000.00,788.49,100.00,0.00,888.49,9211.51"
+    assert lines[1] == '1,2026-02-15,31,"10,000.00",788.49,100.00,0.00,888.49,"9,211.51"'
     assert len(lines) == 14

@@ -70,9 +70,10 @@ def test_csv_download_is_the_schedule(staff_client):
         lines[0]
         == "number,due_date,days,opening_balance,principal,interest,fees,payment,closing_balance"
     )
-    assert lines[1] == "1,2026-02-15,31,10000.00,788.49,100.00,0.00,888.49,9211.51"
+    # amounts as on the page (two decimals, thousands separators, so quoted)
+    assert lines[1] == '1,2026-02-15,31,"10,000.00",788.49,100.00,0.00,888.49,"9,211.51"'
     assert lines[12] == "12,2027-01-15,31,879.67,879.67,8.80,0.00,888.47,0.00"
-    assert lines[13] == "total,,365,,10000.00,661.86,0.00,10661.86,"
+    assert lines[13] == 'total,,365,,"10,000.00",661.86,0.00,"10,661.86",'
     assert len(lines) == 14
 
 
