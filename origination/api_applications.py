@@ -23,7 +23,6 @@ Idempotency (the `Idempotency-Key` header):
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F, Q
@@ -127,8 +126,9 @@ class ApplicationConsentInput(serializers.Serializer):
 
 
 class ApplicationFieldsInput(serializers.Serializer):
+    # The product's range is checked by the service, which states it (a negative too).
     requested_amount = serializers.DecimalField(
-        **MONEY, min_value=Decimal("0.01"), help_text="Whole cents, within the product's limits."
+        **MONEY, help_text="Whole cents, within the product's limits."
     )
     requested_term = serializers.IntegerField(min_value=1, help_text="Months (allowed terms).")
     purpose = serializers.ChoiceField(choices=Application.Purpose.choices, required=False)

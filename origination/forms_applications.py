@@ -67,9 +67,8 @@ class NewApplicationForm(forms.Form):
         help_text="Optional, e.g. C-0000042.",
     )
     product = forms.ChoiceField(label="Product")
-    requested_amount = forms.DecimalField(
-        label="Amount", max_digits=14, decimal_places=2, min_value=Decimal("0.01")
-    )
+    # No floor of its own: the service states the product's range for any amount outside it.
+    requested_amount = forms.DecimalField(label="Amount", max_digits=14, decimal_places=2)
     requested_term = forms.IntegerField(label="Term (months)", min_value=1)
     purpose = forms.ChoiceField(choices=Application.Purpose.choices)
     employment_status = forms.ChoiceField(choices=Application.EmploymentStatus.choices)

@@ -10,6 +10,7 @@ from django import forms
 from core.money import format_money
 from customers.forms import US_STATES
 from origination.models import Application, Disbursement
+from origination.services.applications import amount_problem
 
 CONSENT_VERSION = "portal-2026-01"
 CREDIT_PULL_TEXT = (
@@ -25,11 +26,13 @@ E_RECORDS_TEXT = (
 )
 
 
-def _money(label: str, *, required: bool = True, help_text: str = "") -> forms.DecimalField:
+def _money(
+    label: str, *, required: bool = True, help_text: str = "", min_value=0
+) -> forms.DecimalField:
     return forms.DecimalField(
         label=label,
         required=required,
-        min_value=0,
+        min_value=min_value,
         max_digits=14,
         decimal_places=2,
         help_text=help_text,
@@ -45,7 +48,8 @@ class LoanStepForm(forms.Form):
     """Step 1: product, amount, term, purpose."""
 
     product = forms.ChoiceField(label="Loan")
-    requested_amount = _money("How much would you like to borrow?")
+    # No floor of its own: the chosen product's range is the rule (see clean).
+    requested_amount = _money("How much would you like to borrow?", min_value=None)
     requested_term = forms.TypedChoiceField(label="Over how many months?", coerce=int)
     purpose = forms.ChoiceField(
         label="What is it for?", choices=_blank(Application.Purpose.choices)
@@ -69,6 +73,16 @@ class LoanStepForm(forms.Form):
         self.fields["requested_term"].choices = _blank([(t, f"{t} months") for t in terms])
         if len(products) == 1:
             self.fields["product"].initial = str(products[0].pk)
+
+    def clean(self):
+        cleaned = super().clean()
+        product = self.products.get(cleaned.get("product") or "")
+        amount = cleaned.get("requested_amount")
+        if product is not None and amount is not None:
+            problem = amount_problem(product, amount)
+            if problem:
+                self.add_error("requested_amount", problem)
+        return cleaned
 
     def chosen_product(self):
         return self.products[self.cleaned_data["product"]]

@@ -164,16 +164,20 @@ def _steps_context(application, current: str) -> list[dict]:
 @require_http_methods(["GET", "POST"])
 def apply(request, pk: int | None = None):
     """Step 1: the loan. Without `pk` a POST starts the draft; with `pk` it
-    updates the draft."""
+    updates the draft.
+
+    Without `pk`, while the borrower has an application in progress, the page
+    offers to resume it and starts nothing (a POST answers 409): one open
+    application per borrower, so a second tab or a double submit cannot pull
+    the bureau twice or split the answers; to apply afresh the borrower
+    withdraws the one in progress from its page."""
     customer = _customer(request)
     application = _editable(request, pk) if pk is not None else None
-    drafts = []
     if application is None:
-        drafts = [
-            a
-            for a in portal_selectors.applications_for_customer(customer)
-            if a.state in EDITABLE and a.applicant_id == customer.pk
-        ]
+        in_progress = _in_progress(customer)
+        if in_progress:
+            status = 409 if request.method == "POST" else 200
+            return _resume_page(request, customer, in_progress, status=status)
     products = portal_selectors.offered_products()
     if application is not None and application.product not in products:
         products = [application.product, *products]
@@ -189,10 +193,9 @@ def apply(request, pk: int | None = None):
     if request.method == "POST" and form.is_valid():
         try:
             if application is None:
-                application = app_services.start_application(
+                application = app_services.start_portal_application(
                     applicant=customer,
                     product=form.chosen_product(),
-                    channel=Application.Channel.PORTAL,
                     data=form.values(),
                     acting_user=request.user,
                 )
@@ -204,6 +207,8 @@ def apply(request, pk: int | None = None):
         except _FormInvalid:
             pass
         except DomainError as exc:
+            if exc.code == "application_in_progress":  # started in another tab meanwhile
+                return _resume_page(request, customer, _in_progress(customer), status=409)
             _show_error(form, exc)
         else:
             return redirect(_step_url(application, "about"))
@@ -215,10 +220,34 @@ def apply(request, pk: int | None = None):
             "application": application,
             "steps": _steps_context(application, "loan") if application else None,
             "products": products,
-            "drafts": [
-                {"application": a, "resume": _step_url(a, next_step(a, customer))} for a in drafts
-            ],
         },
+    )
+
+
+def _in_progress(customer) -> list[Application]:
+    """The borrower's own applications still being filled in, newest first."""
+    return [
+        a
+        for a in portal_selectors.applications_for_customer(customer)
+        if a.state in EDITABLE and a.applicant_id == customer.pk
+    ]
+
+
+def _resume_page(request, customer, applications, *, status: int):
+    return render(
+        request,
+        "origination/portal/apply_resume.html",
+        {
+            "in_progress": [
+                {
+                    "application": a,
+                    "resume": _step_url(a, next_step(a, customer)),
+                    "next_step": dict(STEPS)[next_step(a, customer)],
+                }
+                for a in applications
+            ]
+        },
+        status=status,
     )
 
 

@@ -12,6 +12,7 @@ from core.businessdate import get_business_date
 from core.exceptions import Conflict, PermissionDenied, ValidationFailed
 from core.models import AuditCategory
 from core.money import format_money
+from customers.models import Customer
 from origination.models import (
     Application,
     ApplicationEvent,
@@ -62,7 +63,20 @@ def _choice_error(model_choices, value) -> str | None:
     return None
 
 
-def _money_value(value, name: str, errors: dict, *, allow_none=False) -> Decimal | None:
+def amount_problem(product: LoanProduct, amount: Decimal) -> str | None:
+    """None when `amount` is within `product`'s limits, else the message that
+    states them (pure: forms ask it too, so every channel says the same)."""
+    if product.min_amount <= amount <= product.max_amount:
+        return None
+    return (
+        f"Enter an amount between {format_money(product.min_amount, product.currency)} and "
+        f"{format_money(product.max_amount, product.currency)}."
+    )
+
+
+def _money_value(
+    value, name: str, errors: dict, *, allow_none=False, allow_negative=False
+) -> Decimal | None:
     if value in (None, ""):
         if not allow_none:
             errors[name] = "This field is required."
@@ -75,7 +89,11 @@ def _money_value(value, name: str, errors: dict, *, allow_none=False) -> Decimal
     except ArithmeticError:
         errors[name] = "Not an amount."
         return None
-    if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
+    if (
+        not amount.is_finite()
+        or (amount < 0 and not allow_negative)
+        or amount != amount.quantize(Decimal("0.01"))
+    ):
         errors[name] = "Give a non-negative amount in whole cents."
         return None
     return amount
@@ -90,12 +108,13 @@ def _clean(product: LoanProduct, values: dict) -> dict:
         errors[name] = "Unknown field."
     cleaned = dict(values)
     if "requested_amount" in values:
-        amount = _money_value(values["requested_amount"], "requested_amount", errors)
-        if amount is not None and not (product.min_amount <= amount <= product.max_amount):
-            errors["requested_amount"] = (
-                f"Must be between {format_money(product.min_amount, product.currency)} and "
-                f"{format_money(product.max_amount, product.currency)}."
-            )
+        # A negative amount is just outside the range: say the range, not "non-negative".
+        amount = _money_value(
+            values["requested_amount"], "requested_amount", errors, allow_negative=True
+        )
+        problem = amount_problem(product, amount) if amount is not None else None
+        if problem:
+            errors["requested_amount"] = problem
         cleaned["requested_amount"] = amount
     if "requested_term" in values:
         term = values["requested_term"]
@@ -159,7 +178,8 @@ def start_application(
     `data` needs requested_amount and requested_term (within the product's
     limits and allowed terms) and may carry the other EDITABLE_FIELDS.
     With an `idempotency_key` (API), a repeated call returns the
-    application the first call created."""
+    application the first call created. The portal starts through
+    start_portal_application, which allows one application in progress."""
     if idempotency_key:
         existing = Application.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
@@ -222,6 +242,39 @@ def start_application(
                 return existing
         raise
     return application
+
+
+def start_portal_application(
+    *, applicant, product: LoanProduct, data: dict, acting_user=None
+) -> Application:
+    """A borrower starts an application in the portal (start_application,
+    channel portal), holding one application in progress at a time: while
+    one of theirs is a draft or returned for information, raises Conflict
+    "application_in_progress" naming it, nothing written. Locks the
+    applicant's customer row first, so two tabs or a double submit cannot
+    both start one. Staff, API and the demo open applications through
+    start_application, without this limit."""
+    with transaction.atomic():
+        Customer.objects.select_for_update().filter(pk=applicant.pk).first()
+        current = (
+            Application.objects.filter(applicant=applicant, state__in=EDITABLE_STATES)
+            .order_by("-id")
+            .first()
+        )
+        if current is not None:
+            raise Conflict(
+                f"Application {current.reference} is in progress: resume it, or withdraw it "
+                "before starting another.",
+                code="application_in_progress",
+                fields={"application": current.reference},
+            )
+        return start_application(
+            applicant=applicant,
+            product=product,
+            channel=Application.Channel.PORTAL,
+            data=data,
+            acting_user=acting_user,
+        )
 
 
 def update_draft(application: Application, changes: dict, acting_user=None) -> Application:

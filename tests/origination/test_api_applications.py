@@ -168,7 +168,7 @@ def test_bad_amount_is_400_with_fields_and_nothing_written(api, product):
     assert response.json() == {
         "code": "invalid",
         "message": "The application has invalid values.",
-        "fields": {"requested_amount": "Must be between 1,000.00 and 35,000.00."},
+        "fields": {"requested_amount": "Enter an amount between 1,000.00 and 35,000.00."},
     }
     assert not Application.objects.exists()
     assert not Consent.objects.exists()

@@ -240,7 +240,7 @@ def test_a_step_with_errors_writes_nothing(product):
     )
     assert response.status_code == 200
     assert response.context["form"].errors["requested_amount"] == [
-        "Must be between 1,000.00 and 35,000.00."
+        "Enter an amount between 1,000.00 and 35,000.00."
     ]
     assert not Application.objects.exists()
 

@@ -309,7 +309,7 @@ def test_new_application_refuses_bad_input_and_writes_nothing(product):
         {**NEW, "customer": customer.pk, "product": product.pk, "requested_amount": "500000.00"},
     )
     assert response.status_code == 400
-    assert "Must be between 1,000.00 and 35,000.00." in response.content.decode()
+    assert "Enter an amount between 1,000.00 and 35,000.00." in response.content.decode()
     response = client.post(url, {**NEW, "product": product.pk})
     assert response.status_code == 400
     assert "Pick the applicant" in response.content.decode()
