@@ -692,7 +692,11 @@ class MyHelpRequestView(_MeView):
         loan = my_loan(request, pk)
         data = _parse(MeHelpInputSerializer, request)
         created = request_help(
-            loan=loan, kind=data["kind"], message=data["message"], acting_user=request.user
+            loan=loan,
+            kind=data["kind"],
+            message=data["message"],
+            acting_user=request.user,
+            customer=get_customer_for_user(request.user),
         )
         return Response(MeHelpRequestSerializer(created).data, status=status.HTTP_201_CREATED)
 

@@ -24,7 +24,7 @@ from core import audit
 from core.businessdate import get_business_date
 from core.exceptions import Conflict, ValidationFailed
 from core.models import AuditCategory
-from servicing.models import Loan, ServiceRequest
+from servicing.models import Loan, LoanParty, ServiceRequest
 from servicing.services.life import require_perm, user_or_none
 from servicing.services.sync import lock_loan
 
@@ -38,11 +38,15 @@ MAX_NOTE = 2000
 WORK_PERMISSION = "servicing.modify_loan"
 
 
-def request_help(*, loan: Loan, kind: str, message: str, acting_user=None) -> ServiceRequest:
+def request_help(
+    *, loan: Loan, kind: str, message: str, acting_user=None, customer=None
+) -> ServiceRequest:
     """Create a help request on `loan` as an open task for servicing staff,
     due the business date + SLA_DAYS, and record an audit event on the loan
-    (action "service_request.<kind>"). Raises ValidationFailed for an unknown
-    kind or an empty / too long message; nothing is written then. Locks the
+    (action "service_request.<kind>"). `customer` is the party asking (a
+    co-borrower in their portal); None means the primary borrower. Raises
+    ValidationFailed for an unknown kind, an empty / too long message or a
+    customer who is no party of the loan; nothing is written then. Locks the
     loan row."""
     message = (message or "").strip()
     errors = {}
@@ -52,6 +56,9 @@ def request_help(*, loan: Loan, kind: str, message: str, acting_user=None) -> Se
         errors["message"] = ["Tell us what you need."]
     elif len(message) > MAX_MESSAGE:
         errors["message"] = [f"Keep the message within {MAX_MESSAGE} characters."]
+    customer_id = loan.customer_id if customer is None else customer.pk
+    if not LoanParty.objects.filter(loan_id=loan.pk, customer_id=customer_id).exists():
+        errors["customer"] = [f"Customer {customer_id} is no party of loan {loan.loan_number}."]
     if errors:
         raise ValidationFailed("The request is not valid.", fields=errors)
     actor = user_or_none(acting_user)
@@ -60,7 +67,7 @@ def request_help(*, loan: Loan, kind: str, message: str, acting_user=None) -> Se
         today = get_business_date()
         request = ServiceRequest.objects.create(
             loan=loan,
-            customer_id=loan.customer_id,
+            customer_id=customer_id,
             kind=kind,
             message=message,
             created_by=actor,

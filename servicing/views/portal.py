@@ -452,6 +452,7 @@ def loan_help(request, pk: int):
                     kind=form.cleaned_data["kind"],
                     message=form.cleaned_data["message"],
                     acting_user=request.user,
+                    customer=_customer(request),
                 )
             except DomainError as exc:
                 _apply_error(form, exc)

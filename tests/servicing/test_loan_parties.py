@@ -380,3 +380,22 @@ def test_paid_off_notice_goes_to_each_borrower(joint, django_capture_on_commit_c
         (["ben@example.com"], "Dear Ben Rower,"),
     ]
     assert all(joint.loan_number in m.subject for m in mail.outbox)
+
+
+def test_a_help_request_names_the_party_who_asked(joint, ann, ben, gus):
+    from servicing.models import ServiceRequest
+    from servicing.services.service_requests import request_help
+
+    asked = request_help(loan=joint, kind="hardship", message="Reduced hours.", customer=ben)
+    assert (asked.customer, asked.loan) == (ben, joint)
+    assert request_help(loan=joint, kind="other", message="Hi.").customer == ann
+    with pytest.raises(ValidationFailed) as exc:
+        request_help(loan=joint, kind="other", message="Let me in.", customer=gus)
+    assert exc.value.fields == {
+        "customer": [f"Customer {gus.pk} is no party of loan {joint.loan_number}."]
+    }
+    assert ServiceRequest.objects.count() == 2
+    assert [r.pk for r in selectors.get_service_requests_for_customer(ben)] == [
+        r.pk for r in selectors.get_service_requests_for_customer(ann)
+    ]
+    assert not selectors.get_service_requests_for_customer(gus).exists()

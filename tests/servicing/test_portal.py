@@ -471,6 +471,7 @@ def test_a_co_borrower_has_every_loan_route_and_a_third_borrower_none(
         {"kind": "hardship", "message": "Lost my job."},
     )
     request = loan.service_requests.get()
+    assert request.customer == co  # who asked
     for who in (client, co_client):
         page = who.get(reverse("portal:loan-detail", args=[loan.pk])).content.decode()
         assert f'data-request="{request.pk}"' in page
