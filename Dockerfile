@@ -26,6 +26,7 @@ COPY . .
 
 # collectstatic needs settings to import; these throwaway values are never used at run time.
 RUN DEBUG=0 SECRET_KEY=build-only FIELD_ENCRYPTION_KEY=build-only FIELD_HASH_KEY=build-only \
+    DATABASE_URL=postgres://build-only@localhost/build-only \
     python manage.py collectstatic --noinput
 
 RUN useradd --create-home --uid 10001 app && mkdir -p /app/var/media && chown -R app /app/var

@@ -30,7 +30,10 @@ $(DEV_STAMP): pyproject.toml | $(VENV)/bin/python
 install: $(RUN_STAMP)
 install-dev: $(DEV_STAMP)
 
-## make run: install, migrate, load the demo portfolio, serve on http://127.0.0.1:8000
+## make run: install, start the embedded PostgreSQL (unless DATABASE_URL is set),
+## migrate, load the demo portfolio, serve on http://127.0.0.1:8000
+# RUN_STARTED: when `make run` started (before any install), for "Ready in".
+run: export RUN_STARTED := $(shell date +%s)
 run: install
 	./scripts/run.sh
 
@@ -51,9 +54,8 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
-check-migrations: install-dev
-	mkdir -p var
-	DATABASE_URL=sqlite:///$(CURDIR)/var/check-migrations.sqlite3 $(BIN)/python manage.py makemigrations --check --dry-run
+check-migrations: install-dev services
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python manage.py makemigrations --check --dry-run
 
 pytest: install-dev
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) TESTING=1 \

@@ -1,19 +1,19 @@
 """Fast set-based writes for the append-heavy paths (payments, ledger
 postings, audit events, boarding).
 
-`insert_all(objs)` is `bulk_create` for unsaved instances of one model. On
-PostgreSQL it takes the ids from the table's sequence in one query and
-streams the rows with COPY, skipping the ORM's per-value SQL compilation,
-which cost more than the database's own work (a 3,000-row chunk of a
-lockbox file spent ~2.5 s compiling INSERTs and ~0.8 s executing them).
-Elsewhere (SQLite, the `make run` demo) it is plain `bulk_create`. Either
-way the instances come back saved, with their primary keys set, and
-foreign keys given as unsaved-then-saved instances are resolved first.
+`insert_all(objs)` is `bulk_create` for unsaved instances of one model. It
+takes the ids from the table's sequence in one query and streams the rows
+with COPY, skipping the ORM's per-value SQL compilation, which cost more
+than the database's own work (a 3,000-row chunk of a lockbox file spent
+~2.5 s compiling INSERTs and ~0.8 s executing them); below `SMALL` rows it
+is one `bulk_create` (INSERT ... RETURNING). The instances come back saved,
+with their primary keys set, and foreign keys given as unsaved-then-saved
+instances are resolved first.
 
 `update_rows(model, fields, rows)` is the matching bulk UPDATE: one
-`UPDATE ... FROM unnest(arrays)` on PostgreSQL (Django's bulk_update builds
-a CASE expression per field and row, ~10x slower to compile than to run),
-one UPDATE per row elsewhere.
+`UPDATE ... FROM unnest(arrays)` whatever the row count (Django's
+bulk_update builds a CASE expression per field and row, ~10x slower to
+compile than to run).
 
 Both bypass `save()`, signals and model validation, like bulk_create;
 callers pass values their own services have already checked.
@@ -72,9 +72,9 @@ def refresh_statistics(*models_, fraction: float = 0.1, minimum: int = 1000) -> 
     """ANALYZE the tables of `models_` with at least `minimum` rows inserted,
     updated or deleted since their last analyze and more than `fraction` of
     their rows (autovacuum's own rule, checked now). Returns the tables
-    analyzed. A no-op off PostgreSQL; a refusal (a role that may not
-    ANALYZE) is logged and leaves the caller's transaction intact."""
-    if connection.vendor != "postgresql" or not models_:
+    analyzed. A refusal (a role that may not ANALYZE) is logged and leaves
+    the caller's transaction intact."""
+    if not models_:
         return []
     tables = [model._meta.db_table for model in models_]
     with connection.cursor() as cursor:
@@ -101,7 +101,7 @@ def insert_all(objs: list[models.Model]) -> list[models.Model]:
     if not objs:
         return objs
     model = type(objs[0])
-    if connection.vendor != "postgresql" or len(objs) < SMALL:
+    if len(objs) < SMALL:
         return model.objects.bulk_create(objs)
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     _prepare(objs, fields)
@@ -124,7 +124,7 @@ def insert_rows(model, fields: list[str], rows, *, count: int) -> list[int]:
         return []
     meta = model._meta
     columns = [meta.get_field(name) for name in fields]
-    if connection.vendor != "postgresql" or count < SMALL:
+    if count < SMALL:
         objs = model.objects.bulk_create(
             [model(**dict(zip(fields, row, strict=True))) for row in rows]
         )
@@ -188,12 +188,6 @@ def update_rows(model, fields, rows: list[tuple]) -> None:
         return
     meta = model._meta
     columns = [meta.pk, *(meta.get_field(name) for name in fields)]
-    if connection.vendor != "postgresql":
-        # One UPDATE per row, which also leaves protected FSM fields alone
-        # on the model instances.
-        for pk, *values in rows:
-            model.objects.filter(pk=pk).update(**dict(zip(fields, values, strict=True)))
-        return
     quote = connection.ops.quote_name
     arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in columns)
     names = ", ".join(quote(f.column) for f in columns)

@@ -2,8 +2,9 @@
 environment variables (see .env.example and the README's configuration table).
 
 Two modes:
-- development (DEBUG=1, the default for `make run`): SQLite unless DATABASE_URL
-  is set, Celery tasks run in-process unless REDIS_URL is set, e-mail printed
+- development (DEBUG=1, the default for `make run`): the embedded PostgreSQL
+  server that `make run` starts (lending.embedded_db) unless DATABASE_URL is
+  set, Celery tasks run in-process unless REDIS_URL is set, e-mail printed
   to the console, a fixed development encryption key.
 - production (DEBUG=0): every secret must be given, cookies are secure, HSTS
   is on, and `manage.py check --deploy` reports nothing.
@@ -93,9 +94,9 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "core.middleware.AuditUserMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Under DEBUG, the product's 404 page instead of Django's URL listing.
     "core.middleware.ProductNotFoundMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so that it sees the final response of the authentication views.
     "axes.middleware.AxesMiddleware",
 ]
@@ -125,12 +126,30 @@ TEMPLATES = [
 ]
 
 # --- Database ---------------------------------------------------------------
-# Default: a SQLite file so `make run` needs no server. Tests run on PostgreSQL.
-DATABASE_URL = env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}")
+# PostgreSQL only. DATABASE_URL names the server; without it (development
+# only) the app uses the embedded server `make run` starts in var/pgdata while
+# it is running, so manage.py commands in a second terminal reach the demo.
+DATABASE_URL = env("DATABASE_URL")
+if DATABASE_URL is None and DEBUG:
+    from lending import embedded_db
+
+    DATABASE_URL = embedded_db.url()
+if DATABASE_URL is None:
+    raise ImproperlyConfigured(
+        "DATABASE_URL must be set when DEBUG is off."
+        if not DEBUG
+        else "DATABASE_URL is not set and the embedded PostgreSQL of `make run` is not "
+        "running. Run `make run` (it starts one in var/pgdata), or set DATABASE_URL to a "
+        "PostgreSQL server, e.g. postgres://postgres@127.0.0.1:5432/lending."
+    )
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    DATABASES["default"].setdefault("TEST", {})["NAME"] = env("TEST_DATABASE_NAME", "test_lending")
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    scheme = DATABASE_URL.split(":", 1)[0]
+    raise ImproperlyConfigured(
+        f"DATABASE_URL must name a PostgreSQL server (postgres://...), not {scheme}:."
+    )
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"].setdefault("TEST", {})["NAME"] = env("TEST_DATABASE_NAME", "test_lending")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Redis ---------------------------------------------------------

@@ -17,8 +17,9 @@ their rate cut by a modification under the approval limit; exactly one was
 charged off; one had a payment returned NSF.
 
 Idempotent: loan n is keyed on origination reference "DEMO-<n>", and a loan
-that exists is left alone, so a second run adds nothing. Each loan's whole
-history is written in one transaction.
+that exists is left alone, so a second run adds nothing. The missing loans
+are boarded and seasoned set-based (board_loans, then one post_payments
+batch per instalment round), in one transaction.
 """
 
 import random
@@ -27,18 +28,21 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Max
 
 from core import context
 from core.businessdate import get_business_date
 from customers.models import Customer
-from servicing.boarding import BoardingTerms, board_loan
-from servicing.models import Installment, Loan, Payment, ServicingProduct
+from servicing.boarding import BoardingTerms, board_loans
+from servicing.models import Installment, Loan, LoanState, Payment, ServicingProduct
+from servicing.services.bulk import PaymentRow, post_payments
 from servicing.services.chargeoff import charge_off
-from servicing.services.fees import assess_late_fees
+from servicing.services.fees import assess_late_fees_many
 from servicing.services.modifications import preview_modification, propose_modification
-from servicing.services.payments import post_payment, reverse_payment
+from servicing.services.payments import reverse_payment
 from servicing.services.payoff import compute_payoff
 from servicing.services.products import create_product
+from servicing.services.statements import generate_statements
 
 DEFAULT_SEED = 2026
 PRODUCT_CODE = "personal"
@@ -166,12 +170,45 @@ def demo_plans(
     return plans
 
 
+@dataclass
+class _Story:
+    """One demo loan being seasoned: where its history has got to."""
+
+    plan: DemoLoanPlan
+    loan: Loan
+    rng: random.Random
+    paid: int = 0  # payments posted so far (they number the references)
+    last_paid: Payment | None = None
+    done: bool = False
+
+
+@dataclass(frozen=True)
+class DemoLoanResult:
+    loans: list[Loan]
+    boarded: int  # loans this call created (the rest existed)
+    payments: int  # payments it posted
+
+
 def load_demo_loans(*, count: int = 300, seed: int = DEFAULT_SEED) -> list[Loan]:
     """Board and season `count` demo loans; returns them in plan order.
     Loans that already exist (by origination reference) are returned untouched."""
+    return season_demo_loans(count=count, seed=seed).loans
+
+
+def season_demo_loans(*, count: int = 300, seed: int = DEFAULT_SEED) -> DemoLoanResult:
+    """`load_demo_loans`, also saying how much it wrote.
+
+    Set-based: the missing loans are boarded together (board_loans), then
+    their histories advance one instalment per round, every loan at once,
+    each round's payments posted in one batch (post_payments). The rare
+    stories' steps (late fees, a modification, a payoff quote, the NSF
+    return, the charge-off) call their own services per loan. Each loan
+    sees the same sequence of events, amounts and dates as if its history
+    were posted payment by payment. One transaction: a failure leaves no
+    half-seasoned loan."""
     customer_ids = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
     if not customer_ids or count <= 0:
-        return []
+        return DemoLoanResult(loans=[], boarded=0, payments=0)
     today = get_business_date()
     plans = demo_plans(count=count, customer_ids=customer_ids, today=today, seed=seed)
     existing = {
@@ -179,12 +216,67 @@ def load_demo_loans(*, count: int = 300, seed: int = DEFAULT_SEED) -> list[Loan]
         for loan in Loan.objects.filter(origination_reference__startswith=REFERENCE_PREFIX)
     }
     missing = [plan for plan in plans if plan.reference not in existing]
+    payments = 0
     if missing:
         product = demo_product()
-        with context.system_actor("demo"):
-            for plan in missing:
-                existing[plan.reference] = _load_one(plan, product, today)
-    return [existing[plan.reference] for plan in plans]
+        with context.system_actor("demo"), transaction.atomic():
+            payments = _season(missing, product, today)
+        existing.update(
+            (loan.origination_reference, loan)
+            for loan in Loan.objects.filter(
+                origination_reference__in=[plan.reference for plan in missing]
+            )
+        )
+    return DemoLoanResult(
+        loans=[existing[plan.reference] for plan in plans],
+        boarded=len(missing),
+        payments=payments,
+    )
+
+
+def cycle_dates(*, after: date, through: date, cycle_day: int) -> list[date]:
+    """Every statement cycle date (day `cycle_day` of a month) strictly after
+    `after` and on or before `through` (pure)."""
+    out = []
+    year, month = after.year, after.month
+    if after.day >= cycle_day:
+        year, month = (year, month + 1) if month < 12 else (year + 1, 1)
+    while (day := date(year, month, cycle_day)) <= through:
+        out.append(day)
+        year, month = (year, month + 1) if month < 12 else (year + 1, 1)
+    return out
+
+
+def load_demo_statements(loans: list[Loan]) -> int:
+    """The statements the demo loans' histories imply: one per cycle date
+    from disbursement to today's business date (to the payoff for a loan
+    paid off, as end of day bills only live loans), made set-based by the
+    statements service with their PDFs rendered on first download.
+    Idempotent: dates that have a statement are skipped. Returns how many
+    were made."""
+    if not loans:
+        return 0
+    today = get_business_date()
+    ended = {LoanState.PAID_OFF, LoanState.CLOSED}
+    last_paid = dict(
+        Payment.objects.filter(
+            loan__in=[loan for loan in loans if loan.state in ended],
+            status=Payment.Status.POSTED,
+        )
+        .values_list("loan_id")
+        .annotate(last=Max("received_on"))
+    )
+    products = ServicingProduct.objects.in_bulk({loan.product_id for loan in loans})
+    dates = {
+        loan.pk: cycle_dates(
+            after=loan.disbursement_date,
+            through=last_paid.get(loan.pk, today) if loan.state in ended else today,
+            cycle_day=products[loan.product_id].statement_cycle_day,
+        )
+        for loan in loans
+    }
+    with context.system_actor("demo"):
+        return generate_statements(dates=dates)
 
 
 def _outstanding(inst: Installment) -> Decimal:
@@ -200,24 +292,36 @@ def _outstanding(inst: Installment) -> Decimal:
     )
 
 
-def _pay(loan: Loan, amount: Decimal, on: date, n: int, method: str = "ach") -> Payment:
-    return post_payment(
-        loan=loan,
+def _payment(story: _Story, amount: Decimal, on: date, method: str = "ach") -> PaymentRow:
+    story.paid += 1
+    return PaymentRow(
+        loan_id=story.loan.pk,
         amount=amount,
         received_on=on,
         method=method,
         channel="autopay" if method == "ach" else "staff",
-        reference=f"DEMO-PMT-{loan.origination_reference}-{n}",
+        reference=f"DEMO-PMT-{story.plan.reference}-{story.paid}",
         excess="prepayment",
-    ).payment
+    )
 
 
-def _load_one(plan: DemoLoanPlan, product: ServicingProduct, today: date) -> Loan:
-    rng = random.Random(f"history:{plan.reference}")
-    grace = product.late_fee_grace_days
-    with transaction.atomic():
-        loan = board_loan(
-            terms=BoardingTerms(
+def _post(rows: list[tuple[_Story, PaymentRow]]) -> int:
+    """Post a round's payments in one batch; each story keeps its last payment."""
+    if not rows:
+        return 0
+    results = post_payments([row for _, row in rows])
+    for (story, _), result in zip(rows, results, strict=True):
+        if not isinstance(result, Payment):  # pragma: no cover - the stories keep loans payable
+            raise RuntimeError(f"{story.plan.reference}: {result}")
+        story.last_paid = result
+    return len(rows)
+
+
+def _season(plans: list[DemoLoanPlan], product: ServicingProduct, today: date) -> int:
+    """Board `plans` and post their histories; returns the payments posted."""
+    loans = board_loans(
+        terms=[
+            BoardingTerms(
                 origination_reference=plan.reference,
                 customer_id=plan.customer_id,
                 product_id=product.pk,
@@ -227,60 +331,104 @@ def _load_one(plan: DemoLoanPlan, product: ServicingProduct, today: date) -> Loa
                 disbursement_date=plan.disbursement_date,
                 underwriting_notes="Demo portfolio loan.",
             )
-        )
-        last_paid = None
-        paid = 0
-        after = 0
-        while True:
-            inst = loan.installments.filter(number__gt=after).order_by("number").first()
-            if inst is None or inst.due_date > today:
-                break
-            after = inst.number
-            if plan.stop_days and inst.due_date >= today - timedelta(days=plan.stop_days):
-                # stopped paying: end-of-day charged the late fee after the grace period
-                fee_day = inst.due_date + timedelta(days=grace + 1)
-                if fee_day <= today:
-                    assess_late_fees(loan=loan, business_date=fee_day)
-                continue
-            if plan.profile == PAID_OFF and paid == plan.payoff_after:
-                on = min(today, inst.due_date - timedelta(days=rng.randint(1, 10)))
-                on = max(on, loan.disbursement_date + timedelta(days=1))
-                total = compute_payoff(loan, on)["total"]
-                last_paid = _pay(loan, total, on, paid + 1, method="check")
-                break
-            if plan.profile == MODIFIED and paid == plan.modify_after:
-                _modify(loan, min(today, inst.due_date - timedelta(days=5)), plan)
-                loan.refresh_from_db()
-                inst = loan.installments.get(number=inst.number)
-            late = plan.late_every and inst.number % plan.late_every == 0
-            if late and inst.due_date + timedelta(days=grace + 1) <= today:
-                assess_late_fees(loan=loan, business_date=inst.due_date + timedelta(days=grace + 1))
-                on = inst.due_date + timedelta(days=rng.randint(grace + 4, 28))
-                if on > today:
-                    continue  # not yet paid: a few days past due
-                inst = loan.installments.get(number=inst.number)
-            else:
-                on = inst.due_date  # the autopay debit (early money would be a prepayment)
-            amount = _outstanding(inst)
-            if amount <= 0:
-                continue
-            paid += 1
-            last_paid = _pay(loan, amount, on, paid)
-        loan.refresh_from_db()
-        if plan.profile == NSF and last_paid is not None:
+            for plan in plans
+        ]
+    )
+    stories = [
+        _Story(plan=plan, loan=loan, rng=random.Random(f"history:{plan.reference}"))
+        for plan, loan in zip(plans, loans, strict=True)
+    ]
+    posted = 0
+    number = 0
+    while live := [story for story in stories if not story.done]:
+        number += 1
+        posted += _post(_round(live, number, product, today))
+    final = []
+    for story in stories:
+        if story.plan.profile == NSF and story.last_paid is not None:
             reverse_payment(
-                payment=last_paid, reason="nsf", note="Demo: the bank returned the ACH debit."
+                payment=story.last_paid,
+                reason="nsf",
+                note="Demo: the bank returned the ACH debit.",
             )
             # the borrower brought the money in by card the same business day
-            _pay(loan, last_paid.amount + product.nsf_fee_amount, today, paid + 1, method="card")
-        if plan.profile == CHARGED_OFF:
-            charge_off(loan=loan, reason="Demo: no payment for more than 180 days.")
-        loan.refresh_from_db()
-    return loan
+            amount = story.last_paid.amount + product.nsf_fee_amount
+            final.append((story, _payment(story, amount, today, method="card")))
+    posted += _post(final)
+    for story in stories:
+        if story.plan.profile == CHARGED_OFF:
+            charge_off(loan=story.loan, reason="Demo: no payment for more than 180 days.")
+    return posted
+
+
+def _instalments(stories: list[_Story], number: int) -> dict[int, Installment]:
+    return {
+        inst.loan_id: inst
+        for inst in Installment.objects.filter(
+            loan_id__in=[story.loan.pk for story in stories], number=number
+        )
+    }
+
+
+def _round(
+    stories: list[_Story], number: int, product: ServicingProduct, today: date
+) -> list[tuple[_Story, PaymentRow]]:
+    """Instalment `number` of every live story: the per-loan services its
+    story calls for, then the payments to post (amounts read after them)."""
+    grace = product.late_fee_grace_days
+    instalments = _instalments(stories, number)
+    due: list[tuple[_Story, date, str]] = []  # (story, paid on, method) once amounts are known
+    payoffs: list[tuple[_Story, date]] = []
+    reread: list[_Story] = []
+    late_fees: dict[int, date] = {}  # loan id -> the day end-of-day charged its late fee
+    for story in stories:
+        plan, rng = story.plan, story.rng
+        inst = instalments.get(story.loan.pk)
+        if inst is None or inst.due_date > today:
+            story.done = True
+            continue
+        if plan.stop_days and inst.due_date >= today - timedelta(days=plan.stop_days):
+            # stopped paying: end-of-day charged the late fee after the grace period
+            fee_day = inst.due_date + timedelta(days=grace + 1)
+            if fee_day <= today:
+                late_fees[story.loan.pk] = fee_day
+            continue
+        if plan.profile == PAID_OFF and story.paid == plan.payoff_after:
+            on = min(today, inst.due_date - timedelta(days=rng.randint(1, 10)))
+            payoffs.append((story, max(on, story.loan.disbursement_date + timedelta(days=1))))
+            story.done = True
+            continue
+        if plan.profile == MODIFIED and story.paid == plan.modify_after:
+            _modify(story.loan, min(today, inst.due_date - timedelta(days=5)), plan)
+            reread.append(story)
+        late = plan.late_every and inst.number % plan.late_every == 0
+        if late and inst.due_date + timedelta(days=grace + 1) <= today:
+            late_fees[story.loan.pk] = inst.due_date + timedelta(days=grace + 1)
+            on = inst.due_date + timedelta(days=rng.randint(grace + 4, 28))
+            if on > today:
+                continue  # not yet paid: a few days past due
+            reread.append(story)
+        else:
+            on = inst.due_date  # the autopay debit (early money would be a prepayment)
+        due.append((story, on, "ach"))
+    # a story's modification and its late fee never fall on one instalment
+    assess_late_fees_many(dates=late_fees)
+    if reread:
+        instalments.update(_instalments(reread, number))
+    rows = []
+    for story, on in payoffs:
+        total = compute_payoff(story.loan, on)["total"]
+        rows.append((story, _payment(story, total, on, method="check")))
+    for story, on, method in due:
+        amount = _outstanding(instalments[story.loan.pk])
+        if amount > 0:
+            rows.append((story, _payment(story, amount, on, method=method)))
+    return rows
 
 
 def _modify(loan: Loan, effective: date, plan: DemoLoanPlan) -> None:
     """Cut the rate by up to 3 points, as far as the approval limit allows."""
+    loan.refresh_from_db()
     for cut in (Decimal("0.03"), Decimal("0.02"), Decimal("0.01"), Decimal("0.005")):
         rate = max(plan.annual_rate - cut, Decimal("0.04"))
         preview = preview_modification(loan=loan, effective_date=effective, annual_rate=rate)

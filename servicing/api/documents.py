@@ -34,6 +34,7 @@ from servicing.api.life import IDEMPOTENT_ERRORS, KEY_PARAMETER, KEY_REPLAY, act
 from servicing.api.loans import READ_ERRORS, VIEW, get_loan
 from servicing.models import AutopayAuthorization, Loan, PayoffQuote, Statement
 from servicing.services import autopay
+from servicing.services.statements import statement_pdf
 
 POST_PAYMENT = "servicing.post_payment"
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -63,8 +64,10 @@ class StatementPdfView(APIView):
         operation_id="loans_statements_pdf",
         summary="Download a statement (PDF)",
         description=(
-            "The statement exactly as stored when it was generated (its SHA-256 is in the "
-            "statement list). A statement of another loan answers 404."
+            "The statement exactly as stored (its SHA-256 is in the statement list). A "
+            "statement generated in a batch (the demo book) is rendered from its stored "
+            "figures on its first download and stored then. A statement of another loan "
+            "answers 404."
         ),
         tags=["loans"],
         responses=PDF_RESPONSES,
@@ -74,7 +77,10 @@ class StatementPdfView(APIView):
         statement = Statement.objects.filter(loan=loan, pk=statement_id).first()
         if statement is None:
             raise NotFound(f"No statement {statement_id} on loan {loan.loan_number}.")
-        return _pdf(statement.pdf, f"statement-{loan.loan_number}-{statement.statement_date}.pdf")
+        return _pdf(
+            statement_pdf(statement),
+            f"statement-{loan.loan_number}-{statement.statement_date}.pdf",
+        )
 
 
 class PayoffQuotePdfView(APIView):

@@ -370,7 +370,7 @@ class MyStatementPdfView(_MeView):
         statement = statements.list_statements(loan).defer(None).filter(pk=statement_id).first()
         if statement is None:
             raise NotFound("No such statement.")
-        response = HttpResponse(bytes(statement.pdf), content_type="application/pdf")
+        response = HttpResponse(statements.statement_pdf(statement), content_type="application/pdf")
         response["Content-Disposition"] = (
             f'attachment; filename="statement-{loan.loan_number}-{statement.statement_date}.pdf"'
         )

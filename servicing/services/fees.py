@@ -12,19 +12,29 @@ fee LoanEvent of kind late for that instalment ({"fee_kind": "late",
 is not charged again.
 """
 
+from collections import defaultdict
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
 
 from core import audit
+from core.bulk import insert_all
 from core.businessdate import get_business_date
 from core.exceptions import Conflict, NotFound, ValidationFailed
-from core.finance.servicing import FEE_KINDS, ServicingError
+from core.finance.servicing import FEE_KINDS, ServicingError, replay
 from core.models import AuditCategory
 from servicing.models import Loan, LoanEvent, LoanState, ServicingProduct
+from servicing.services.bulk import lock_loans, sync_loans
 from servicing.services.life import CENT, engine_refused, money, require_perm, user_or_none
-from servicing.services.sync import lock_loan, replay_loan, sync_loan
+from servicing.services.sync import (
+    event_from_row,
+    live_event_rows,
+    loan_setup,
+    lock_loan,
+    replay_loan,
+    sync_loan,
+)
 
 ZERO = Decimal("0.00")
 FEE_STATES = (LoanState.ACTIVE, LoanState.OVERPAID, LoanState.PAID_OFF)
@@ -43,15 +53,76 @@ def late_fee_amount(product: ServicingProduct, unpaid: Decimal) -> Decimal:
     return max(fee, ZERO)
 
 
+def _late_fees(loan: Loan, state, charged: set, business_date: date, user) -> list[LoanEvent]:
+    """The unsaved late-fee events `loan` owes on `business_date`, given its
+    replayed `state` and the instalments already `charged` a late fee."""
+    product = loan.product
+    created = []
+    for inst in state.installments:
+        if (
+            inst.number in charged
+            or (business_date - inst.due_date).days <= product.late_fee_grace_days
+        ):
+            continue
+        unpaid = (inst.principal_due - inst.principal_paid) + (
+            inst.interest_due - inst.interest_paid
+        )
+        if unpaid <= 0:
+            continue
+        amount = late_fee_amount(product, unpaid)
+        if amount <= 0:
+            continue
+        created.append(
+            LoanEvent(
+                loan=loan,
+                kind=LoanEvent.Kind.FEE,
+                effective_date=business_date,
+                amount=amount,
+                details={
+                    "fee_kind": "late",
+                    "installment_number": inst.number,
+                    "penalty": False,
+                    "unpaid": str(unpaid),
+                },
+                created_by=user_or_none(user),
+            )
+        )
+    return created
+
+
+def _assessed(loan: Loan, business_date: date, created: list[LoanEvent], user):
+    return audit.build(
+        action="fee.late_assessed",
+        category=AuditCategory.MONEY,
+        obj=loan,
+        metadata={
+            "business_date": business_date.isoformat(),
+            "fees": [
+                {
+                    "event_id": e.pk,
+                    "installment": e.details["installment_number"],
+                    "amount": str(e.amount),
+                }
+                for e in created
+            ],
+        },
+        actor=user_or_none(user),
+    )
+
+
+def _charges_late_fees(loan: Loan) -> bool:
+    return (
+        loan.state == LoanState.ACTIVE
+        and loan.product.late_fee_type != ServicingProduct.LateFeeType.NONE
+    )
+
+
 def assess_late_fees(*, loan: Loan, business_date: date, user=None) -> list[LoanEvent]:
     """Charge the late fee on every instalment past its grace period that has
     not had one. Returns the fee events created (empty when re-run)."""
     with transaction.atomic():
         loan = lock_loan(loan.pk)
-        if loan.state != LoanState.ACTIVE:
-            return []
-        product = loan.product
-        if product.late_fee_type == ServicingProduct.LateFeeType.NONE:
+        if not _charges_late_fees(loan):
             return []
         charged = {
             details.get("installment_number")
@@ -60,54 +131,56 @@ def assess_late_fees(*, loan: Loan, business_date: date, user=None) -> list[Loan
             ).values_list("details", flat=True)
         }
         state = replay_loan(loan, as_of=business_date)
-        created = []
-        for inst in state.installments:
-            if (
-                inst.number in charged
-                or (business_date - inst.due_date).days <= product.late_fee_grace_days
-            ):
-                continue
-            unpaid = (inst.principal_due - inst.principal_paid) + (
-                inst.interest_due - inst.interest_paid
-            )
-            if unpaid <= 0:
-                continue
-            amount = late_fee_amount(product, unpaid)
-            if amount <= 0:
-                continue
-            created.append(
-                LoanEvent.objects.create(
-                    loan=loan,
-                    kind=LoanEvent.Kind.FEE,
-                    effective_date=business_date,
-                    amount=amount,
-                    details={
-                        "fee_kind": "late",
-                        "installment_number": inst.number,
-                        "penalty": False,
-                        "unpaid": str(unpaid),
-                    },
-                    created_by=user_or_none(user),
-                )
-            )
+        created = _late_fees(loan, state, charged, business_date, user)
         if created:
+            LoanEvent.objects.bulk_create(created)
             sync_loan(loan=loan, user=user)
-            audit.record(
-                action="fee.late_assessed",
-                category=AuditCategory.MONEY,
-                obj=loan,
-                metadata={
-                    "business_date": business_date.isoformat(),
-                    "fees": [
-                        {
-                            "event_id": e.pk,
-                            "installment": e.details["installment_number"],
-                            "amount": str(e.amount),
-                        }
-                        for e in created
-                    ],
-                },
-                actor=user_or_none(user),
+            audit.record_many([_assessed(loan, business_date, created, user)])
+    return created
+
+
+def assess_late_fees_many(*, dates: dict[int, date], user=None) -> dict[int, list[LoanEvent]]:
+    """`assess_late_fees` for many loans, each on its own business date
+    ({loan id: date}), set-based in one transaction: the loans locked in id
+    order, one read of their late fees and of their events, one insert of
+    the new fee events, one sync (bulk.sync_loans) and one insert of the
+    audit events. Returns {loan id: fee events created} for the loans
+    charged."""
+    with transaction.atomic():
+        loans = [loan for loan in lock_loans(dates).values() if _charges_late_fees(loan)]
+        if not loans:
+            return {}
+        ids = [loan.pk for loan in loans]
+        charged: dict[int, set] = defaultdict(set)
+        for loan_id, details in LoanEvent.objects.filter(
+            loan_id__in=ids, kind=LoanEvent.Kind.FEE, details__fee_kind="late"
+        ).values_list("loan_id", "details"):
+            charged[loan_id].add(details.get("installment_number"))
+        events: dict[int, list] = defaultdict(list)
+        for event_id, loan_id, kind, when, amount, details in live_event_rows(loan_id__in=ids):
+            event = event_from_row(event_id, kind, when, amount, details)
+            if event is not None:
+                events[loan_id].append(event)
+        created: dict[int, list[LoanEvent]] = {}
+        for loan in loans:
+            business_date = dates[loan.pk]
+            loan_events = events[loan.pk]
+            # as replay_loan: as of the date, or the latest event if later
+            latest = max((e.effective_date for e in loan_events), default=loan.disbursement_date)
+            state = replay(
+                loan_setup(loan),
+                loan_events,
+                as_of=max(business_date, latest, loan.disbursement_date),
+            )
+            fees = _late_fees(loan, state, charged[loan.pk], business_date, user)
+            if fees:
+                created[loan.pk] = fees
+        if created:
+            insert_all([e for fees in created.values() for e in fees])
+            charged_loans = [loan for loan in loans if loan.pk in created]
+            sync_loans(charged_loans, user=user)
+            audit.record_many(
+                [_assessed(loan, dates[loan.pk], created[loan.pk], user) for loan in charged_loans]
             )
     return created
 

@@ -368,12 +368,10 @@ def _post_chunk(rows: list, acting_user) -> list[tuple[str, object]]:
 
 
 def _can_fork() -> bool:
-    """Worker processes need their own database sessions: only outside any
-    transaction (a forked child cannot see uncommitted rows) and on a
-    server database."""
-    return (
-        os.name == "posix" and connection.vendor == "postgresql" and not connection.in_atomic_block
-    )
+    """Worker processes need their own database sessions: only where the
+    process can fork, and outside any transaction (a forked child cannot see
+    uncommitted rows)."""
+    return os.name == "posix" and not connection.in_atomic_block
 
 
 def _child_post(args) -> list[tuple[str, object]]:

@@ -665,7 +665,7 @@ def statement_generate(request, pk: int):
 @staff_required(VIEW)
 def statement_pdf(request, statement_pk: int):
     statement = get_object_or_404(Statement.objects.select_related("loan"), pk=statement_pk)
-    response = HttpResponse(bytes(statement.pdf), content_type="application/pdf")
+    response = HttpResponse(statements.statement_pdf(statement), content_type="application/pdf")
     response["Content-Disposition"] = (
         "attachment; "
         f'filename="statement-{statement.loan.loan_number}-{statement.statement_date}.pdf"'

@@ -429,7 +429,7 @@ def loan_statement_pdf(request, pk: int, statement_pk: int):
     statement = statements.list_statements(loan).defer(None).filter(pk=statement_pk).first()
     if statement is None:
         raise Http404("No such statement.")
-    response = HttpResponse(bytes(statement.pdf), content_type="application/pdf")
+    response = HttpResponse(statements.statement_pdf(statement), content_type="application/pdf")
     response["Content-Disposition"] = (
         f'attachment; filename="statement-{loan.loan_number}-{statement.statement_date}.pdf"'
     )

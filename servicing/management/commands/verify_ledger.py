@@ -404,8 +404,8 @@ def _cached_installments(lo: int, hi: int) -> dict[int, dict[int, tuple]]:
 
 
 def _cents(value) -> Decimal:
-    """A SQL sum as Decimal cents (PostgreSQL gives Decimal, SQLite a float)."""
-    return Decimal(str(value)).quantize(Decimal("0.01"))
+    """A SQL sum of NUMERIC amounts (a Decimal) to exactly two places."""
+    return Decimal(value).quantize(Decimal("0.01"))
 
 
 def _unbalanced_entries(lo: int, hi: int) -> dict[int, list[tuple]]:
@@ -415,8 +415,7 @@ def _unbalanced_entries(lo: int, hi: int) -> dict[int, list[tuple]]:
         cursor.execute(
             "SELECT loan_id, entry_id, SUM(debit), SUM(credit) FROM servicing_posting "
             "WHERE loan_id BETWEEN %s AND %s GROUP BY loan_id, entry_id "
-            # SQLite sums NUMERIC as floating point: compare to half a cent.
-            "HAVING ABS(SUM(debit) - SUM(credit)) >= 0.005",
+            "HAVING SUM(debit) <> SUM(credit)",  # NUMERIC sums are exact
             [lo, hi],
         )
         for loan_id, entry_id, debits, credits in cursor.fetchall():
