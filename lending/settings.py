@@ -13,6 +13,7 @@ Two modes:
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 from celery.schedules import crontab
@@ -154,6 +155,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Redis ---------------------------------------------------------
 REDIS_URL = env("REDIS_URL")
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if TESTING and REDIS_URL and _XDIST_WORKER.startswith("gw"):
+    # Each pytest-xdist worker gets a Redis database of its own, as it gets a
+    # PostgreSQL database of its own: a test that empties or consumes the
+    # Celery queue (a real worker process) never sees another worker's tasks.
+    # gw0 keeps the given database, gw1 the one below it, and so on.
+    _redis = urlsplit(REDIS_URL)
+    _redis_db = (int(_redis.path.lstrip("/") or 0) - int(_XDIST_WORKER[2:])) % 16
+    REDIS_URL = urlunsplit(_redis._replace(path=f"/{_redis_db}"))
 if REDIS_URL:
     CACHES = {
         "default": {

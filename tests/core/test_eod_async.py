@@ -116,6 +116,9 @@ def worker():
         db = connection.settings_dict
         url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{name}"
         env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": settings.CELERY_BROKER_URL}
+        # The broker URL is already this xdist worker's own Redis database;
+        # without the marker the child's settings do not shift it again.
+        env.pop("PYTEST_XDIST_WORKER", None)
         celery = os.path.join(os.path.dirname(sys.executable), "celery")
         command = [celery, "-A", "lending", "worker", "--pool", "solo", "--loglevel", "WARNING"]
         process = subprocess.Popen(
