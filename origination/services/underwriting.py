@@ -376,7 +376,7 @@ def counter_offer(
     else:
         if not (product.min_amount <= amount <= product.max_amount):
             errors["amount"] = (
-                f"Must be between {format_money(product.min_amount, product.currency)} and "
+                f"Enter an amount between {format_money(product.min_amount, product.currency)} and "
                 f"{format_money(product.max_amount, product.currency)}."
             )
     if product.allowed_terms and term not in product.allowed_terms:

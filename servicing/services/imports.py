@@ -42,6 +42,7 @@ from core.businessdate import get_business_date
 from core.exceptions import DomainError, ValidationFailed
 from core.finance.enums import ExcessHandling
 from core.models import AuditCategory
+from core.money import format_money
 from servicing.boarding import BoardingTerms, board_loan, board_loans, engine_terms
 from servicing.models import ImportRun, Loan, Payment, ServicingProduct
 from servicing.services import bulk
@@ -515,8 +516,8 @@ def _domain_reason(exc: DomainError) -> str:
 
 def _mismatch(balance: Decimal, expected: Decimal) -> str:
     return (
-        f"After the cut-over payment the principal balance is {balance}, "
-        f"not {expected}: the paid split does not match this product's schedule."
+        f"After the cut-over payment the principal balance is {format_money(balance)}, "
+        f"not {format_money(expected)}: the paid split does not match this product's schedule."
     )
 
 

@@ -559,7 +559,7 @@ def test_counter_offer_approves_other_terms(referred, uw, officer, reader, api):
     refused(reader, path, offer, status=403, app_id=referred, message=SCOPE_403)
     refused(api, path, offer, status=403, app_id=referred, message=SERVICE_403)
     body = refused(client, path, {"amount": "500.00", "term": 24}, status=400, app_id=referred)
-    assert body["fields"] == {"amount": "Must be between 1,000.00 and 35,000.00."}
+    assert body["fields"] == {"amount": "Enter an amount between 1,000.00 and 35,000.00."}
     body = refused(client, path, {"amount": "6000.00", "term": 30}, status=400, app_id=referred)
     assert body["fields"] == {"term": "Choose one of the product's terms."}
     body = refused(client, path, {"amount": "6000.00"}, status=400, app_id=referred)

@@ -14,6 +14,7 @@ from django.core.management import call_command
 
 from core.finance import build_schedule
 from core.models import AuditEvent
+from core.money import format_money
 from servicing.boarding import BoardingTerms, board_loan, engine_terms
 from servicing.models import ImportRun, Installment, JournalEntry, Loan, LoanEvent, Payment
 from servicing.services import imports
@@ -103,7 +104,7 @@ def _file(customer, good):
         # checked and rolled back whole (the rest of its chunk is redone)
         "BAD-SPLIT": (
             _line("BAD-SPLIT", c, "1200.00", "12", 12, "193.24", "20.00", date(2026, 3, 15)),
-            "After the cut-over payment the principal balance is 1009.81, not 1006.76: "
+            "After the cut-over payment the principal balance is 1,009.81, not 1,006.76: "
             "the paid split does not match this product's schedule.",
         ),
     }
@@ -330,7 +331,8 @@ def test_a_chunk_failing_on_a_database_error_is_boarded_row_by_row(product, cust
     ref, principal, _, _, pp, _, _ = good[3]
     assert refused["origination_reference"] == ref
     assert refused["reason"] == (
-        f"After the cut-over payment the principal balance is {principal}, not {principal - pp}: "
+        f"After the cut-over payment the principal balance is {format_money(principal)}, "
+        f"not {format_money(principal - pp)}: "
         "the paid split does not match this product's schedule."
     )
     assert not Loan.objects.filter(origination_reference="MIG-003").exists()

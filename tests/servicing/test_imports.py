@@ -142,7 +142,7 @@ def test_boarding_import_boards_with_paid_history_and_rerun_boards_nothing(produ
     rejected = {r["line"]: r["reason"] for r in result.rejected}
     assert sorted(rejected) == [4, 5, 6, 7, 8, 9]
     assert rejected[4] == (
-        "After the cut-over payment the principal balance is 1009.81, not 1006.76: "
+        "After the cut-over payment the principal balance is 1,009.81, not 1,006.76: "
         "the paid split does not match this product's schedule."
     )
     assert rejected[5] == "Unknown customer 'C-999999'."
