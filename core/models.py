@@ -5,6 +5,12 @@ import pgtrigger
 from django.conf import settings
 from django.db import models
 
+from core.money import ZERO
+
+# A money column's default. Kept the str "0.00" the migrations record (a Decimal
+# default would make Django see every money column as altered).
+ZERO_DEFAULT = str(ZERO)
+
 
 class TimeStampedModel(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, editable=False)

@@ -15,7 +15,7 @@ from django.db.models import Q
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from core import crypto
-from core.models import TimeStampedModel
+from core.models import ZERO_DEFAULT, TimeStampedModel
 
 # --- KYC / AML -----------------------------------------------------------------
 
@@ -155,7 +155,6 @@ class SanctionsHit(models.Model):
 # --- Products, applications, decisions, offers, signatures, funding ----------
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
-ZERO = "0.00"
 
 
 def default_rule_set():
@@ -320,8 +319,8 @@ class Application(FSMModelMixin, TimeStampedModel):
     employment_months = models.PositiveIntegerField(null=True, blank=True)
     gross_monthly_income = models.DecimalField(**MONEY, null=True, blank=True)
     housing_status = models.CharField(max_length=10, choices=HousingStatus.choices, blank=True)
-    housing_cost = models.DecimalField(**MONEY, default=ZERO)
-    other_obligations = models.DecimalField(**MONEY, default=ZERO)
+    housing_cost = models.DecimalField(**MONEY, default=ZERO_DEFAULT)
+    other_obligations = models.DecimalField(**MONEY, default=ZERO_DEFAULT)
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -734,7 +733,7 @@ class DisbursementBatch(models.Model):
     file_text = models.TextField()
     sha256 = models.CharField(max_length=64)
     entry_count = models.PositiveIntegerField(default=0)
-    total = models.DecimalField(**MONEY, default=ZERO)
+    total = models.DecimalField(**MONEY, default=ZERO_DEFAULT)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -32,6 +32,7 @@ from django.db.models import Max
 
 from core import context
 from core.businessdate import get_business_date
+from core.money import ZERO
 from customers.models import Customer
 from servicing.boarding import BoardingTerms, board_loans
 from servicing.models import Installment, Loan, LoanState, Payment, ServicingProduct
@@ -47,7 +48,7 @@ from servicing.services.statements import generate_statements
 DEFAULT_SEED = 2026
 PRODUCT_CODE = "personal"
 REFERENCE_PREFIX = "DEMO-"
-ZERO = Decimal("0.00")
+
 TERMS = (12, 18, 24, 36, 36, 48, 60)
 DELINQUENT_DAYS = (64, 94, 124)  # stopped paying this long ago: 30+, 60+, 90+ days past due
 

@@ -23,10 +23,9 @@ from django.db import models
 from django.db.models import Q
 from django_fsm import FSMField, FSMModelMixin, transition
 
-from core.models import TimeStampedModel
+from core.models import ZERO_DEFAULT, TimeStampedModel
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
-ZERO = "0.00"
 
 
 class GLAccount(models.Model):
@@ -100,11 +99,11 @@ class ServicingProduct(TimeStampedModel):
     excess_default = models.CharField(max_length=12, default="prepayment")
     # fees
     late_fee_type = models.CharField(max_length=10, choices=LateFeeType.choices, default="flat")
-    late_fee_amount = models.DecimalField(**MONEY, default=ZERO)
+    late_fee_amount = models.DecimalField(**MONEY, default=ZERO_DEFAULT)
     late_fee_percent = models.DecimalField(max_digits=6, decimal_places=4, default="0")
     late_fee_grace_days = models.PositiveSmallIntegerField(default=10)
     late_fee_cap = models.DecimalField(**MONEY, null=True, blank=True)
-    nsf_fee_amount = models.DecimalField(**MONEY, default=ZERO)
+    nsf_fee_amount = models.DecimalField(**MONEY, default=ZERO_DEFAULT)
     # life events
     charge_off_days_past_due = models.PositiveSmallIntegerField(default=120)
     statement_cycle_day = models.PositiveSmallIntegerField(default=1)
@@ -198,15 +197,15 @@ class Loan(FSMModelMixin, TimeStampedModel):
     terms = models.JSONField(help_text="The full engine terms (core.finance.LoanTerms) as boarded.")
     prepayment_mode = models.CharField(max_length=20, default="reduce_term")
     # cached balances, re-derived by verify_ledger
-    principal_balance = models.DecimalField(**MONEY, default=ZERO)
-    interest_balance = models.DecimalField(**MONEY, default=ZERO)
-    fees_balance = models.DecimalField(**MONEY, default=ZERO)
-    penalties_balance = models.DecimalField(**MONEY, default=ZERO)
-    unapplied_balance = models.DecimalField(**MONEY, default=ZERO)
-    overpayment_balance = models.DecimalField(**MONEY, default=ZERO)
+    principal_balance = models.DecimalField(**MONEY, default=ZERO_DEFAULT)
+    interest_balance = models.DecimalField(**MONEY, default=ZERO_DEFAULT)
+    fees_balance = models.DecimalField(**MONEY, default=ZERO_DEFAULT)
+    penalties_balance = models.DecimalField(**MONEY, default=ZERO_DEFAULT)
+    unapplied_balance = models.DecimalField(**MONEY, default=ZERO_DEFAULT)
+    overpayment_balance = models.DecimalField(**MONEY, default=ZERO_DEFAULT)
     days_past_due = models.PositiveIntegerField(default=0)
     next_due_date = models.DateField(null=True, blank=True)
-    next_due_amount = models.DecimalField(**MONEY, default=ZERO)
+    next_due_amount = models.DecimalField(**MONEY, default=ZERO_DEFAULT)
     # boarding
     underwriting_notes = models.TextField(blank=True)
     conditions = models.JSONField(
@@ -377,12 +376,12 @@ class Installment(models.Model):
     due_date = models.DateField()
     principal_due = models.DecimalField(**MONEY)
     interest_due = models.DecimalField(**MONEY)
-    fees_due = models.DecimalField(**MONEY, default=ZERO)
-    penalties_due = models.DecimalField(**MONEY, default=ZERO)
-    principal_paid = models.DecimalField(**MONEY, default=ZERO)
-    interest_paid = models.DecimalField(**MONEY, default=ZERO)
-    fees_paid = models.DecimalField(**MONEY, default=ZERO)
-    penalties_paid = models.DecimalField(**MONEY, default=ZERO)
+    fees_due = models.DecimalField(**MONEY, default=ZERO_DEFAULT)
+    penalties_due = models.DecimalField(**MONEY, default=ZERO_DEFAULT)
+    principal_paid = models.DecimalField(**MONEY, default=ZERO_DEFAULT)
+    interest_paid = models.DecimalField(**MONEY, default=ZERO_DEFAULT)
+    fees_paid = models.DecimalField(**MONEY, default=ZERO_DEFAULT)
+    penalties_paid = models.DecimalField(**MONEY, default=ZERO_DEFAULT)
     status = models.CharField(max_length=15, choices=Status.choices, default=Status.NOT_DUE)
 
     class Meta:
@@ -421,7 +420,7 @@ class LoanEvent(models.Model):
     loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=15, choices=Kind.choices)
     effective_date = models.DateField()
-    amount = models.DecimalField(**MONEY, default=ZERO)
+    amount = models.DecimalField(**MONEY, default=ZERO_DEFAULT)
     details = models.JSONField(default=dict, blank=True)
     reverses = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
@@ -569,8 +568,8 @@ class Posting(models.Model):
     account = models.ForeignKey(GLAccount, on_delete=models.PROTECT, related_name="postings")
     component = models.CharField(max_length=12, choices=Component.choices, blank=True)
     installment_number = models.PositiveIntegerField(null=True, blank=True)
-    debit = models.DecimalField(**MONEY, default=ZERO)
-    credit = models.DecimalField(**MONEY, default=ZERO)
+    debit = models.DecimalField(**MONEY, default=ZERO_DEFAULT)
+    credit = models.DecimalField(**MONEY, default=ZERO_DEFAULT)
     effective_date = models.DateField()
 
     class Meta:

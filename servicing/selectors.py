@@ -18,6 +18,7 @@ from decimal import Decimal
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 
 from core.exceptions import NotFound
+from core.money import ZERO
 from servicing.models import (
     BORROWER_ROLES,
     AccountRole,
@@ -32,8 +33,6 @@ from servicing.models import (
     ServiceRequest,
 )
 from servicing.services.ledger import balances_by_role, gl_trial_balance
-
-ZERO = Decimal("0.00")
 
 _LOAN_NUMBER_RE = re.compile(r"^l-?0*(\d{1,12})$", re.IGNORECASE)
 _CUSTOMER_NUMBER_RE = re.compile(r"^c-?0*(\d{1,12})$", re.IGNORECASE)

@@ -32,12 +32,11 @@ from itertools import accumulate, repeat
 from math import gcd, log10
 from operator import mul, sub
 
-from core.finance._rounding import CENT
 from core.finance.daycount import year_basis
 from core.finance.enums import Amortization, RepaymentUnit
 from core.finance.terms import LoanTerms
+from core.money import CENT, ZERO
 
-ZERO = Decimal("0.00")
 _CEILING = Context(prec=50, rounding=ROUND_CEILING)
 
 Columns = tuple[list[Decimal], list[Decimal], list[Decimal], list[Decimal]]

@@ -26,7 +26,7 @@ from datetime import date
 from decimal import Context, Decimal, localcontext
 from fractions import Fraction
 
-from core.finance._rounding import CENT, ROUNDING_MODES, cents
+from core.finance._rounding import ROUNDING_MODES, cents
 from core.finance.daycount import (
     THIRTY_DAY_MONTHS,
     DayCount,
@@ -36,10 +36,11 @@ from core.finance.daycount import (
     year_basis,
 )
 from core.finance.errors import TermsError
+from core.money import CENT, ZERO
 
 __all__ = ["LoanState", "Payoff", "accrue", "accrued_interest_exact", "payoff"]
 
-ZERO = Decimal("0.00")
+
 _WIDE = Context(prec=50)
 _BASIS = {conv: year_basis(conv) for conv in DayCount}
 

@@ -28,10 +28,11 @@ from decimal import Decimal
 
 from core.finance.enums import AllocationMethod, Component, ExcessHandling
 from core.finance.errors import TermsError
+from core.money import ZERO
 
 __all__ = ["DEFAULT_ORDER", "Allocation", "AllocationLine", "Due", "allocate"]
 
-ZERO = Decimal("0.00")
+
 DEFAULT_ORDER = (Component.FEES, Component.PENALTIES, Component.INTEREST, Component.PRINCIPAL)
 
 

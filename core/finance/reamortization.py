@@ -32,10 +32,9 @@ from core.finance.enums import Amortization, PrepaymentMode, RepaymentUnit
 from core.finance.errors import TermsError
 from core.finance.schedule import Schedule, _build
 from core.finance.terms import LoanTerms
+from core.money import ZERO
 
 __all__ = ["reamortize"]
-
-ZERO = Decimal("0.00")
 
 
 def reamortize(

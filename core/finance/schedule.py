@@ -67,7 +67,7 @@ from operator import add
 from typing import NamedTuple
 
 from core.finance._balance import amortize, level_installment, periods_per_year
-from core.finance._rounding import CENT, to_multiple
+from core.finance._rounding import to_multiple
 from core.finance.dates import DueDateRule, due_date_rule
 from core.finance.daycount import (
     THIRTY_DAY_MONTHS,
@@ -80,10 +80,9 @@ from core.finance.daycount import (
 from core.finance.enums import Amortization, InterestMethod, RepaymentUnit
 from core.finance.errors import TermsError
 from core.finance.terms import LoanTerms
+from core.money import CENT, ZERO
 
 __all__ = ["Schedule", "ScheduleRow", "build_schedule", "periods_per_year"]
-
-ZERO = Decimal("0.00")
 
 
 class ScheduleRow(NamedTuple):

@@ -23,8 +23,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from core.money import CENT
+
 RATIO_PLACES = Decimal("0.0001")
-CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)

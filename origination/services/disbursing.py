@@ -35,6 +35,7 @@ from core.crypto import decrypt, encrypt
 from core.exceptions import Conflict, DomainError, PermissionDenied, ValidationFailed
 from core.finance import build_schedule, tila
 from core.models import AuditCategory
+from core.money import ZERO
 from origination import disbursement as rails
 from origination.models import (
     ApplicationDocument,
@@ -51,7 +52,7 @@ from servicing.boarding import BoardingParty, BoardingTerms, board_loan
 
 S = ApplicationState
 DISBURSE_PERMISSION = "origination.disburse_application"
-ZERO = Decimal("0.00")
+
 # Regulation Z 1026.22(a)(2): a disclosed APR is accurate within 1/8 of a
 # percentage point of the APR of the loan actually made.
 APR_TOLERANCE = Decimal("0.125")

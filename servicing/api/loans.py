@@ -39,7 +39,7 @@ from servicing.models import (
 )
 
 VIEW = "servicing.view_loan"
-ZERO = Decimal("0.00")
+
 PERCENT = Decimal("0.0001")
 MONEY = {"max_digits": 14, "decimal_places": 2}
 

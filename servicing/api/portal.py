@@ -38,6 +38,7 @@ from core.businessdate import get_business_date
 from core.exceptions import NotFound, ValidationFailed
 from core.idempotency import REPLAYED_HEADER, idempotency_key, idempotent
 from core.middleware import client_ip
+from core.money import ZERO
 from customers.api import ErrorSerializer
 from customers.selectors import get_customer_for_user
 from servicing import gateway, selectors
@@ -58,7 +59,7 @@ from users.models import ApiKey
 TAGS = ["me"]
 MONEY = {"max_digits": 14, "decimal_places": 2}
 MAX_QUOTE_DAYS = 30  # as the portal's payoff page
-ZERO = Decimal("0.00")
+
 # The portal's Transactions list: money events only.
 SHOWN_KINDS = ("payment", "fee", "waiver", "refund", "reversal", "recovery")
 

@@ -8,7 +8,6 @@ entry Dr cash_clearing, Cr recovery_income (source "recovery:<event id>").
 """
 
 from datetime import date
-from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F
@@ -18,13 +17,12 @@ from core.businessdate import get_business_date
 from core.exceptions import Conflict, ValidationFailed
 from core.finance.servicing import ServicingError
 from core.models import AuditCategory
-from core.money import format_money
+from core.money import ZERO, format_money
 from servicing.models import JournalEntry, Loan, LoanEvent, LoanState
 from servicing.services.ledger import Line, balances_by_role, post_entry
 from servicing.services.life import engine_refused, money, require_perm, user_or_none
 from servicing.services.sync import lock_loan, sync_loan
 
-ZERO = Decimal("0.00")
 RECEIVABLES = (
     ("principal_receivable", "principal"),
     ("interest_receivable", "interest"),

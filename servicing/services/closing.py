@@ -20,13 +20,12 @@ from core import audit
 from core.businessdate import get_business_date
 from core.exceptions import Conflict, ValidationFailed
 from core.models import AuditCategory
-from core.money import format_money
+from core.money import ZERO, format_money
 from servicing.models import AccountRole, Loan, LoanState
 from servicing.services.ledger import balances_by_role
 from servicing.services.life import require_perm, user_or_none
 from servicing.services.sync import lock_loan
 
-ZERO = Decimal("0.00")
 CLOSE_PERMISSION = "servicing.modify_loan"
 CLOSE_CHARGED_OFF_PERMISSION = "servicing.charge_off_loan"
 NOTE_MAX = 500

@@ -24,9 +24,10 @@ from core.businessdate import get_business_date
 from core.exceptions import Conflict, NotFound, ValidationFailed
 from core.finance.servicing import FEE_KINDS, ServicingError, replay
 from core.models import AuditCategory
+from core.money import CENT, ZERO
 from servicing.models import Loan, LoanEvent, LoanState, ServicingProduct
 from servicing.services.bulk import lock_loans, sync_loans
-from servicing.services.life import CENT, engine_refused, money, require_perm, user_or_none
+from servicing.services.life import engine_refused, money, require_perm, user_or_none
 from servicing.services.sync import (
     event_from_row,
     live_event_rows,
@@ -36,7 +37,6 @@ from servicing.services.sync import (
     sync_loan,
 )
 
-ZERO = Decimal("0.00")
 FEE_STATES = (LoanState.ACTIVE, LoanState.OVERPAID, LoanState.PAID_OFF)
 
 

@@ -42,7 +42,7 @@ from core.businessdate import get_business_date
 from core.exceptions import DomainError, ValidationFailed
 from core.finance.enums import ExcessHandling
 from core.models import AuditCategory
-from core.money import format_money
+from core.money import CENT, format_money
 from servicing.boarding import BoardingTerms, board_loan, board_loans, engine_terms
 from servicing.models import ImportRun, Loan, Payment, ServicingProduct
 from servicing.services import bulk
@@ -67,7 +67,6 @@ BOARDING_COLUMNS = (
     "interest_paid",
 )
 CHUNK = 500  # rows per transaction: a crash loses at most one chunk, a re-run redoes it
-CENT = Decimal("0.01")
 
 
 @dataclass

@@ -17,9 +17,8 @@ from django.db.models import Q, Sum
 
 from core.bulk import insert_all, insert_rows
 from core.exceptions import DomainError
+from core.money import ZERO
 from servicing.models import AccountRole, GLAccount, JournalEntry, Loan, Posting, ProductAccount
-
-ZERO = Decimal("0.00")
 
 
 @dataclass(frozen=True)

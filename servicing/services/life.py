@@ -19,8 +19,7 @@ from decimal import Decimal, InvalidOperation
 
 from core.exceptions import PermissionDenied, ValidationFailed
 from core.finance.servicing import ServicingError
-
-CENT = Decimal("0.01")
+from core.money import CENT
 
 
 def user_or_none(user):

@@ -22,11 +22,11 @@ from core.exceptions import Conflict, PermissionDenied, ValidationFailed
 from core.finance.errors import TermsError
 from core.finance.servicing import ModificationEvent, ServicingError, ServicingState, WaiverEvent
 from core.models import AuditCategory
+from core.money import ZERO
 from servicing.models import Loan, LoanEvent, LoanState, Modification
 from servicing.services.life import engine_refused, plain, require_perm, user_or_none
 from servicing.services.sync import lock_loan, replay_loan, sync_loan
 
-ZERO = Decimal("0.00")
 TEMP_ID = 2**62  # preview events: far above any real LoanEvent id
 FIELDS = {
     "annual_rate": "annual_rate",

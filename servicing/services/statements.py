@@ -32,7 +32,7 @@ from core.documents import render_pdf
 from core.exceptions import ValidationFailed
 from core.finance.servicing import replay
 from core.models import AuditCategory
-from core.money import format_money
+from core.money import ZERO, format_money
 from servicing.models import Loan, LoanEvent, ServicingProduct, Statement
 from servicing.selectors import loan_borrowers
 from servicing.services.bulk import lock_loans
@@ -45,7 +45,6 @@ from servicing.services.sync import (
     lock_loan,
 )
 
-ZERO = Decimal("0.00")
 SIGN = {
     LoanEvent.Kind.PAYMENT: -1,
     LoanEvent.Kind.REFUND: 1,

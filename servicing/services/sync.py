@@ -53,10 +53,10 @@ from core.finance.servicing import (
     replay,
 )
 from core.models import AuditCategory
+from core.money import ZERO
 from servicing.models import Installment, JournalEntry, Loan, LoanEvent, LoanState
 from servicing.services.ledger import Line
 
-ZERO = Decimal("0.00")
 RECEIVABLE = {
     Component.PRINCIPAL: "principal_receivable",
     Component.INTEREST: "interest_receivable",

@@ -19,6 +19,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 
 from core.businessdate import get_business_date
 from core.exceptions import DomainError
+from core.money import ZERO
 from servicing.boarding import BoardingTerms, board_loan
 from servicing.management.commands.verify_ledger import LEDGER_FIELDS
 from servicing.models import JournalEntry, Loan, LoanState, Payment, Posting, ProductAccount
@@ -31,7 +32,7 @@ from tests.servicing.conftest import set_business_date
 
 pytestmark = pytest.mark.django_db(transaction=False)
 D = Decimal
-ZERO = D("0.00")
+
 DISBURSED = date(2026, 1, 15)
 LAST_DAY = date(2027, 3, 1)  # past the 12-month term: the business date stops here
 CENTS = st.integers(min_value=100, max_value=40000).map(lambda c: D(c) / 100)

@@ -22,8 +22,8 @@ from core.finance.enums import AllocationMethod, Component, ExcessHandling
 from core.finance.schedule import Schedule
 from core.finance.servicing.events import FeeEvent, LoanSetup
 from core.finance.servicing.results import CreditApplication, Line
+from core.money import ZERO
 
-ZERO = Decimal("0.00")
 FEES, PENALTIES, INTEREST, PRINCIPAL = (
     Component.FEES,
     Component.PENALTIES,

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
-from decimal import Decimal
 
 from core.finance.accrual import LoanState, accrue
 from core.finance.dates import DueDateRule, due_date_rule
@@ -20,7 +19,6 @@ from core.finance.servicing._book import (
     PENALTIES,
     PRINCIPAL,
     UNAPPLIED,
-    ZERO,
     Book,
     _Fee,
 )
@@ -46,8 +44,7 @@ from core.finance.servicing.results import (
     ServicingState,
     WaiverEffect,
 )
-
-CENT = Decimal("0.01")
+from core.money import CENT, ZERO
 
 
 class _Replay(Book):

@@ -9,8 +9,9 @@ from decimal import Decimal
 
 from core.finance.accrual import LoanState, payoff
 from core.finance.schedule import ScheduleRow
-from core.finance.servicing._book import FEES, PENALTIES, ZERO, Book, _Fee
+from core.finance.servicing._book import FEES, PENALTIES, Book, _Fee
 from core.finance.servicing.results import EventEffect, FeeState, InstallmentState, ServicingState
+from core.money import ZERO
 
 _new = object.__new__
 _set = object.__setattr__

@@ -20,6 +20,7 @@ from core.finance.enums import AllocationMethod, Component, ExcessHandling, Prep
 from core.finance.errors import TermsError
 from core.finance.schedule import Schedule
 from core.finance.terms import MAX_ANNUAL_RATE, LoanTerms
+from core.money import CENT
 
 __all__ = [
     "FEE_KINDS",
@@ -33,7 +34,7 @@ __all__ = [
     "WaiverEvent",
 ]
 
-CENT = Decimal("0.01")
+
 FEE_KINDS = ("late", "nsf", "other")
 
 

@@ -15,6 +15,7 @@ from typing import NamedTuple
 from core.finance.accrual import Payoff
 from core.finance.enums import Component
 from core.finance.schedule import ScheduleRow
+from core.money import ZERO
 
 __all__ = [
     "CreditApplication",
@@ -29,8 +30,6 @@ __all__ = [
     "ServicingState",
     "WaiverEffect",
 ]
-
-ZERO = Decimal("0.00")
 
 
 class Line(NamedTuple):

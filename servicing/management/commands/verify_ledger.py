@@ -71,6 +71,7 @@ from core.finance.servicing import (
     ServicingError,
     replay,
 )
+from core.money import ZERO
 from servicing.models import AccountRole, Installment, Loan, LoanState, ProductAccount
 from servicing.services.sync import (
     INSTALLMENT_FIELDS,
@@ -79,7 +80,6 @@ from servicing.services.sync import (
     loan_terms,
 )
 
-ZERO = Decimal("0.00")
 FROZEN = (LoanState.CHARGED_OFF, LoanState.CLOSED)
 # cached column -> (role, sign): the ledger value is sign * (debits - credits)
 LEDGER_FIELDS = {

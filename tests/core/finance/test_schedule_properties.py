@@ -7,8 +7,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from core.finance import Fee, LoanTerms, TermsError, build_schedule
-
-CENT = Decimal("0.01")
+from core.money import CENT
 
 
 @st.composite

@@ -31,9 +31,10 @@ from core.finance import (
     build_schedule,
     replay,
 )
+from core.money import ZERO
 
 D = Decimal
-ZERO = D("0.00")
+
 PRINCIPAL, INTEREST = Component.PRINCIPAL, Component.INTEREST
 
 
