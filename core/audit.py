@@ -11,6 +11,12 @@ from core.bulk import insert_all
 from core.models import AuditCategory, AuditEvent
 
 
+def actor_of(user):
+    """The user to record as actor, or None for no user, an anonymous one or an
+    unsaved one (`record()` then names the request's or job's user)."""
+    return user if getattr(user, "pk", None) else None
+
+
 def _plain(value):
     """JSON-safe rendering of a field value for before/after diffs."""
     if isinstance(value, Decimal):

@@ -20,6 +20,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 
 from core import audit
+from core.audit import actor_of
 from core.bulk import gc_paused
 from core.exceptions import Conflict, NotFound, ValidationFailed
 from core.finance import Fee, FeeTreatment, LoanTerms, TermsError, build_schedule
@@ -289,7 +290,7 @@ def board_loan(*, terms: BoardingTerms, acting_user=None) -> Loan:
                     underwriting_notes=terms.underwriting_notes,
                     conditions=[dict(c) for c in terms.conditions],
                     documents=list(terms.documents),
-                    boarded_by=acting_user if getattr(acting_user, "pk", None) else None,
+                    boarded_by=actor_of(acting_user),
                 )
         except IntegrityError:
             return Loan.objects.get(origination_reference=terms.origination_reference)
@@ -394,7 +395,7 @@ def board_loans(*, terms: list[BoardingTerms], acting_user=None) -> list[Loan]:
                 "pk", flat=True
             )
         )
-        user = acting_user if getattr(acting_user, "pk", None) else None
+        user = actor_of(acting_user)
         new: list[tuple[Loan, LoanTerms, object, BoardingTerms]] = []
         for t in todo:
             product = products.get(t.product_id)

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from django.apps import apps as django_apps
 
+from core.audit import actor_of
+
 
 @dataclass(frozen=True)
 class Role:
@@ -265,7 +267,7 @@ AREAS: tuple[Area, ...] = (
 
 
 def role_of(user) -> str | None:
-    if not getattr(user, "pk", None):
+    if actor_of(user) is None:
         return None
     cached = getattr(user, "_role_cache", None)
     if cached is None:

@@ -5,7 +5,6 @@ from collections.abc import Mapping
 from datetime import date, time
 from typing import Any
 
-from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
 
 from core import audit, context, crypto
@@ -53,14 +52,6 @@ def tax_id_hashes(digits: str) -> tuple[str, str]:
     """Both possible blind indexes of nine digits (for look-ups by number
     when the type is unknown)."""
     return tax_id_hash(digits, Customer.TaxIdType.SSN), tax_id_hash(digits, Customer.TaxIdType.EIN)
-
-
-def actor_of(acting_user):
-    """The user to name in audit rows: None lets core.audit use the request
-    or job context."""
-    if acting_user is None or isinstance(acting_user, AnonymousUser):
-        return None
-    return acting_user if acting_user.pk else None
 
 
 def lock(customer: Customer) -> Customer:

@@ -9,11 +9,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from core import audit
+from core.audit import actor_of
 from core.models import AuditCategory
 from customers import validators
 from customers.consent_wording import TOPICS_BY_PAIR
 from customers.models import Consent, Customer
-from customers.services._common import actor_of, client_ip, lock
+from customers.services._common import client_ip, lock
 from customers.validators import Errors
 
 

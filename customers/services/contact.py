@@ -9,11 +9,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from core import audit
+from core.audit import actor_of
 from core.exceptions import ValidationFailed
 from core.models import AuditCategory
 from customers import validators
 from customers.models import Address, Customer, Phone
-from customers.services._common import ADDRESS_FIELDS, PHONE_FIELDS, actor_of, address_repr, lock
+from customers.services._common import ADDRESS_FIELDS, PHONE_FIELDS, address_repr, lock
 from customers.validators import Errors
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from django.db import transaction
 
 from core import audit, crypto
+from core.audit import actor_of
 from core.businessdate import get_business_date
 from core.exceptions import NotFound, PermissionDenied
 from core.models import AuditCategory
@@ -14,7 +15,6 @@ from customers import validators
 from customers.models import Consent, Customer, date_of_birth_of
 from customers.services._common import (
     DATE_OF_BIRTH_FIELDS,
-    actor_of,
     customer_snapshot,
     duplicate_tax_id,
     existing_tax_id_holder,

@@ -4,6 +4,7 @@ running one state transition with its timeline event and audit event."""
 from django_fsm import can_proceed
 
 from core import audit
+from core.audit import actor_of
 from core.exceptions import Conflict, PermissionDenied
 from core.models import AuditCategory
 from origination.models import Application, ApplicationEvent
@@ -24,11 +25,6 @@ ACTION_LABELS = {
 }
 
 UNDERWRITE_PERMISSION = "origination.underwrite_application"
-
-
-def actor_of(user):
-    """The user to record as actor (None for anonymous/system)."""
-    return user if getattr(user, "pk", None) else None
 
 
 def lock(application) -> Application:
@@ -88,5 +84,5 @@ def apply_transition(
 
 
 def require_perm(user, perm: str, message: str) -> None:
-    if user is None or not getattr(user, "pk", None) or not user.has_perm(perm):
+    if actor_of(user) is None or not user.has_perm(perm):
         raise PermissionDenied(message, code="not_allowed")

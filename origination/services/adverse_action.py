@@ -21,6 +21,7 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 
 from core import audit
+from core.audit import actor_of
 from core.businessdate import get_business_date
 from core.documents import render_pdf
 from core.models import AuditCategory, AuditEvent
@@ -130,7 +131,7 @@ def record_notice(application: Application, *, reasons: list[dict], acting_user=
             "reasons": [r["code"] for r in context["reasons"]],
             "notice": context,
         },
-        actor=acting_user if getattr(acting_user, "pk", None) else None,
+        actor=actor_of(acting_user),
     )
     return document
 

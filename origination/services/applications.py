@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core import audit
+from core.audit import actor_of
 from core.businessdate import get_business_date
 from core.exceptions import Conflict, PermissionDenied, ValidationFailed
 from core.models import AuditCategory
@@ -21,7 +22,6 @@ from origination.models import (
     LoanProduct,
 )
 from origination.services._common import (
-    actor_of,
     apply_transition,
     check_can,
     lock,
@@ -437,7 +437,7 @@ def return_for_info(application: Application, reason: str, acting_user=None) -> 
     """Send the application back to the applicant for more information. A
     person acting (staff session or API key user) must be an underwriter;
     no acting user is the platform itself (demo data)."""
-    if acting_user is not None and getattr(acting_user, "pk", None):
+    if actor_of(acting_user) is not None:
         require_perm(
             acting_user,
             "origination.underwrite_application",
@@ -505,7 +505,7 @@ def expire_stale(business_date=None) -> int:
 def assign(application: Application, user, acting_user=None) -> Application:
     """Assign the application to a staff member (None unassigns). The person
     assigning must be able to work on applications too."""
-    if acting_user is not None and getattr(acting_user, "pk", None):
+    if actor_of(acting_user) is not None:
         require_perm(
             acting_user, "origination.view_application", "Your role may not assign applications."
         )

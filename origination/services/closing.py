@@ -28,6 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core import audit
+from core.audit import actor_of
 from core.businessdate import get_business_date
 from core.exceptions import Conflict, DomainError, NotFound, ValidationFailed
 from core.finance import Fee, LoanTerms, Schedule, TermsError, build_schedule, tila
@@ -45,7 +46,7 @@ from origination.models import (
     Signature,
 )
 from origination.selectors_closing import signing_package
-from origination.services._common import actor_of, apply_transition, lock
+from origination.services._common import apply_transition, lock
 from origination.services.products import fee_amounts, price_for
 
 logger = logging.getLogger(__name__)

@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from core import audit
 from core.ach import ach_origin
+from core.audit import actor_of
 from core.businessdate import get_business_date
 from core.crypto import decrypt, encrypt
 from core.exceptions import Conflict, DomainError, PermissionDenied, ValidationFailed
@@ -46,7 +47,7 @@ from origination.models import (
     Offer,
 )
 from origination.rails import ACCEPTED, NACHA_RAIL_NAME, PaymentRail
-from origination.services._common import actor_of, apply_transition, lock, refuse
+from origination.services._common import apply_transition, lock, refuse
 from origination.services.closing import offer_engine_terms
 from servicing.boarding import BoardingParty, BoardingTerms, board_loan
 

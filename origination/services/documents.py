@@ -10,10 +10,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from core import audit
+from core.audit import actor_of
 from core.exceptions import Conflict, ValidationFailed
 from core.models import AuditCategory
 from origination.models import Application, ApplicationDocument
-from origination.services._common import UNDERWRITE_PERMISSION, actor_of, lock, require_perm
+from origination.services._common import UNDERWRITE_PERMISSION, lock, require_perm
 from origination.uploads import validate_upload
 
 OTHER_KIND = "other"

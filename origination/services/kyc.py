@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core import audit, crypto
+from core.audit import actor_of
 from core.businessdate import get_business_date
 from core.exceptions import Conflict, DomainError, PermissionDenied, ValidationFailed
 from core.models import AuditCategory
@@ -125,7 +126,7 @@ def import_sdn(
         sanctions_list = SanctionsList.objects.create(
             source=source[:200],
             sha256=digest,
-            imported_by=acting_user if getattr(acting_user, "pk", None) else None,
+            imported_by=actor_of(acting_user),
             entry_count=counts["entries"],
             alias_count=counts["aliases"],
             publish_date=publish_date,
@@ -139,7 +140,7 @@ def import_sdn(
             category=AuditCategory.CONFIG,
             obj=sanctions_list,
             metadata={"source": source, "sha256": digest, **counts},
-            actor=acting_user if getattr(acting_user, "pk", None) else None,
+            actor=actor_of(acting_user),
         )
     return ImportReport(sanctions_list.pk, digest, True, **counts)
 
@@ -217,7 +218,7 @@ def screen_customer(
             if match.ent_num not in best or match.score > best[match.ent_num].score:
                 best[match.ent_num] = match
     matches = sorted(best.values(), key=lambda m: (-m.score, m.ent_num))
-    actor = acting_user if getattr(acting_user, "pk", None) else None
+    actor = actor_of(acting_user)
     with transaction.atomic():
         Customer.objects.select_for_update().filter(pk=customer.pk).first()
         hit = None
@@ -259,7 +260,7 @@ def screen_customer(
 
 
 def _decide(*, hit: SanctionsHit, status: str, acting_user, reason: str) -> SanctionsHit:
-    if acting_user is None or not getattr(acting_user, "pk", None):
+    if actor_of(acting_user) is None:
         raise PermissionDenied("A person must decide a sanctions hit.", code="decider_required")
     if not acting_user.has_perm(REVIEW_PERMISSION):
         raise PermissionDenied("Your role may not decide sanctions hits.", code="not_allowed")
@@ -334,7 +335,7 @@ def screen_application(*, application, acting_user) -> list[SanctionsHit]:
     application. Needs origination.review_compliance (PermissionDenied);
     raises DomainError("no_sanctions_list") when there is still no list
     (nothing written). Returns the open hits found."""
-    if acting_user is None or not getattr(acting_user, "pk", None):
+    if actor_of(acting_user) is None:
         raise PermissionDenied("A person must run the screening.", code="screener_required")
     if not acting_user.has_perm(REVIEW_PERMISSION):
         raise PermissionDenied("Your role may not run sanctions screening.", code="not_allowed")
@@ -395,6 +396,6 @@ def check_identity(*, customer: Customer, acting_user=None) -> kyc_checks.Identi
             category=AuditCategory.SENSITIVE_READ,
             obj=customer,
             metadata={"tax_id": customer.tax_id_masked, **result.to_dict()},
-            actor=acting_user if getattr(acting_user, "pk", None) else None,
+            actor=actor_of(acting_user),
         )
     return result

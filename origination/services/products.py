@@ -6,13 +6,14 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 
 from core import audit, money
+from core.audit import actor_of
 from core.exceptions import Conflict, ValidationFailed
 from core.models import AuditCategory
 from origination.decisioning.default_rules import DEFAULT_RULE_SET
 from origination.decisioning.rules import validate_rule_set
 from origination.decisioning.scorecard import DEFAULT_SCORECARD, validate_scorecard
 from origination.models import LoanProduct
-from origination.services._common import actor_of, require_perm
+from origination.services._common import require_perm
 
 MANAGE_PERMISSION = "origination.manage_products"
 

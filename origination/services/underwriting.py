@@ -8,6 +8,7 @@ from django.utils import timezone
 from django_fsm import can_proceed
 
 from core import audit
+from core.audit import actor_of
 from core.exceptions import Conflict, PermissionDenied, ValidationFailed
 from core.models import AuditCategory, AuditEvent
 from core.money import format_money
@@ -22,7 +23,6 @@ from origination.models import (
 )
 from origination.services._common import (
     UNDERWRITE_PERMISSION,
-    actor_of,
     apply_transition,
     check_can,
     lock,

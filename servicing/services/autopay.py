@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from core import audit
 from core.ach import ach_origin, ach_setting
+from core.audit import actor_of
 from core.businessdate import get_business_date
 from core.crypto import decrypt, encrypt
 from core.exceptions import Conflict, DomainError, ValidationFailed
@@ -67,10 +68,6 @@ def authorization_text(
         amount=amount,
         loan_number=loan.loan_number,
     )
-
-
-def _user(user):
-    return user if getattr(user, "pk", None) else None
 
 
 def validate_bank_account(*, routing: str, account: str, account_type: str) -> dict:
@@ -140,7 +137,7 @@ def set_up_autopay(
             channel=channel,
             ip_address=ip_address or None,
             user_agent=(user_agent or "")[:300],
-            created_by=_user(acting_user),
+            created_by=actor_of(acting_user),
         )
         audit.record(
             action="autopay.authorized",
@@ -166,7 +163,7 @@ def _revoke(auth: AutopayAuthorization, *, now: datetime, reason: str, user) -> 
     auth.active = False
     auth.revoked_at = now
     auth.revoked_reason = reason[:200]
-    auth.revoked_by = _user(user)
+    auth.revoked_by = actor_of(user)
     auth.save(update_fields=["active", "revoked_at", "revoked_reason", "revoked_by", "updated_at"])
 
 
@@ -341,7 +338,7 @@ def _write_file(origin, business_date: date, entries: list[AchEntry], user) -> A
         sha256=hashlib.sha256(content.encode()).hexdigest(),
         entry_count=len(entries),
         total_amount=sum((e.amount for e in entries), Decimal("0.00")),
-        created_by=_user(user),
+        created_by=actor_of(user),
     )
     AchEntry.objects.filter(pk__in=[e.pk for e in entries]).update(file=batch)
     return batch
@@ -432,7 +429,7 @@ def import_ach_returns(*, text: str, filename: str = "", acting_user=None) -> Re
                 "duplicates": report_rows(already),
                 "rejected": report_rows(sorted(rejected + unmatched, key=lambda r: r["line"])),
             },
-            created_by=_user(acting_user),
+            created_by=actor_of(acting_user),
         )
         audit.record(
             action="import.ach_returns",

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from core import audit
 from core import bulk as core_bulk
+from core.audit import actor_of
 from core.bulk import gc_paused, insert_all, update_rows
 from core.businessdate import get_business_date
 from core.finance.servicing import ServicingState, replay
@@ -242,7 +243,7 @@ def post_payments(rows: list[PaymentRow], *, acting_user=None) -> list[Payment |
     a concurrent duplicate makes the unique index raise IntegrityError, and
     the caller's transaction rolls back the whole chunk)."""
     loans = lock_loans(row.loan_id for row in rows)
-    user = acting_user if getattr(acting_user, "pk", None) else None
+    user = actor_of(acting_user)
     today = get_business_date()
     results: list[Payment | str] = []
     accepted = []

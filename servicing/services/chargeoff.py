@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import F
 
 from core import audit
+from core.audit import actor_of
 from core.businessdate import get_business_date
 from core.exceptions import Conflict, ValidationFailed
 from core.finance.servicing import ServicingError
@@ -20,7 +21,7 @@ from core.models import AuditCategory
 from core.money import ZERO, format_money
 from servicing.models import JournalEntry, Loan, LoanEvent, LoanState
 from servicing.services.ledger import Line, balances_by_role, post_entry
-from servicing.services.life import engine_refused, money, require_perm, user_or_none
+from servicing.services.life import engine_refused, money, require_perm
 from servicing.services.sync import lock_loan, sync_loan
 
 RECEIVABLES = (
@@ -63,7 +64,7 @@ def charge_off(*, loan: Loan, user=None, reason: str) -> Loan:
                 "reason": reason.strip()[:200],
                 "receivables": {k: str(v) for k, v in written.items()},
             },
-            created_by=user_or_none(user),
+            created_by=actor_of(user),
         )
         components = dict(RECEIVABLES)
         post_entry(
@@ -76,7 +77,7 @@ def charge_off(*, loan: Loan, user=None, reason: str) -> Loan:
             + [Line(role, -amount, components[role]) for role, amount in written.items()],
             event=event,
             memo=reason.strip()[:200],
-            user=user_or_none(user),
+            user=actor_of(user),
         )
         before = loan.state
         loan.charge_off()
@@ -93,7 +94,7 @@ def charge_off(*, loan: Loan, user=None, reason: str) -> Loan:
                 "reason": reason[:200],
                 "receivables": event.details["receivables"],
             },
-            actor=user_or_none(user),
+            actor=actor_of(user),
         )
     return loan
 
@@ -165,7 +166,7 @@ def record_recovery(
             effective_date=received_on,
             amount=amount,
             details={"note": (note or "")[:200]},
-            created_by=user_or_none(user),
+            created_by=actor_of(user),
         )
         source = f"recovery:{event.pk}"
         post_entry(
@@ -177,7 +178,7 @@ def record_recovery(
             lines=[Line("cash_clearing", amount), Line("recovery_income", -amount)],
             event=event,
             memo=(note or "")[:200],
-            user=user_or_none(user),
+            user=actor_of(user),
         )
         audit.record(
             action="loan.recovery",
@@ -188,7 +189,7 @@ def record_recovery(
                 "amount": str(amount),
                 "received_on": received_on.isoformat(),
             },
-            actor=user_or_none(user),
+            actor=actor_of(user),
         )
     return event
 
@@ -212,7 +213,7 @@ def refund_credit(*, loan: Loan, amount, user=None, method_note: str = "") -> Lo
             effective_date=get_business_date(),
             amount=amount,
             details={"method_note": (method_note or "")[:200]},
-            created_by=user_or_none(user),
+            created_by=actor_of(user),
         )
         try:
             sync_loan(loan=loan, user=user)
@@ -232,6 +233,6 @@ def refund_credit(*, loan: Loan, amount, user=None, method_note: str = "") -> Lo
                 "amount": str(amount),
                 "method_note": (method_note or "")[:200],
             },
-            actor=user_or_none(user),
+            actor=actor_of(user),
         )
     return event

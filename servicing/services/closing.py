@@ -17,13 +17,14 @@ from decimal import Decimal
 from django.db import transaction
 
 from core import audit
+from core.audit import actor_of
 from core.businessdate import get_business_date
 from core.exceptions import Conflict, ValidationFailed
 from core.models import AuditCategory
 from core.money import ZERO, format_money
 from servicing.models import AccountRole, Loan, LoanState
 from servicing.services.ledger import balances_by_role
-from servicing.services.life import require_perm, user_or_none
+from servicing.services.life import require_perm
 from servicing.services.sync import lock_loan
 
 CLOSE_PERMISSION = "servicing.modify_loan"
@@ -126,6 +127,6 @@ def close_loan(loan: Loan, *, acting_user, note: str = "") -> Loan:
             obj=loan,
             changes={"state": [before, loan.state], "closed_on": [None, str(loan.closed_on)]},
             metadata={"note": note},
-            actor=user_or_none(acting_user),
+            actor=actor_of(acting_user),
         )
     return loan

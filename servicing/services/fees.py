@@ -19,6 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import transaction
 
 from core import audit
+from core.audit import actor_of
 from core.bulk import insert_all
 from core.businessdate import get_business_date
 from core.exceptions import Conflict, NotFound, ValidationFailed
@@ -27,7 +28,7 @@ from core.models import AuditCategory
 from core.money import CENT, ZERO
 from servicing.models import Loan, LoanEvent, LoanState, ServicingProduct
 from servicing.services.bulk import lock_loans, sync_loans
-from servicing.services.life import engine_refused, money, require_perm, user_or_none
+from servicing.services.life import engine_refused, money, require_perm
 from servicing.services.sync import (
     event_from_row,
     live_event_rows,
@@ -84,7 +85,7 @@ def _late_fees(loan: Loan, state, charged: set, business_date: date, user) -> li
                     "penalty": False,
                     "unpaid": str(unpaid),
                 },
-                created_by=user_or_none(user),
+                created_by=actor_of(user),
             )
         )
     return created
@@ -106,7 +107,7 @@ def _assessed(loan: Loan, business_date: date, created: list[LoanEvent], user):
                 for e in created
             ],
         },
-        actor=user_or_none(user),
+        actor=actor_of(user),
     )
 
 
@@ -233,7 +234,7 @@ def assess_fee(
                 "penalty": False,
                 "note": note.strip()[:200],
             },
-            created_by=user_or_none(user),
+            created_by=actor_of(user),
         )
         try:
             sync_loan(loan=loan, user=user)
@@ -249,7 +250,7 @@ def assess_fee(
                 "kind": kind,
                 "note": note[:200],
             },
-            actor=user_or_none(user),
+            actor=actor_of(user),
         )
     return event
 
@@ -297,7 +298,7 @@ def waive_fee(*, loan: Loan, fee_event_id: int, amount, reason: str, user=None) 
             effective_date=max(get_business_date(), fee.effective_date),
             amount=amount,
             details={"fee_event_id": fee.pk, "reason": reason.strip()[:200]},
-            created_by=user_or_none(user),
+            created_by=actor_of(user),
         )
         try:
             sync_loan(loan=loan, user=user)
@@ -313,6 +314,6 @@ def waive_fee(*, loan: Loan, fee_event_id: int, amount, reason: str, user=None) 
                 "amount": str(amount),
                 "reason": reason[:200],
             },
-            actor=user_or_none(user),
+            actor=actor_of(user),
         )
     return event

@@ -37,6 +37,7 @@ from django.contrib.auth import get_user_model
 from django.db import DatabaseError, IntegrityError, connection, connections, transaction
 
 from core import audit
+from core.audit import actor_of
 from core.bulk import gc_paused
 from core.businessdate import get_business_date
 from core.exceptions import DomainError, ValidationFailed
@@ -81,10 +82,6 @@ class _RowError(Exception):
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
-
-
-def _user(user):
-    return user if getattr(user, "pk", None) else None
 
 
 def _rows(text: str, required: tuple[str, ...]) -> list[tuple[int, dict]]:
@@ -166,7 +163,7 @@ def _record_run(kind, filename, sha, rows, result: ImportResult, user) -> Import
             "duplicates": result.duplicates,
             "rejected": result.rejected,
         },
-        created_by=_user(user),
+        created_by=actor_of(user),
     )
     audit.record(
         action=f"import.{kind}",
@@ -385,7 +382,7 @@ def _post_in_processes(payload: list[list], acting_user, workers: int):
     database session), results in chunk order. Chunks never share a loan,
     so the processes never wait on each other's row locks."""
     connections.close_all()  # children must not share the parent's socket
-    user_id = getattr(acting_user, "pk", None)
+    user_id = acting_user.pk if actor_of(acting_user) else None
     context = multiprocessing.get_context("fork")
     with context.Pool(processes=workers, initializer=connections.close_all) as pool:
         return pool.map(_child_post, [(rows, user_id) for rows in payload], chunksize=1)

@@ -22,10 +22,6 @@ from core.finance.servicing import ServicingError
 from core.money import CENT
 
 
-def user_or_none(user):
-    return user if getattr(user, "pk", None) else None
-
-
 def require_perm(user, perm: str) -> None:
     """Raise PermissionDenied unless `user` (when given) holds `perm`.
     user=None means the system itself (end-of-day), which may act."""

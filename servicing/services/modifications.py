@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core import audit
+from core.audit import actor_of
 from core.businessdate import get_business_date
 from core.exceptions import Conflict, PermissionDenied, ValidationFailed
 from core.finance.errors import TermsError
@@ -24,7 +25,7 @@ from core.finance.servicing import ModificationEvent, ServicingError, ServicingS
 from core.models import AuditCategory
 from core.money import ZERO
 from servicing.models import Loan, LoanEvent, LoanState, Modification
-from servicing.services.life import engine_refused, plain, require_perm, user_or_none
+from servicing.services.life import engine_refused, plain, require_perm
 from servicing.services.sync import lock_loan, replay_loan, sync_loan
 
 TEMP_ID = 2**62  # preview events: far above any real LoanEvent id
@@ -272,7 +273,7 @@ def _apply(loan: Loan, mod: Modification, user) -> None:
             effective_date=eff,
             amount=fee.outstanding,
             details={"fee_event_id": fee.event_id, "reason": f"Modification {mod.pk}"},
-            created_by=user_or_none(user),
+            created_by=actor_of(user),
         )
     event = LoanEvent.objects.create(
         loan=loan,
@@ -286,7 +287,7 @@ def _apply(loan: Loan, mod: Modification, user) -> None:
             "defer_installments": params["defer_installments"],
             "modification_id": mod.pk,
         },
-        created_by=user_or_none(user),
+        created_by=actor_of(user),
     )
     try:
         sync_loan(loan=loan, user=user)
@@ -300,7 +301,7 @@ def _apply(loan: Loan, mod: Modification, user) -> None:
         category=AuditCategory.MONEY,
         obj=loan,
         metadata={"modification_id": mod.pk, "event_id": event.pk, "parameters": params},
-        actor=user_or_none(user),
+        actor=actor_of(user),
     )
 
 
@@ -341,7 +342,7 @@ def propose_modification(
             impact=preview.impact,
             requires_approval=preview.requires_approval,
             note=(note or "")[:500],
-            proposed_by=user_or_none(user),
+            proposed_by=actor_of(user),
         )
         audit.record(
             action="modification.proposed",
@@ -352,7 +353,7 @@ def propose_modification(
                 "impact": str(preview.impact),
                 "requires_approval": preview.requires_approval,
             },
-            actor=user_or_none(user),
+            actor=actor_of(user),
         )
         if not preview.requires_approval:
             _apply(loan, mod, user)

@@ -20,10 +20,11 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from core import audit
+from core.audit import actor_of
 from core.exceptions import ValidationFailed
 from core.models import AuditCategory
 from servicing.models import Loan, LoanNote
-from servicing.services.life import require_perm, user_or_none
+from servicing.services.life import require_perm
 
 NOTE_PERMISSIONS = ("servicing.view_loan", "servicing.post_payment")
 MAX_TEXT = LoanNote.MAX_TEXT
@@ -31,7 +32,7 @@ MAX_TEXT = LoanNote.MAX_TEXT
 
 def may_add_note(user) -> bool:
     """Whether the staff `user` may add notes (for showing the form)."""
-    return bool(getattr(user, "pk", None)) and all(user.has_perm(p) for p in NOTE_PERMISSIONS)
+    return actor_of(user) is not None and all(user.has_perm(p) for p in NOTE_PERMISSIONS)
 
 
 def clean_text(text) -> str:
@@ -61,7 +62,7 @@ def add_note(loan: Loan, *, text: str, acting_user) -> LoanNote:
     for permission in NOTE_PERMISSIONS:
         require_perm(acting_user, permission)
     text = clean_text(text)
-    author = user_or_none(acting_user)
+    author = actor_of(acting_user)
     with transaction.atomic():
         note = LoanNote.objects.create(loan=loan, text=text, author=author)
         audit.record(

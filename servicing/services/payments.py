@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 
 from core import audit
+from core.audit import actor_of
 from core.businessdate import get_business_date
 from core.exceptions import Conflict, DomainError, ValidationFailed
 from core.models import AuditCategory
@@ -106,7 +107,7 @@ def post_payment(
                 effective_date=received_on,
                 amount=amount,
                 details={"excess": excess, "method": method, "channel": channel},
-                created_by=_user(acting_user),
+                created_by=actor_of(acting_user),
             )
             payment = Payment.objects.create(
                 loan=loan,
@@ -119,7 +120,7 @@ def post_payment(
                 excess=excess,
                 idempotency_key=idempotency_key or None,
                 request_fingerprint=request_fingerprint,
-                created_by=_user(acting_user),
+                created_by=actor_of(acting_user),
             )
             sync_loan(loan=loan, user=acting_user, as_of=today)
             audit.record(
@@ -152,10 +153,6 @@ def _replayed(existing: Payment, request_fingerprint: str) -> PaymentResult:
             fields={"Idempotency-Key": ["Use a new key for a new payment."]},
         )
     return PaymentResult(payment=existing, created=False)
-
-
-def _user(user):
-    return user if getattr(user, "pk", None) else None
 
 
 def reverse_payment(*, payment: Payment, reason: str, acting_user=None, note: str = "") -> Payment:
@@ -192,7 +189,7 @@ def reverse_payment(*, payment: Payment, reason: str, acting_user=None, note: st
             amount=payment.amount,
             details={"reason": reason, "note": note[:200], "reversed_on": today.isoformat()},
             reverses=payment.event,
-            created_by=_user(acting_user),
+            created_by=actor_of(acting_user),
         )
         payment.status = Payment.Status.REVERSED
         payment.reversal_reason = reason
@@ -206,7 +203,7 @@ def reverse_payment(*, payment: Payment, reason: str, acting_user=None, note: st
                 effective_date=today,
                 amount=fee,
                 details={"fee_kind": "nsf", "penalty": False, "payment_id": payment.pk},
-                created_by=_user(acting_user),
+                created_by=actor_of(acting_user),
             )
         sync_loan(loan=loan, user=acting_user)
         audit.record(

@@ -14,6 +14,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 
 from core import audit
+from core.audit import actor_of
 from core.businessdate import get_business_date
 from core.documents import render_pdf
 from core.exceptions import Conflict, ValidationFailed
@@ -21,7 +22,7 @@ from core.models import AuditCategory
 from core.money import format_money
 from servicing.models import Loan, LoanState, PayoffQuote
 from servicing.selectors import loan_borrowers
-from servicing.services.life import require_perm, user_or_none
+from servicing.services.life import require_perm
 from servicing.services.payments import post_payment
 from servicing.services.sync import lock_loan, replay_loan
 
@@ -90,7 +91,7 @@ def payoff_quote(*, loan: Loan, good_through: date, user=None) -> PayoffQuote:
             itemisation={k: str(v) for k, v in items.items()},
             pdf=document.pdf,
             sha256=document.sha256,
-            created_by=user_or_none(user),
+            created_by=actor_of(user),
         )
         audit.record(
             action="payoff.quoted",
@@ -102,7 +103,7 @@ def payoff_quote(*, loan: Loan, good_through: date, user=None) -> PayoffQuote:
                 "amount": str(quote.amount),
                 "sha256": quote.sha256,
             },
-            actor=user_or_none(user),
+            actor=actor_of(user),
         )
     return quote
 
@@ -157,7 +158,7 @@ def record_payoff_payment(
             channel="staff",
             reference=reference,
             excess="prepayment",
-            acting_user=user_or_none(user),
+            acting_user=actor_of(user),
         )
         loan.refresh_from_db()
         if before == LoanState.ACTIVE and loan.state in (LoanState.PAID_OFF, LoanState.OVERPAID):

@@ -21,11 +21,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from core import audit
+from core.audit import actor_of
 from core.businessdate import get_business_date
 from core.exceptions import Conflict, ValidationFailed
 from core.models import AuditCategory
 from servicing.models import Loan, LoanParty, ServiceRequest
-from servicing.services.life import require_perm, user_or_none
+from servicing.services.life import require_perm
 from servicing.services.sync import lock_loan
 
 REQUEST_KINDS = {
@@ -61,7 +62,7 @@ def request_help(
         errors["customer"] = [f"Customer {customer_id} is no party of loan {loan.loan_number}."]
     if errors:
         raise ValidationFailed("The request is not valid.", fields=errors)
-    actor = user_or_none(acting_user)
+    actor = actor_of(acting_user)
     with transaction.atomic():
         loan = lock_loan(loan.pk)
         today = get_business_date()
@@ -121,7 +122,7 @@ def _record(req: ServiceRequest, action: str, changes: dict, user, **metadata) -
         obj=req,
         changes=changes,
         metadata={"loan_id": req.loan_id, **metadata},
-        actor=user_or_none(user),
+        actor=actor_of(user),
     )
 
 
@@ -131,7 +132,7 @@ def assign_request(*, request: ServiceRequest, assignee, user) -> ServiceRequest
     them: returned unchanged. A resolved or declined request: Conflict."""
     require_perm(user, WORK_PERMISSION)
     if not (
-        getattr(assignee, "pk", None)
+        actor_of(assignee) is not None
         and getattr(assignee, "is_staff_member", False)
         and assignee.is_active
         and assignee.has_perm(WORK_PERMISSION)
@@ -164,7 +165,7 @@ def start_request(*, request: ServiceRequest, user) -> ServiceRequest:
         changes = {"status": [req.status, ServiceRequest.Status.IN_PROGRESS]}
         req.status = ServiceRequest.Status.IN_PROGRESS
         fields = ["status", "updated_at"]
-        if req.assigned_to_id is None and user_or_none(user):
+        if req.assigned_to_id is None and actor_of(user):
             changes["assigned_to"] = [None, user.pk]
             req.assigned_to = user
             fields.append("assigned_to")
@@ -180,7 +181,7 @@ def _close(req_in, *, user, status: str, text: str, action: str, doing: str) -> 
         before = req.status
         req.status = status
         req.resolution = text
-        req.resolved_by = user_or_none(user)
+        req.resolved_by = actor_of(user)
         req.resolved_at = timezone.now()
         req.save(update_fields=["status", "resolution", "resolved_by", "resolved_at", "updated_at"])
         _record(req, action, {"status": [before, status]}, user, resolution=text)

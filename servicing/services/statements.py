@@ -26,6 +26,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 
 from core import audit
+from core.audit import actor_of
 from core.bulk import insert_all
 from core.businessdate import get_business_date
 from core.documents import render_pdf
@@ -266,7 +267,7 @@ def generate_statement(*, loan: Loan, statement_date: date, user=None) -> Statem
                     "statement_date": statement_date.isoformat(),
                     "sha256": statement.sha256,
                 },
-                actor=user if getattr(user, "pk", None) else None,
+                actor=actor_of(user),
             )
     except IntegrityError:
         existing = Statement.objects.filter(loan=loan, statement_date=statement_date).first()
@@ -352,7 +353,7 @@ def generate_statements(*, dates: dict[int, list[date]], user=None) -> int:
                 )
                 previous = statement_date
         insert_all(rows)
-        actor = user if getattr(user, "pk", None) else None
+        actor = actor_of(user)
         audit.record_many(
             [
                 audit.build(
