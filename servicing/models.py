@@ -619,12 +619,6 @@ class Posting(models.Model):
             ),
         ]
 
-    # =============================================================================
-    # Life events (payoff quotes, modifications, statements).
-    # Owned by the life-events work (servicing/services/life.py); other sections
-    # of this module are not changed by it.
-    # =============================================================================
-
     def __str__(self) -> str:
         side = f"Dr {self.debit}" if self.debit else f"Cr {self.credit}"
         return f"{side} account {self.account_id}"
