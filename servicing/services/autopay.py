@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from core import audit
+from core import audit, nacha
 from core.ach import ach_origin, ach_setting
 from core.audit import actor_of
 from core.businessdate import get_business_date
@@ -25,7 +25,6 @@ from core.crypto import decrypt, encrypt
 from core.exceptions import Conflict, DomainError, ValidationFailed
 from core.models import AuditCategory
 from core.money import format_money
-from servicing import nacha
 from servicing.models import (
     AchBatchFile,
     AchEntry,

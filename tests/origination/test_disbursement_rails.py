@@ -209,9 +209,9 @@ def test_duplicate_references_and_empty_lists_are_refused():
 
 
 def test_servicing_debit_files_are_unchanged_by_the_move_to_core():
-    from servicing import nacha as servicing_nacha
+    from servicing.services import autopay
 
-    assert servicing_nacha.build_ppd_debit_file is nacha.build_ppd_debit_file
+    assert autopay.nacha is nacha  # servicing's debits come from the same writer
     debit = nacha.build_ppd_debit_file(
         origin=ORIGIN,
         entries=[nacha.DebitEntry("L-1", "Dana", "011000015", "1234", "checking", 100, 1)],

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from servicing import nacha
+from core import nacha
 
 ORIGIN = nacha.Origin(
     destination_routing="011000015",
