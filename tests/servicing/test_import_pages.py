@@ -160,7 +160,7 @@ def test_boarding_upload_boards_loans_and_reports_rejections(product, customer, 
     assert rejected == {
         "4": (
             "MIG-3",
-            "After the cut-over payment the principal balance is 1009.81, not 1006.76: "
+            "After the cut-over payment the principal balance is 1,009.81, not 1,006.76: "
             "the paid split does not match this product's schedule.",
         ),
         "5": ("MIG-4", "Unknown customer 'C-999999'."),
