@@ -247,14 +247,7 @@ def generate_statement(*, loan: Loan, statement_date: date, user=None) -> Statem
             figures = statement_figures(loan, statement_date, start)
             document = _render(loan, figures, start, statement_date)
             statement = Statement.objects.create(
-                loan=loan,
-                statement_date=statement_date,
-                period_start=start,
-                period_end=statement_date,
-                due_date=figures["due_date"],
-                amount_due=figures["amount_due"],
-                past_due_amount=figures["past_due"],
-                amounts=plain(figures),
+                **_statement_fields(loan, statement_date, start, figures),
                 pdf=document.pdf,
                 sha256=document.sha256,
             )
@@ -339,14 +332,7 @@ def generate_statements(*, dates: dict[int, list[date]], user=None) -> int:
                 )
                 rows.append(
                     Statement(
-                        loan=loan,
-                        statement_date=statement_date,
-                        period_start=start,
-                        period_end=statement_date,
-                        due_date=figures["due_date"],
-                        amount_due=figures["amount_due"],
-                        past_due_amount=figures["past_due"],
-                        amounts=plain(figures),
+                        **_statement_fields(loan, statement_date, start, figures),
                         pdf=b"",
                         sha256="",  # set when the PDF is rendered (statement_pdf)
                     )
@@ -427,3 +413,18 @@ def statement_pdf(statement: Statement) -> bytes:
             },
         )
     return bytes(statement.pdf)
+
+
+def _statement_fields(loan, statement_date: date, start: date, figures: dict) -> dict:
+    """The columns of a statement row, from its cycle and its figures (the PDF
+    columns are the caller's: rendered now, or on first download)."""
+    return {
+        "loan": loan,
+        "statement_date": statement_date,
+        "period_start": start,
+        "period_end": statement_date,
+        "due_date": figures["due_date"],
+        "amount_due": figures["amount_due"],
+        "past_due_amount": figures["past_due"],
+        "amounts": plain(figures),
+    }
