@@ -4,7 +4,9 @@
 
 from django.urls import path
 
-from customers import api, portal_views, views
+from customers.api import customers as api
+from customers.views import customers as views
+from customers.views import portal as portal_views
 
 staff_patterns = [
     path("", views.customer_list, name="list"),

@@ -46,9 +46,10 @@ from customers import services as customer_services
 from customers.demo import create_demo_borrower
 from customers.models import Customer
 from origination.models import Application, ApplicationState, LoanProduct, SanctionsList
-from origination.selectors_closing import signing_package
+from origination.selectors.closing import signing_package
 from origination.services import applications as app_services
-from origination.services import closing, disbursing, kyc, underwriting
+from origination.services import closing, kyc, underwriting
+from origination.services import disbursement as disbursing
 from origination.services.products import DEFAULT_PRODUCT_CODE, seed_default_products
 from users.models import User
 

@@ -5,7 +5,7 @@ application reference, the borrower's name, the checksum-validated routing
 number, the account number, checking or savings, and the net amount, i.e.
 principal less withheld fees) and answers a `RailResult`: accepted with the
 rail's reference for the credit, or rejected with a message for staff.
-A rail may also raise; `origination.services.disbursing.disburse` calls it
+A rail may also raise; `origination.services.disbursement.disburse` calls it
 inside the disbursement's transaction and turns a rejection or an exception
 into a refusal that rolls the whole disbursement (and the boarding) back.
 

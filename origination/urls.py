@@ -2,9 +2,12 @@
 
 from django.urls import path
 
-from origination import api, portal_views, views, views_compliance
-from origination import views_applications as staff_apps
-from origination import views_underwriting as staff_uw
+from origination.api import calculators as api
+from origination.views import applications as staff_apps
+from origination.views import calculators as views
+from origination.views import compliance as views_compliance
+from origination.views import portal as portal_views
+from origination.views import underwriting as staff_uw
 
 staff_patterns: list = [
     path("calculator/", views.loan_calculator, name="calculator"),
@@ -94,7 +97,7 @@ portal_patterns: list = [
     path("calculator/", views.portal_calculator, name="calculator"),
     path("calculator/schedule.csv", views.portal_calculator, {"fmt": "csv"}, name="calculator-csv"),
     path("calculator/schedule.pdf", views.portal_calculator, {"fmt": "pdf"}, name="calculator-pdf"),
-    # borrower applications (origination.portal_views)
+    # borrower applications (origination.views.portal)
     path("apply/", portal_views.apply, name="apply"),
     path("apply/<int:pk>/loan/", portal_views.apply, name="apply-loan"),
     path("apply/<int:pk>/about/", portal_views.apply_about, name="apply-about"),
@@ -151,10 +154,10 @@ api_patterns: list = [
 ]
 
 # --- applications API (/api/v1/applications/...; helper C, issue 5) -----------
-from origination import api_applications as apps_api  # noqa: E402
-from origination import api_closing as closing_api  # noqa: E402
-from origination import api_transitions as transitions_api  # noqa: E402
-from origination import api_underwriting as uw_api  # noqa: E402
+from origination.api import applications as apps_api  # noqa: E402
+from origination.api import closing as closing_api  # noqa: E402
+from origination.api import transitions as transitions_api  # noqa: E402
+from origination.api import underwriting as uw_api  # noqa: E402
 
 _APP = "applications/<int:pk>/"
 api_patterns += [
@@ -238,7 +241,7 @@ api_patterns += [
 ]
 
 # --- loan products admin (staff; origination.manage_products) -----------------
-from origination import views_products  # noqa: E402
+from origination.views import products as views_products  # noqa: E402
 
 staff_patterns += [
     path("products/", views_products.product_list, name="product-list"),
@@ -252,7 +255,7 @@ staff_patterns += [
 ]
 
 # --- compliance API and pipeline metrics (issue 5) ----------------------------
-from origination import api_compliance as compliance_api  # noqa: E402
+from origination.api import compliance as compliance_api  # noqa: E402
 
 api_patterns += [
     path("compliance/hits/", compliance_api.HitListView.as_view(), name="compliance-api-hits"),
@@ -275,7 +278,7 @@ api_patterns += [
 ]
 
 # --- offered loan products, read-only (integrators; issue 11) -----------------
-from origination import api_products  # noqa: E402
+from origination.api import products as api_products  # noqa: E402
 
 api_patterns += [
     path("products/", api_products.ProductListView.as_view(), name="products-api"),

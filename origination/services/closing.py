@@ -6,7 +6,7 @@ agreement for it, and then signs them (`sign_documents`): the two PDFs,
 agreement first, are merged into one package, the borrower is shown that
 package and its SHA-256, and signing seals exactly those bytes with a
 certificate page (origination.esign). Funding is in
-origination.services.disbursing.
+origination.services.disbursement.
 
 Every figure on an offer comes from the engine (core.finance build_schedule
 and tila) with the same parameters servicing boards: the product's
@@ -34,7 +34,7 @@ from core.exceptions import Conflict, DomainError, NotFound, ValidationFailed
 from core.finance import Fee, LoanTerms, Schedule, TermsError, build_schedule, tila
 from core.models import AuditCategory
 from core.money import format_money
-from origination import documents as pdfs
+from origination import disclosures as pdfs
 from origination import esign
 from origination.models import (
     Application,
@@ -45,7 +45,7 @@ from origination.models import (
     Offer,
     Signature,
 )
-from origination.selectors_closing import signing_package
+from origination.selectors.closing import signing_package
 from origination.services._common import apply_transition, lock
 from origination.services.products import fee_amounts, price_for
 
@@ -468,7 +468,7 @@ def sign_documents(
         )
         auto = application.product.auto_disburse and application_has_bank_account(application)
     if auto:
-        from origination.services.disbursing import disburse
+        from origination.services.disbursement import disburse
 
         try:
             disburse(application=application, user=None)

@@ -24,7 +24,8 @@ from core.businessdate import get_business_date
 from core.exceptions import Conflict, DomainError, PermissionDenied, ValidationFailed
 from core.models import AuditCategory
 from customers.models import Customer, date_of_birth_of
-from origination import kyc_checks, sanctions
+from origination import sanctions
+from origination.decisioning import identity as kyc_checks
 from origination.models import SanctionsEntry, SanctionsHit, SanctionsList
 
 REVIEW_PERMISSION = "origination.review_compliance"

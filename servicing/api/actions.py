@@ -38,7 +38,7 @@ from core.exceptions import Conflict, NotFound
 from core.finance import Amortization, DayCount, FeeTreatment, InterestMethod, RepaymentUnit
 from core.idempotency import IDEMPOTENCY_HEADER, REPLAYED_HEADER, idempotency_key
 from core.money import ROUNDING_MODES
-from customers.api import ErrorSerializer
+from customers.api.customers import ErrorSerializer
 from servicing.api.loans import (
     VIEW,
     LoanDetailSerializer,

@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 
 from core.finance.servicing import FEE_KINDS
 from core.idempotency import idempotent
-from customers.api import ErrorSerializer
+from customers.api.customers import ErrorSerializer
 from servicing.api.actions import _key_parameter
 from servicing.api.loans import READ_ERRORS, VIEW, get_loan
 from servicing.services import chargeoff, fees, payoff, statements

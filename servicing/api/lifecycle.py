@@ -34,7 +34,7 @@ from rest_framework.views import APIView
 from core.businessdate import get_business_date
 from core.exceptions import NotFound
 from core.idempotency import idempotency_key, idempotent
-from customers.api import ErrorSerializer
+from customers.api.customers import ErrorSerializer
 from servicing.api.actions import (
     IMPORT_FILES,
     WRITE_ERRORS,

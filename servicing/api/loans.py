@@ -25,7 +25,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from core.exceptions import NotFound
-from customers.api import ErrorSerializer
+from customers.api.customers import ErrorSerializer
 from servicing.models import (
     Installment,
     JournalEntry,

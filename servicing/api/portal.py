@@ -39,9 +39,9 @@ from core.exceptions import NotFound, ValidationFailed
 from core.idempotency import REPLAYED_HEADER, idempotency_key, idempotent
 from core.middleware import client_ip
 from core.money import ZERO
-from customers.api import ErrorSerializer
-from customers.selectors import get_customer_for_user
-from servicing import gateway, selectors
+from customers.api.customers import ErrorSerializer
+from customers.selectors.customers import get_customer_for_user
+from servicing import gateway
 from servicing.api.actions import _key_parameter
 from servicing.api.life import IDEMPOTENT_ERRORS, KEY_PARAMETER, KEY_REPLAY
 from servicing.api.loans import (
@@ -52,6 +52,7 @@ from servicing.api.loans import (
     payment_body,
 )
 from servicing.models import AutopayAuthorization, Component, Loan, LoanState
+from servicing.selectors import loans as selectors
 from servicing.services import autopay, online_payments, payoff, statements
 from servicing.services.service_requests import MAX_MESSAGE, REQUEST_KINDS, request_help
 from users.models import ApiKey

@@ -21,11 +21,11 @@ from rest_framework.views import APIView
 from core.businessdate import get_business_date
 from core.exceptions import ValidationFailed
 from core.idempotency import idempotent
-from customers.api import ErrorSerializer
-from servicing import selectors
+from customers.api.customers import ErrorSerializer
 from servicing.api.life import IDEMPOTENT_ERRORS, KEY_PARAMETER, KEY_REPLAY, acting_user
 from servicing.api.loans import READ_ERRORS, VIEW
 from servicing.models import ServiceRequest
+from servicing.selectors import loans as selectors
 from servicing.services import service_requests as service
 
 WORK = service.WORK_PERMISSION

@@ -21,7 +21,7 @@ from core.exceptions import Conflict, ValidationFailed
 from core.models import AuditCategory
 from core.money import format_money
 from servicing.models import Loan, LoanState, PayoffQuote
-from servicing.selectors import loan_borrowers
+from servicing.selectors.loans import loan_borrowers
 from servicing.services.life import require_perm
 from servicing.services.payments import post_payment
 from servicing.services.sync import lock_loan, replay_loan

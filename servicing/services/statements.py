@@ -35,7 +35,7 @@ from core.finance.servicing import replay
 from core.models import AuditCategory
 from core.money import ZERO, format_money
 from servicing.models import Loan, LoanEvent, ServicingProduct, Statement
-from servicing.selectors import loan_borrowers
+from servicing.selectors.loans import loan_borrowers
 from servicing.services.bulk import lock_loans
 from servicing.services.life import plain
 from servicing.services.sync import (

@@ -19,8 +19,8 @@ from core.exceptions import DomainError, NotFound, PermissionDenied
 from core.finance import FinanceError, tila
 from core.money import format_money
 from core.selectors import object_history
-from servicing import selectors
 from servicing.models import Component, LoanState, Payment
+from servicing.selectors import loans as selectors
 from servicing.services import notes
 from servicing.services.payments import PAYABLE_STATES, fingerprint, post_payment, reverse_payment
 from servicing.services.sync import loan_terms

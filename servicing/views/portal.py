@@ -25,9 +25,10 @@ from core.documents import render_pdf
 from core.exceptions import DomainError, NotFound
 from core.middleware import client_ip
 from core.money import format_money
-from customers.selectors import get_customer_for_user
-from servicing import gateway, selectors
+from customers.selectors.customers import get_customer_for_user
+from servicing import gateway
 from servicing.models import AutopayAuthorization, Component, Loan, LoanState
+from servicing.selectors import loans as selectors
 from servicing.services import autopay, online_payments, payoff, statements
 from servicing.services.service_requests import REQUEST_KINDS, request_help
 from users.access import borrower_required

@@ -20,8 +20,8 @@ from django.views.decorators.http import require_POST
 
 from core.businessdate import get_business_date
 from core.exceptions import DomainError, NotFound, PermissionDenied
-from servicing import selectors
 from servicing.models import ServiceRequest
+from servicing.selectors import loans as selectors
 from servicing.services import service_requests as service
 from servicing.views.life import loan_url
 from servicing.views.portal import _customer, _loan_for_borrower

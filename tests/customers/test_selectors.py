@@ -3,7 +3,8 @@
 import pytest
 
 from core.exceptions import NotFound
-from customers import selectors, services
+from customers import services
+from customers.selectors import customers as selectors
 from tests.conftest import make_staff
 from tests.customers.conftest import ADDRESS, EIN, OTHER_SSN, make_borrower
 

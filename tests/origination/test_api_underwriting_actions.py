@@ -16,7 +16,7 @@ from django.test import Client
 
 from core.models import AuditEvent
 from customers import services as customer_services
-from origination.api_application_serializers import rate_percent
+from origination.api.serializers import rate_percent
 from origination.models import (
     Application,
     ApplicationDocument,

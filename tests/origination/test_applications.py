@@ -11,7 +11,6 @@ import pytest
 from core.exceptions import Conflict, PermissionDenied, ValidationFailed
 from core.models import AuditEvent
 from customers import services as customer_services
-from origination import selectors
 from origination.models import (
     Application,
     ApplicationEvent,
@@ -19,6 +18,7 @@ from origination.models import (
     Consent,
     LoanProduct,
 )
+from origination.selectors import applications as selectors
 from origination.services import applications as apps
 from origination.services import kyc, products
 from tests.factories import UserFactory

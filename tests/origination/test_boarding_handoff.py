@@ -19,11 +19,12 @@ from origination.models import (
     DecisionRecord,
     GeneratedDocument,
 )
-from origination.selectors_closing import signing_package
+from origination.selectors.closing import signing_package
 from origination.services import applications as app_services
-from origination.services import closing, disbursing, documents, kyc, underwriting
-from servicing import selectors
+from origination.services import closing, documents, kyc, underwriting
+from origination.services import disbursement as disbursing
 from servicing.models import Installment, Loan, LoanParty
+from servicing.selectors import loans as selectors
 from tests.factories import UserFactory
 from tests.origination.closing_setup import (  # noqa: F401 (fixtures)
     ADDRESS,

@@ -23,7 +23,7 @@ from origination.models import (
     Offer,
     Signature,
 )
-from origination.selectors_closing import (
+from origination.selectors.closing import (
     application_documents,
     generated_document_download,
     get_generated_document_for_customer,

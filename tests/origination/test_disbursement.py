@@ -24,8 +24,9 @@ from origination.models import (
     GeneratedDocument,
     Offer,
 )
-from origination.selectors_closing import disbursement_batch_file, signing_package
-from origination.services import closing, disbursing
+from origination.selectors.closing import disbursement_batch_file, signing_package
+from origination.services import closing
+from origination.services import disbursement as disbursing
 from servicing.models import Installment, JournalEntry, Loan, Posting
 from servicing.services.sync import loan_terms
 from tests.factories import UserFactory

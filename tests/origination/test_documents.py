@@ -10,7 +10,7 @@ import pytest
 from pypdf import PdfReader
 
 from core.finance import Fee, LoanTerms, build_schedule, tila
-from origination.documents import (
+from origination.disclosures import (
     disclosure_context,
     late_charge_text,
     render_loan_agreement,

@@ -22,7 +22,7 @@ from pypdf import PdfReader, PdfWriter
 from core.exceptions import Conflict, ValidationFailed
 from core.finance import Fee, LoanTerms
 from origination import esign
-from origination.documents import disclosure_context, render_tila_disclosure
+from origination.disclosures import disclosure_context, render_tila_disclosure
 
 SIGNED_AT = datetime(2026, 2, 27, 10, 4, 5, tzinfo=timezone(timedelta(hours=-5)))  # 15:04:05 UTC
 CONSENTED_AT = datetime(2026, 2, 27, 15, 0, 0, tzinfo=UTC)

@@ -1,10 +1,10 @@
-"""Identity checks (origination.kyc_checks): pure, exact reasons."""
+"""Identity checks (origination.decisioning.identity): pure, exact reasons."""
 
 from datetime import date
 
 import pytest
 
-from origination.kyc_checks import AddressInput, IdentityInput, age_on, check_identity
+from origination.decisioning.identity import AddressInput, IdentityInput, age_on, check_identity
 
 TODAY = date(2026, 11, 22)
 HOME = AddressInput("12 St Marks Pl", "New York", "NY", "10003")

@@ -15,7 +15,7 @@ from django.test import Client
 from django.urls import reverse
 
 from customers import services as customer_services
-from origination.forms_portal import CONSENT_VERSION, CREDIT_PULL_TEXT, E_RECORDS_TEXT
+from origination.forms.portal import CONSENT_VERSION, CREDIT_PULL_TEXT, E_RECORDS_TEXT
 from origination.models import (
     Application,
     ApplicationDocument,
@@ -28,7 +28,7 @@ from origination.models import (
     SanctionsList,
     Signature,
 )
-from origination.selectors_closing import read_document, signing_package
+from origination.selectors.closing import read_document, signing_package
 from origination.services import applications as app_services
 from origination.services import closing, kyc, underwriting
 from tests.factories import UserFactory

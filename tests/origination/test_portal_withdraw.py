@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from core.models import AuditEvent
 from origination.models import Application, ApplicationEvent, ApplicationState
-from origination.portal_views import PORTAL_WITHDRAW_REASON
+from origination.views.portal import PORTAL_WITHDRAW_REASON
 from tests.origination.closing_setup import (  # noqa: F401 (fixtures)
     _closing_env,
     approved_application,

@@ -27,8 +27,8 @@ from origination.models import (
     GeneratedDocument,
     SanctionsList,
 )
-from origination.selectors_closing import signing_package
-from origination.selectors_pipeline import business_days_between, sla_level
+from origination.selectors.closing import signing_package
+from origination.selectors.pipeline import business_days_between, sla_level
 from origination.services import applications as app_services
 from origination.services import closing, kyc
 from servicing.models import Loan

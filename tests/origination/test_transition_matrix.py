@@ -28,7 +28,8 @@ from origination.models import (
     Signature,
 )
 from origination.services import applications as app_services
-from origination.services import closing, disbursing, kyc, underwriting
+from origination.services import closing, kyc, underwriting
+from origination.services import disbursement as disbursing
 from origination.services._common import ACTION_LABELS, apply_transition, lock
 from tests.conftest import login_staff, make_staff
 from tests.origination.closing_setup import (  # noqa: F401 (fixtures)

@@ -12,7 +12,6 @@ from django.test import Client
 from openapi_spec_validator import validate
 
 from core.models import AuditEvent, IdempotencyRecord
-from servicing import selectors
 from servicing.models import (
     AutopayAuthorization,
     JournalEntry,
@@ -21,6 +20,7 @@ from servicing.models import (
     ServiceRequest,
     Statement,
 )
+from servicing.selectors import loans as selectors
 from servicing.services import autopay
 from servicing.services.statements import generate_statement
 from tests.servicing.conftest import set_business_date

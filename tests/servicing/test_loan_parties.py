@@ -19,9 +19,9 @@ from pypdf import PdfReader
 
 from core.exceptions import NotFound, ValidationFailed
 from core.models import AuditEvent
-from servicing import selectors
 from servicing.boarding import BoardingParty, BoardingTerms, board_loan, board_loans
 from servicing.models import JournalEntry, Loan, LoanParty
+from servicing.selectors import loans as selectors
 from servicing.services.payoff import payoff_quote, record_payoff_payment
 from servicing.services.statements import generate_statement
 from tests.servicing.conftest import set_business_date

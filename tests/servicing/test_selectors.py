@@ -8,9 +8,9 @@ import pytest
 
 from core.exceptions import NotFound
 from customers import services as customer_services
-from servicing import selectors
 from servicing.boarding import BoardingTerms, board_loan
 from servicing.models import Loan
+from servicing.selectors import loans as selectors
 from servicing.services.payments import post_payment, reverse_payment
 from tests.servicing.conftest import set_business_date
 

@@ -10,8 +10,8 @@ from django.urls import reverse
 
 from core.exceptions import Conflict, PermissionDenied, ValidationFailed
 from core.models import AuditEvent
-from servicing import selectors
 from servicing.models import ServiceRequest
+from servicing.selectors import loans as selectors
 from servicing.services import service_requests as service
 from tests.conftest import make_staff
 from tests.servicing.conftest import set_business_date

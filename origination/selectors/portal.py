@@ -1,6 +1,6 @@
 """Reads for the borrower's application pages in the portal. Everything is
 scoped to one customer; single applications are reached through
-origination.selectors.get_application_for_customer."""
+origination.selectors.applications.get_application_for_customer."""
 
 from __future__ import annotations
 

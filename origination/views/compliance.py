@@ -14,10 +14,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from core.exceptions import DomainError, PermissionDenied
-from origination import selectors_compliance
 from origination.models import Application, SanctionsHit
+from origination.selectors import compliance as selectors_compliance
 from origination.services import kyc
-from origination.views_applications import render_application
+from origination.views.applications import render_application
 from users.access import staff_required
 
 REVIEW = "origination.review_compliance"

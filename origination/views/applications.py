@@ -2,7 +2,7 @@
 officer takes in the branch, and the application page with every section
 an underwriter needs on one screen. Actions (POST) live in
 views_underwriting; both parse, call one service or selector, and render.
-SLA ageing rule: see origination.selectors_pipeline."""
+SLA ageing rule: see origination.selectors.pipeline."""
 
 import json
 
@@ -20,9 +20,8 @@ from core.businessdate import get_business_date
 from core.exceptions import DomainError, NotFound, PermissionDenied
 from core.money import format_money
 from customers.models import Customer
-from customers.selectors import search_customers
-from origination import forms_applications as f
-from origination import selectors_pipeline as pipeline
+from customers.selectors.customers import search_customers
+from origination.forms import applications as f
 from origination.models import (
     NON_FINAL_STATES,
     Application,
@@ -30,9 +29,10 @@ from origination.models import (
     BureauPull,
     Disbursement,
 )
+from origination.selectors import pipeline
 from origination.services import applications as app_services
 from origination.services import bureau_reports, closing
-from origination.services.disbursing import DISBURSE_PERMISSION
+from origination.services.disbursement import DISBURSE_PERMISSION
 from origination.services.underwriting import OPEN_FOR_CONDITIONS, blockers
 from users.access import staff_required
 

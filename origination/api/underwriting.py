@@ -15,7 +15,7 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from origination import underwriting_actions as actions
-from origination.api_applications import (
+from origination.api.applications import (
     UNDERWRITE,
     VIEW,
     ApplicationView,

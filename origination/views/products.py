@@ -10,8 +10,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 
 from core.exceptions import Conflict, DomainError, PermissionDenied
-from origination import selectors_products
-from origination.forms_products import (
+from origination.forms.products import (
     LIMIT_FIELDS,
     CreateProductForm,
     DocumentFormSet,
@@ -24,6 +23,7 @@ from origination.forms_products import (
     grid_rows,
 )
 from origination.models import LoanProduct
+from origination.selectors import products as selectors_products
 from origination.services import products as product_services
 from users.access import staff_required
 

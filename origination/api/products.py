@@ -24,10 +24,10 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from core.exceptions import NotFound
-from customers.api import ErrorSerializer
-from origination import selectors_products
-from origination.api_application_serializers import MONEY, rate_percent
-from origination.api_applications import VIEW
+from customers.api.customers import ErrorSerializer
+from origination.api.applications import VIEW
+from origination.api.serializers import MONEY, rate_percent
+from origination.selectors import products as selectors_products
 
 # The endpoints are read-only: a write method is answered 405 (not 403) for
 # a key that may read, since the operation does not exist at all.

@@ -1,5 +1,5 @@
 """Forms of the borrower's application pages in the portal
-(origination.portal_views): the apply steps, document upload, offer
+(origination.views.portal): the apply steps, document upload, offer
 choice, e-records consent, signing and the bank account.
 
 The consent wording shown to the borrower, with its version, lives here:
@@ -8,7 +8,7 @@ the exact text shown is what record_consent stores."""
 from django import forms
 
 from core.money import format_money
-from customers.forms import US_STATES
+from customers.forms.customers import US_STATES
 from origination.models import Application, Disbursement
 from origination.services.applications import amount_problem
 

@@ -9,7 +9,7 @@ from core.businessdate import get_business_date
 from core.documents import render_pdf
 from core.exceptions import ValidationFailed
 from origination import calculators
-from origination.forms import AprCalculatorForm, FeeFormSet, LoanCalculatorForm
+from origination.forms.calculators import AprCalculatorForm, FeeFormSet, LoanCalculatorForm
 from users.access import staff_required
 
 CALCULATOR_PERMISSION = "users.use_calculators"

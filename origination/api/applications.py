@@ -34,9 +34,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.exceptions import DomainError, NotFound
-from customers.api import ErrorSerializer
+from customers.api.customers import ErrorSerializer
 from customers.models import Customer
-from origination.api_application_serializers import (
+from origination.api.serializers import (
     MONEY,
     ApplicationListItem,
     ApplicationSerializer,

@@ -17,16 +17,16 @@ from django.views.decorators.http import require_POST
 
 from core.businessdate import get_business_date
 from core.exceptions import DomainError, NotFound, PermissionDenied
-from origination import forms_applications as f
-from origination import selectors_closing
-from origination import selectors_pipeline as pipeline
 from origination import underwriting_actions as actions
+from origination.forms import applications as f
 from origination.models import ApplicationDocument
+from origination.selectors import closing as selectors_closing
+from origination.selectors import pipeline
 from origination.services import applications as app_services
-from origination.services import disbursing
+from origination.services import disbursement as disbursing
 from origination.services import documents as document_services
-from origination.services.disbursing import DISBURSE_PERMISSION
-from origination.views_applications import (
+from origination.services.disbursement import DISBURSE_PERMISSION
+from origination.views.applications import (
     UNDERWRITE,
     VIEW,
     _attach,

@@ -9,8 +9,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
 from core.exceptions import DomainError, NotFound
-from customers import selectors, services
-from customers.forms import ProfileForm, SignupForm, apply_domain_error
+from customers import services
+from customers.forms.customers import ProfileForm, SignupForm, apply_domain_error
+from customers.selectors import customers as selectors
 from users.access import borrower_required
 
 # Sign-up has just checked the password itself; Axes' backend needs a

@@ -31,9 +31,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.exceptions import DomainError, NotFound
 from core.middleware import client_ip
 from customers import services as customer_services
-from customers.selectors import get_customer_for_user
-from origination import selectors_portal as portal_selectors
-from origination.forms_portal import (
+from customers.selectors.customers import get_customer_for_user
+from origination.forms.portal import (
     CONSENT_VERSION,
     CREDIT_PULL_TEXT,
     E_RECORDS_TEXT,
@@ -47,11 +46,12 @@ from origination.forms_portal import (
     UploadForm,
 )
 from origination.models import FINAL_STATES, Application, ApplicationState, Consent
-from origination.selectors import get_application_for_customer
-from origination.selectors_closing import disbursement_for, read_document, signing_package
+from origination.selectors import portal as portal_selectors
+from origination.selectors.applications import get_application_for_customer
+from origination.selectors.closing import disbursement_for, read_document, signing_package
 from origination.services import applications as app_services
 from origination.services import closing
-from origination.services.disbursing import set_bank_account
+from origination.services.disbursement import set_bank_account
 from origination.services.documents import OTHER_KIND, upload_document
 from users.access import borrower_required
 

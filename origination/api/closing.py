@@ -23,13 +23,8 @@ from rest_framework.response import Response
 
 from core.exceptions import Conflict, NotFound
 from core.middleware import client_ip
-from customers.api import ErrorSerializer
-from origination.api_application_serializers import (
-    ApplicationOfferSerializer,
-    ApplicationSerializer,
-    rate_percent,
-)
-from origination.api_applications import (
+from customers.api.customers import ErrorSerializer
+from origination.api.applications import (
     DISBURSE,
     READ_ERRORS,
     VIEW,
@@ -42,9 +37,15 @@ from origination.api_applications import (
     parse,
     respond,
 )
+from origination.api.serializers import (
+    ApplicationOfferSerializer,
+    ApplicationSerializer,
+    rate_percent,
+)
 from origination.models import ApplicationDocument, GeneratedDocument, Offer
-from origination.selectors_closing import read_document, signing_package
-from origination.services import closing, disbursing
+from origination.selectors.closing import read_document, signing_package
+from origination.services import closing
+from origination.services import disbursement as disbursing
 from origination.services import documents as document_services
 
 BINARY = {

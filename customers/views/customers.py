@@ -14,8 +14,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from core.exceptions import DomainError, NotFound, PermissionDenied
-from customers import selectors, services
-from customers.forms import (
+from customers import services
+from customers.forms.customers import (
     AddressForm,
     ConsentForm,
     CustomerForm,
@@ -24,6 +24,7 @@ from customers.forms import (
     SearchForm,
     apply_domain_error,
 )
+from customers.selectors import customers as selectors
 from users.access import staff_required
 
 VIEW = "customers.view_customer"

@@ -25,7 +25,7 @@ from origination.models import (
     ApplicationState,
     LoanProduct,
 )
-from origination.selectors import application_metrics
+from origination.selectors.applications import application_metrics
 
 S = ApplicationState
 SLA_STATES = (S.SUBMITTED, S.IN_UNDERWRITING)

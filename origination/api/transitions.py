@@ -9,8 +9,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from origination.api_application_serializers import ApplicationReasonSerializer
-from origination.api_applications import (
+from origination.api.applications import (
     READ_ERRORS,
     UNDERWRITE,
     VIEW,
@@ -22,6 +21,7 @@ from origination.api_applications import (
     parse,
     respond,
 )
+from origination.api.serializers import ApplicationReasonSerializer
 from origination.models import ApplicationState, DecisionRecord
 from origination.services import applications as app_services
 

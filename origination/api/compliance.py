@@ -20,10 +20,8 @@ from rest_framework.response import Response
 
 from core.businessdate import get_business_date
 from core.exceptions import NotFound, PermissionDenied
-from customers.api import ErrorSerializer
-from origination import selectors_compliance
-from origination import selectors_pipeline as pipeline
-from origination.api_applications import (
+from customers.api.customers import ErrorSerializer
+from origination.api.applications import (
     READ_ERRORS,
     TRANSITION_KEY,
     VIEW,
@@ -34,6 +32,8 @@ from origination.api_applications import (
     parse,
 )
 from origination.models import Application, ApplicationState, SanctionsHit
+from origination.selectors import compliance as selectors_compliance
+from origination.selectors import pipeline
 from origination.services import kyc
 from origination.services.underwriting import sanctions_blockers
 

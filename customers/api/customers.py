@@ -21,8 +21,9 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from customers import selectors, services
+from customers import services
 from customers.models import Consent, Customer
+from customers.selectors import customers as selectors
 from customers.validators import choice_message
 
 VIEW = "customers.view_customer"

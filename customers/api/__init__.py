@@ -1,0 +1,1 @@
+"""Customers REST API, one module per domain."""

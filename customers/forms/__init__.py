@@ -1,0 +1,1 @@
+"""Customers forms, one module per domain."""

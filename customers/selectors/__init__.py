@@ -1,0 +1,1 @@
+"""Customers reads (nothing here writes), one module per domain."""

@@ -1,0 +1,1 @@
+"""Customers pages (staff and portal), one module per domain."""

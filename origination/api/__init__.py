@@ -1,0 +1,1 @@
+"""Origination REST API, one module per domain."""

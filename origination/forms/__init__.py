@@ -1,0 +1,1 @@
+"""Origination forms, one module per domain."""

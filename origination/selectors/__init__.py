@@ -1,0 +1,1 @@
+"""Origination reads (nothing here writes), one module per domain."""

@@ -1,0 +1,1 @@
+"""Origination pages (staff and portal), one module per domain."""

@@ -1,0 +1,1 @@
+"""Servicing reads (nothing here writes), one module per domain."""
