@@ -32,7 +32,7 @@ from servicing.models import (
     Posting,
     ServiceRequest,
 )
-from servicing.services.ledger import balances_by_role, gl_trial_balance
+from servicing.selectors.ledger import balances_by_role, gl_trial_balance
 
 _LOAN_NUMBER_RE = re.compile(r"^l-?0*(\d{1,12})$", re.IGNORECASE)
 _CUSTOMER_NUMBER_RE = re.compile(r"^c-?0*(\d{1,12})$", re.IGNORECASE)

@@ -43,7 +43,8 @@ from servicing.models import (
     Posting,
     ServicingProduct,
 )
-from servicing.services.ledger import EntrySpec, _accounts_for_product, post_entries
+from servicing.selectors.ledger import accounts_for_product
+from servicing.services.ledger import EntrySpec, post_entries
 from servicing.services.payments import PAYABLE_STATES
 from servicing.services.sync import (
     _SKIP,
@@ -149,7 +150,7 @@ def _posted(ids: list[int], products: dict[int, int]):
     if not ids:
         return sums, counts
     roles = {
-        product_id: {v: k for k, v in _accounts_for_product(product_id).items()}
+        product_id: {v: k for k, v in accounts_for_product(product_id).items()}
         for product_id in set(products.values())
     }
     rows = (

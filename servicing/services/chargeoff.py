@@ -20,7 +20,8 @@ from core.finance.servicing import ServicingError
 from core.models import AuditCategory
 from core.money import ZERO, format_money
 from servicing.models import JournalEntry, Loan, LoanEvent, LoanState
-from servicing.services.ledger import Line, balances_by_role, post_entry
+from servicing.selectors.ledger import balances_by_role
+from servicing.services.ledger import Line, post_entry
 from servicing.services.life import engine_refused, money, require_perm
 from servicing.services.sync import lock_loan, sync_loan
 

@@ -23,7 +23,7 @@ from core.exceptions import Conflict, ValidationFailed
 from core.models import AuditCategory
 from core.money import ZERO, format_money
 from servicing.models import AccountRole, Loan, LoanState
-from servicing.services.ledger import balances_by_role
+from servicing.selectors.ledger import balances_by_role
 from servicing.services.life import require_perm
 from servicing.services.sync import lock_loan
 

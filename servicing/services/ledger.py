@@ -11,14 +11,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
-
-from django.db.models import Q, Sum
 
 from core.bulk import insert_all, insert_rows
 from core.exceptions import DomainError
 from core.money import ZERO
-from servicing.models import AccountRole, GLAccount, JournalEntry, Loan, Posting, ProductAccount
+from servicing.models import JournalEntry, Loan, Posting
+from servicing.selectors.ledger import accounts_for_product
 
 
 @dataclass(frozen=True)
@@ -29,24 +27,6 @@ class Line:
     amount: Decimal
     component: str = ""
     installment_number: int | None = None
-
-
-@lru_cache(maxsize=256)
-def _accounts_for_product(product_id: int) -> dict[str, int]:
-    mapping = dict(
-        ProductAccount.objects.filter(product_id=product_id).values_list("role", "account_id")
-    )
-    missing = set(AccountRole.values) - set(mapping)
-    if missing:
-        raise DomainError(
-            f"Product {product_id} has no GL account for {', '.join(sorted(missing))}.",
-            code="chart_incomplete",
-        )
-    return mapping
-
-
-def clear_account_cache() -> None:
-    _accounts_for_product.cache_clear()
 
 
 def _netted(lines: Iterable[Line], key: str) -> dict[tuple, Decimal]:
@@ -77,7 +57,7 @@ _POSTING_FIELDS = [
 
 def _posting_rows(entry: JournalEntry, product_id: int, netted: dict[tuple, Decimal]):
     """The entry's postings as plain rows in `_POSTING_FIELDS` order."""
-    accounts = _accounts_for_product(product_id)
+    accounts = accounts_for_product(product_id)
     return [
         (
             entry.pk,
@@ -173,28 +153,3 @@ def post_entries(specs: list[EntrySpec]) -> list[JournalEntry | None]:
     ]
     insert_rows(Posting, _POSTING_FIELDS, rows, count=len(rows))
     return entries
-
-
-def balances_by_role(loan: Loan, *, as_of: date | None = None) -> dict[str, Decimal]:
-    """Debit-minus-credit per account role from the postings (as of a date)."""
-    accounts = {v: k for k, v in _accounts_for_product(loan.product_id).items()}
-    postings = Posting.objects.filter(loan=loan)
-    if as_of is not None:
-        postings = postings.filter(effective_date__lte=as_of)
-    rows = postings.values("account_id").annotate(d=Sum("debit"), c=Sum("credit"))
-    out = dict.fromkeys(AccountRole.values, ZERO)
-    for row in rows:
-        out[accounts[row["account_id"]]] = row["d"] - row["c"]
-    return out
-
-
-def gl_trial_balance(*, as_of: date | None = None) -> list[dict]:
-    """Every GL account's debits, credits and balance across all loans."""
-    filt = Q() if as_of is None else Q(postings__effective_date__lte=as_of)
-    return list(
-        GLAccount.objects.annotate(
-            debits=Sum("postings__debit", filter=filt), credits=Sum("postings__credit", filter=filt)
-        )
-        .values("code", "name", "kind", "debits", "credits")
-        .order_by("code")
-    )

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from customers import services as customer_services
 from servicing.boarding import BoardingTerms, board_loan
 from servicing.models import Payment
-from servicing.services.ledger import clear_account_cache
+from servicing.selectors.ledger import clear_account_cache
 from servicing.services.products import create_product
 from tests.factories import PASSWORD, UserFactory
 from tests.servicing.conftest import set_business_date

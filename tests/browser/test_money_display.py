@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from servicing.services.ledger import clear_account_cache
+from servicing.selectors.ledger import clear_account_cache
 from tests.factories import PASSWORD, UserFactory
 from tests.money_check import WELL_FORMED, is_money_label, text_problems
 from tests.servicing.money_book import PASSWORD as BORROWER_PASSWORD

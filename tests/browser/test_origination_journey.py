@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from customers import services as customer_services
 from origination.models import Application, SanctionsList
 from origination.services import kyc
-from servicing.services.ledger import clear_account_cache
+from servicing.selectors.ledger import clear_account_cache
 from servicing.services.products import create_product as create_servicing_product
 from tests.factories import PASSWORD, UserFactory
 from tests.origination.closing_setup import (

@@ -15,7 +15,7 @@ from origination.models import Application, ApplicationState, SanctionsList
 from origination.services import applications as app_services
 from origination.services import closing, kyc
 from origination.services.products import create_product, default_product_data
-from servicing.services.ledger import clear_account_cache
+from servicing.selectors.ledger import clear_account_cache
 from servicing.services.products import create_product as create_servicing_product
 
 TODAY = date(2026, 3, 2)

@@ -21,7 +21,7 @@ from origination.models import (
     SanctionsList,
 )
 from servicing.models import Loan
-from servicing.services.ledger import clear_account_cache
+from servicing.selectors.ledger import clear_account_cache
 
 S = ApplicationState
 pytestmark = pytest.mark.django_db(transaction=False)

@@ -9,7 +9,7 @@ import pytest
 from core.models import BusinessDate
 from customers import services as customer_services
 from servicing.boarding import BoardingTerms, board_loan
-from servicing.services.ledger import clear_account_cache
+from servicing.selectors.ledger import clear_account_cache
 from servicing.services.products import create_product
 
 

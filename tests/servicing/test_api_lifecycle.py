@@ -23,7 +23,7 @@ from servicing.models import (
     Posting,
     ServicingProduct,
 )
-from servicing.services.ledger import balances_by_role
+from servicing.selectors.ledger import balances_by_role
 from servicing.services.payments import post_payment
 from tests.servicing.conftest import set_business_date
 from tests.servicing.test_api import api_key_client, post_json

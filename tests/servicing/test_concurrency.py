@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.test import Client
 
 from servicing.models import Installment, JournalEntry, Loan, LoanEvent, Payment
-from servicing.services.ledger import balances_by_role
+from servicing.selectors.ledger import balances_by_role
 from servicing.services.payments import post_payment
 from servicing.services.sync import lock_loan, sync_loan
 from tests.factories import UserFactory

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from customers.demo import load_demo_customers
 from servicing.demo import load_demo_loans, profile_of
 from servicing.models import JournalEntry, Loan, LoanEvent, LoanState, Modification, Payment
-from servicing.services.ledger import clear_account_cache
+from servicing.selectors.ledger import clear_account_cache
 from tests.servicing.conftest import set_business_date
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from django.db import connection, transaction
 from django.db.utils import DatabaseError
 
 from servicing.models import JournalEntry, Loan, Payment, Posting
-from servicing.services.ledger import balances_by_role
+from servicing.selectors.ledger import balances_by_role
 from servicing.services.payments import post_payment, reverse_payment
 from servicing.services.sync import sync_loan
 from tests.servicing.conftest import set_business_date

@@ -18,8 +18,8 @@ from servicing.models import (
     ServicingProduct,
     Statement,
 )
+from servicing.selectors.ledger import balances_by_role
 from servicing.services.chargeoff import auto_charge_off, charge_off, record_recovery, refund_credit
-from servicing.services.ledger import balances_by_role
 from servicing.services.modifications import (
     approve_modification,
     preview_modification,

@@ -23,8 +23,8 @@ from core.money import ZERO
 from servicing.boarding import BoardingTerms, board_loan
 from servicing.management.commands.verify_ledger import LEDGER_FIELDS
 from servicing.models import JournalEntry, Loan, LoanState, Payment, Posting, ProductAccount
+from servicing.selectors.ledger import balances_by_role
 from servicing.services.fees import assess_fee, waivable, waive_fee
-from servicing.services.ledger import balances_by_role
 from servicing.services.modifications import propose_modification
 from servicing.services.payments import post_payment, reverse_payment
 from servicing.services.sync import lock_loan, replay_loan, sync_loan
