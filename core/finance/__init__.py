@@ -16,7 +16,7 @@ _rounding (the bridge to core.money), errors; servicing (replay: a loan's
 servicing state as a pure function of its schedule and event history).
 """
 
-from core.finance.accrual import LoanState, Payoff, accrue, accrued_interest_exact, payoff
+from core.finance.accrual import AccrualPosition, Payoff, accrue, accrued_interest_exact, payoff
 from core.finance.allocation import DEFAULT_ORDER, Allocation, AllocationLine, Due, allocate
 from core.finance.appendix_j import AprResult, apr
 from core.finance.dates import DueDateRule, add_months, due_date_rule
@@ -68,6 +68,7 @@ from core.finance.unitperiod import UnitPeriod, periods_from_start, unit_period
 
 __all__ = [
     "DEFAULT_ORDER",
+    "AccrualPosition",
     "Allocation",
     "AllocationLine",
     "AllocationMethod",
@@ -92,7 +93,6 @@ __all__ = [
     "InterestMethod",
     "Line",
     "LoanSetup",
-    "LoanState",
     "LoanTerms",
     "ModificationEffect",
     "ModificationEvent",

@@ -38,7 +38,7 @@ from core.finance.daycount import (
 from core.finance.errors import TermsError
 from core.money import CENT, ZERO
 
-__all__ = ["LoanState", "Payoff", "accrue", "accrued_interest_exact", "payoff"]
+__all__ = ["AccrualPosition", "Payoff", "accrue", "accrued_interest_exact", "payoff"]
 
 
 _WIDE = Context(prec=50)
@@ -108,8 +108,11 @@ def accrue(
 
 
 @dataclass(frozen=True)
-class LoanState:
-    """A loan's balances on a date, as servicing holds them.
+class AccrualPosition:
+    """What accrual and payoff start from: a loan's balances on a date (the
+    principal, rate and day count interest accrues on, and what is owed
+    besides), as servicing holds them. Not the loan's lifecycle state
+    (servicing.models.LoanState).
 
     `interest_from` is the first day whose interest is not yet in
     `interest_outstanding` (the day after the last accrual or due date).
@@ -152,7 +155,7 @@ class Payoff:
     per_diem: Decimal  # principal x rate / days in the convention's year
 
 
-def payoff(state: LoanState, as_of: date) -> Payoff:
+def payoff(state: AccrualPosition, as_of: date) -> Payoff:
     """Amount that settles the loan on `as_of` (interest accrued up to, not
     including, `as_of`; see the module docstring)."""
     if as_of < state.interest_from:

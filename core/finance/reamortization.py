@@ -26,7 +26,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from core.finance.accrual import LoanState, accrue
+from core.finance.accrual import AccrualPosition, accrue
 from core.finance.dates import DueDateRule, days_in_month, due_date_rule
 from core.finance.enums import Amortization, PrepaymentMode, RepaymentUnit
 from core.finance.errors import TermsError
@@ -39,7 +39,7 @@ __all__ = ["reamortize"]
 
 def reamortize(
     terms: LoanTerms,
-    state: LoanState,
+    state: AccrualPosition,
     *,
     on: date,
     next_due_date: date,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 
-from core.finance.accrual import LoanState, accrue
+from core.finance.accrual import AccrualPosition, accrue
 from core.finance.dates import DueDateRule, due_date_rule
 from core.finance.enums import Amortization, PrepaymentMode
 from core.finance.errors import TermsError
@@ -48,7 +48,7 @@ from core.money import CENT, ZERO
 
 
 class _Replay(Book):
-    def _reamortize(self, event_id: int, state: LoanState, **kwargs) -> Schedule:
+    def _reamortize(self, event_id: int, state: AccrualPosition, **kwargs) -> Schedule:
         try:
             return reamortize(self.rule_terms, state, **kwargs)
         except TermsError as exc:
@@ -88,7 +88,7 @@ class _Replay(Book):
             mode = self.setup.prepayment_mode
             if self.installment is None or self.terms.amortization is Amortization.INTEREST_ONLY:
                 mode = PrepaymentMode.REDUCE_INSTALLMENT
-            state = LoanState(
+            state = AccrualPosition(
                 principal=principal,
                 annual_rate=self.rate,
                 interest_from=start,
@@ -260,14 +260,14 @@ class _Replay(Book):
         accrued = earned + accrue(principal, self.rate, start, on, self.day_count)
         capitalised = accrued if event.capitalise_interest else ZERO
         if capitalised:
-            state = LoanState(
+            state = AccrualPosition(
                 principal=principal + capitalised,
                 annual_rate=self.rate,
                 interest_from=on,
                 day_count=self.day_count,
             )
         else:
-            state = LoanState(
+            state = AccrualPosition(
                 principal=principal,
                 annual_rate=self.rate,
                 interest_from=start,

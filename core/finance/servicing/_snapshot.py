@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
-from core.finance.accrual import LoanState, payoff
+from core.finance.accrual import AccrualPosition, payoff
 from core.finance.schedule import ScheduleRow
 from core.finance.servicing._book import FEES, PENALTIES, Book, _Fee
 from core.finance.servicing.results import EventEffect, FeeState, InstallmentState, ServicingState
@@ -56,7 +56,7 @@ def snapshot(book: Book, as_of: date, effects: dict[int, EventEffect]) -> Servic
     if not paid_off:
         _, principal, earned, start = book._future()
         quote = payoff(
-            LoanState(
+            AccrualPosition(
                 principal=principal,
                 annual_rate=book.rate,
                 interest_from=as_of if start is None else start,

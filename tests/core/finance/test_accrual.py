@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.finance import LoanState, TermsError, accrue, accrued_interest_exact, payoff
+from core.finance import AccrualPosition, TermsError, accrue, accrued_interest_exact, payoff
 
 D = Decimal
 CONVENTIONS = ["30/360", "30E/360", "actual/365", "actual/360", "actual/actual", "actual/364"]
@@ -80,7 +80,7 @@ def test_accrual_over_a_c_equals_a_b_plus_b_c_before_rounding(
 
 
 def test_payoff_quote():
-    state = LoanState(
+    state = AccrualPosition(
         principal=D("7610.80"),
         annual_rate=D("0.12"),
         interest_from=date(2024, 4, 15),
@@ -104,7 +104,7 @@ def test_payoff_quote():
 
 
 def test_payoff_per_diem_follows_the_convention():
-    state = LoanState(
+    state = AccrualPosition(
         principal=D("36600"),
         annual_rate=D("0.10"),
         interest_from=date(2024, 1, 1),
@@ -112,7 +112,7 @@ def test_payoff_per_diem_follows_the_convention():
     )
     assert payoff(state, date(2024, 3, 1)).per_diem == D("10.00")  # 366-day year
     assert payoff(state, date(2024, 3, 1)).interest == D("600.00")  # 60 days / 366
-    state365 = LoanState(
+    state365 = AccrualPosition(
         principal=D("36500"),
         annual_rate=D("0.10"),
         interest_from=date(2023, 1, 1),
@@ -124,13 +124,15 @@ def test_payoff_per_diem_follows_the_convention():
 
 def test_payoff_rejects_bad_states():
     with pytest.raises(TermsError) as info:
-        LoanState(principal=D("-1"), annual_rate=D("0.1"), interest_from=date(2024, 1, 1))
+        AccrualPosition(principal=D("-1"), annual_rate=D("0.1"), interest_from=date(2024, 1, 1))
     assert "principal" in info.value.errors
     with pytest.raises(TermsError):
-        LoanState(
+        AccrualPosition(
             principal=D("1"), annual_rate=D("0.1"), interest_from=date(2024, 1, 1), day_count="x"
         )
-    state = LoanState(principal=D("100"), annual_rate=D("0.1"), interest_from=date(2024, 1, 10))
+    state = AccrualPosition(
+        principal=D("100"), annual_rate=D("0.1"), interest_from=date(2024, 1, 10)
+    )
     with pytest.raises(TermsError) as info:
         payoff(state, date(2024, 1, 9))
     assert "as_of" in info.value.errors

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from core.finance import LoanState, LoanTerms, TermsError, build_schedule, reamortize
+from core.finance import AccrualPosition, LoanTerms, TermsError, build_schedule, reamortize
 
 D = Decimal
 TERMS = LoanTerms(
@@ -14,10 +14,10 @@ TERMS = LoanTerms(
 ORIGINAL = build_schedule(TERMS)
 
 
-def state_after(row: int, **changes) -> LoanState:
+def state_after(row: int, **changes) -> AccrualPosition:
     """State just after instalment `row` (1-based) was paid."""
     paid = ORIGINAL.rows[row - 1]
-    return LoanState(
+    return AccrualPosition(
         principal=paid.closing_balance,
         annual_rate=D("0.12"),
         interest_from=paid.due_date,
@@ -119,7 +119,9 @@ def test_month_end_anchor_survives_reamortisation():
     terms = LoanTerms(
         principal="5000", annual_rate="0.06", term=6, disbursement_date=date(2024, 1, 31)
     )
-    state = LoanState(principal=D("4000"), annual_rate=D("0.06"), interest_from=date(2024, 2, 29))
+    state = AccrualPosition(
+        principal=D("4000"), annual_rate=D("0.06"), interest_from=date(2024, 2, 29)
+    )
     new = reamortize(
         terms, state, on=date(2024, 3, 10), next_due_date=date(2024, 3, 31), remaining_term=5
     )
