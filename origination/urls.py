@@ -5,7 +5,8 @@ from django.urls import path
 from origination.api import calculators as api
 from origination.views import applications as staff_apps
 from origination.views import calculators as views
-from origination.views import compliance as views_compliance
+from origination.views import disbursement as staff_funding
+from origination.views import kyc as views_kyc
 from origination.views import portal as portal_views
 from origination.views import underwriting as staff_uw
 
@@ -14,19 +15,17 @@ staff_patterns: list = [
     path("calculator/schedule.csv", views.loan_calculator, {"fmt": "csv"}, name="calculator-csv"),
     path("calculator/schedule.pdf", views.loan_calculator, {"fmt": "pdf"}, name="calculator-pdf"),
     path("apr/", views.apr_calculator, name="apr-calculator"),
-    path("compliance/", views_compliance.compliance_queue, name="compliance-queue"),
-    path("compliance/<int:hit_id>/", views_compliance.compliance_detail, name="compliance-detail"),
-    path(
-        "compliance/<int:hit_id>/clear/", views_compliance.compliance_clear, name="compliance-clear"
-    ),
+    path("compliance/", views_kyc.compliance_queue, name="compliance-queue"),
+    path("compliance/<int:hit_id>/", views_kyc.compliance_detail, name="compliance-detail"),
+    path("compliance/<int:hit_id>/clear/", views_kyc.compliance_clear, name="compliance-clear"),
     path(
         "compliance/<int:hit_id>/confirm/",
-        views_compliance.compliance_confirm,
+        views_kyc.compliance_confirm,
         name="compliance-confirm",
     ),
     path(
         "applications/<int:pk>/screen/",
-        views_compliance.screen_application,
+        views_kyc.screen_application,
         name="application-screen",
     ),
     # staff applications (helper A)
@@ -81,15 +80,15 @@ staff_patterns: list = [
     ),
     path(
         "applications/<int:pk>/bank-account/",
-        staff_uw.set_bank_account,
+        staff_funding.set_bank_account,
         name="application-bank-account",
     ),
-    path("applications/<int:pk>/disburse/", staff_uw.disburse, name="application-disburse"),
+    path("applications/<int:pk>/disburse/", staff_funding.disburse, name="application-disburse"),
     path("underwriting/", staff_uw.queue, name="underwriting-queue"),
-    path("disbursements/", staff_uw.disbursement_files, name="disbursement-files"),
+    path("disbursements/", staff_funding.disbursement_files, name="disbursement-files"),
     path(
         "disbursements/<int:batch_id>/",
-        staff_uw.disbursement_file_download,
+        staff_funding.disbursement_file_download,
         name="disbursement-file-download",
     ),
 ]
@@ -156,25 +155,20 @@ api_patterns: list = [
 # --- applications API (/api/v1/applications/...; helper C, issue 5) -----------
 from origination.api import applications as apps_api  # noqa: E402
 from origination.api import closing as closing_api  # noqa: E402
-from origination.api import transitions as transitions_api  # noqa: E402
+from origination.api import decision as decision_api  # noqa: E402
+from origination.api import disbursement as disbursement_api  # noqa: E402
 from origination.api import underwriting as uw_api  # noqa: E402
 
 _APP = "applications/<int:pk>/"
 api_patterns += [
     path("applications/", apps_api.ApplicationListCreateView.as_view(), name="applications-api"),
     path(_APP, apps_api.ApplicationDetailView.as_view(), name="applications-api-detail"),
-    path(_APP + "submit/", transitions_api.SubmitView.as_view(), name="applications-api-submit"),
-    path(_APP + "return/", transitions_api.ReturnView.as_view(), name="applications-api-return"),
-    path(
-        _APP + "withdraw/", transitions_api.WithdrawView.as_view(), name="applications-api-withdraw"
-    ),
-    path(_APP + "assign/", transitions_api.AssignView.as_view(), name="applications-api-assign"),
-    path(
-        _APP + "consents/", transitions_api.ConsentsView.as_view(), name="applications-api-consents"
-    ),
-    path(
-        _APP + "decision/", transitions_api.DecisionView.as_view(), name="applications-api-decision"
-    ),
+    path(_APP + "submit/", decision_api.SubmitView.as_view(), name="applications-api-submit"),
+    path(_APP + "return/", apps_api.ReturnView.as_view(), name="applications-api-return"),
+    path(_APP + "withdraw/", apps_api.WithdrawView.as_view(), name="applications-api-withdraw"),
+    path(_APP + "assign/", apps_api.AssignView.as_view(), name="applications-api-assign"),
+    path(_APP + "consents/", apps_api.ConsentsView.as_view(), name="applications-api-consents"),
+    path(_APP + "decision/", decision_api.DecisionView.as_view(), name="applications-api-decision"),
     path(_APP + "approve/", uw_api.ApproveView.as_view(), name="applications-api-approve"),
     path(
         _APP + "approve-conditionally/",
@@ -234,10 +228,14 @@ api_patterns += [
     path(_APP + "sign/", closing_api.SignView.as_view(), name="applications-api-sign"),
     path(
         _APP + "bank-account/",
-        closing_api.BankAccountView.as_view(),
+        disbursement_api.BankAccountView.as_view(),
         name="applications-api-bank-account",
     ),
-    path(_APP + "disburse/", closing_api.DisburseView.as_view(), name="applications-api-disburse"),
+    path(
+        _APP + "disburse/",
+        disbursement_api.DisburseView.as_view(),
+        name="applications-api-disburse",
+    ),
 ]
 
 # --- loan products admin (staff; origination.manage_products) -----------------
@@ -254,25 +252,26 @@ staff_patterns += [
     ),
 ]
 
-# --- compliance API and pipeline metrics (issue 5) ----------------------------
-from origination.api import compliance as compliance_api  # noqa: E402
+# --- sanctions review API and pipeline metrics (issue 5) ----------------------
+from origination.api import kyc as kyc_api  # noqa: E402
+from origination.api import pipeline as pipeline_api  # noqa: E402
 
 api_patterns += [
-    path("compliance/hits/", compliance_api.HitListView.as_view(), name="compliance-api-hits"),
+    path("compliance/hits/", kyc_api.HitListView.as_view(), name="compliance-api-hits"),
     path(
         "compliance/hits/<int:pk>/clear/",
-        compliance_api.HitClearView.as_view(),
+        kyc_api.HitClearView.as_view(),
         name="compliance-api-hit-clear",
     ),
     path(
         "compliance/hits/<int:pk>/confirm/",
-        compliance_api.HitConfirmView.as_view(),
+        kyc_api.HitConfirmView.as_view(),
         name="compliance-api-hit-confirm",
     ),
-    path(_APP + "screen/", compliance_api.ScreenView.as_view(), name="applications-api-screen"),
+    path(_APP + "screen/", kyc_api.ScreenView.as_view(), name="applications-api-screen"),
     path(
         "applications/metrics/",
-        compliance_api.MetricsView.as_view(),
+        pipeline_api.MetricsView.as_view(),
         name="applications-api-metrics",
     ),
 ]

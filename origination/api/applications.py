@@ -1,8 +1,11 @@
-"""Origination REST API, applications: create, list, read, edit the draft,
-consents, submit (with the automatic decision), return, withdraw, assign,
-and the decision trace. Underwriting is in api_underwriting, documents,
-offers, signature and funding in api_closing; the body every action answers
-with (`application_body`) and its serializers in api_application_serializers.
+"""Origination REST API, applications (services.applications): create,
+list, read, edit the draft, consents, return, withdraw, assign. Submission
+(with the automatic decision) and the decision trace are in api.decision,
+underwriting in api.underwriting, documents, offers and signature in
+api.closing, the bank account and funding in api.disbursement, the sanctions
+review in api.kyc, the pipeline figures in api.pipeline; the body every
+action answers with (`application_body`) and its serializers in
+api.serializers.
 
 Access: API keys need `applications:read` (GET) or `applications:write`;
 staff sessions need origination.view_application, plus whatever the service
@@ -339,3 +342,85 @@ def _transition_schema(operation_id: str, summary: str, description: str, reques
         request=request,
         responses={200: ApplicationSerializer, **WRITE_ERRORS},
     )
+
+
+# --- return, withdraw, assign, consents -------------------------------------------------------
+
+
+class ApplicationReasonInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class ApplicationAssignInput(serializers.Serializer):
+    username = serializers.CharField(
+        allow_null=True, help_text="The staff member to assign; null unassigns."
+    )
+
+
+class ReturnView(ApplicationView):
+    required_permissions = {"*": (VIEW, UNDERWRITE)}
+
+    @_transition_schema(
+        "applications_return",
+        "Return to the applicant for more information",
+        "From submitted, in underwriting or conditionally approved.",
+        ApplicationReasonInput,
+    )
+    def post(self, request, pk: int):
+        app = get_application(pk)
+        data = parse(ApplicationReasonInput, request)
+        app_services.return_for_info(app, data["reason"], acting_user=request.user)
+        return respond(app)
+
+
+class WithdrawView(ApplicationView):
+    @_transition_schema(
+        "applications_withdraw",
+        "Withdraw the application",
+        "From any state that is not final; withdrawing again answers 200 unchanged.",
+        ApplicationReasonInput,
+    )
+    def post(self, request, pk: int):
+        app = get_application(pk)
+        data = parse(ApplicationReasonInput, request)
+        app_services.withdraw(app, data["reason"], acting_user=request.user)
+        return respond(app)
+
+
+class AssignView(ApplicationView):
+    @_transition_schema(
+        "applications_assign",
+        "Assign (or unassign) the application",
+        "To a staff member who may work on applications (403 otherwise).",
+        ApplicationAssignInput,
+    )
+    def post(self, request, pk: int):
+        from users.models import User
+
+        app = get_application(pk)
+        data = parse(ApplicationAssignInput, request)
+        user = None
+        if data["username"]:
+            user = User.objects.filter(username=data["username"], kind=User.Kind.STAFF).first()
+            if user is None:
+                raise serializers.ValidationError({"username": ["No such staff member."]})
+        app_services.assign(app, user, acting_user=request.user)
+        return respond(app)
+
+
+class ConsentsView(ApplicationView):
+    @_transition_schema(
+        "applications_consents",
+        "Record consents",
+        "Idempotent per kind and wording version.",
+        ApplicationConsentInput(many=True),
+    )
+    def post(self, request, pk: int):
+        app = get_application(pk)
+        idempotency_key(request)
+        consents = ApplicationConsentInput(data=request.data, many=True)
+        consents.is_valid(raise_exception=True)
+        with transaction.atomic():
+            for consent in consents.validated_data:
+                app_services.record_consent(app, **consent, acting_user=request.user)
+        return respond(app)

@@ -1,11 +1,10 @@
-"""Origination REST API, closing: applicant documents (upload, download),
-offers, acceptance, the signing package and signature, the bank account and
-disbursement.
+"""Origination REST API, closing (services.closing, services.documents):
+applicant documents (upload, download), offers, acceptance, the signing
+package and signature. The bank account and disbursement are in
+api.disbursement.
 
-Access as in api_applications: `applications:read`/`:write` for API keys,
-origination.view_application for staff sessions, plus
-origination.disburse_application to disburse (checked by the service on the
-acting user, so an API key's user needs it too). Signing through the API is
+Access as in api.applications: `applications:read`/`:write` for API keys,
+origination.view_application for staff sessions. Signing through the API is
 for integrators that present the documents themselves: they fetch the
 package's SHA-256 (GET .../sign), show the borrower exactly those bytes and
 send the hash back with the typed name; the IP address and user agent are
@@ -25,9 +24,7 @@ from core.exceptions import Conflict, NotFound
 from core.middleware import client_ip
 from customers.api.customers import ErrorSerializer
 from origination.api.applications import (
-    DISBURSE,
     READ_ERRORS,
-    VIEW,
     WRITE_ERRORS,
     ApplicationView,
     _transition_schema,
@@ -45,7 +42,6 @@ from origination.api.serializers import (
 from origination.models import ApplicationDocument, GeneratedDocument, Offer
 from origination.selectors.closing import read_document, signing_package
 from origination.services import closing
-from origination.services import disbursement as disbursing
 from origination.services import documents as document_services
 
 BINARY = {
@@ -240,43 +236,4 @@ class SignView(ApplicationView):
             user_agent=request.headers.get("User-Agent", ""),
             user=request.user,
         )
-        return respond(app)
-
-
-# --- funding ------------------------------------------------------------------------------------
-
-
-class ApplicationBankAccountInput(serializers.Serializer):
-    routing_number = serializers.CharField(max_length=9, help_text="ABA, checksum validated.")
-    account_number = serializers.CharField(max_length=17)
-    account_type = serializers.ChoiceField(choices=["checking", "savings"], default="checking")
-
-
-class BankAccountView(ApplicationView):
-    @_transition_schema(
-        "applications_bank_account",
-        "Set the account the loan is paid into",
-        "Stored encrypted (last four shown); replaces an earlier account until the money is sent.",
-        ApplicationBankAccountInput,
-    )
-    def post(self, request, pk: int):
-        app = get_application(pk)
-        data = parse(ApplicationBankAccountInput, request)
-        disbursing.set_bank_account(application=app, **data, user=request.user)
-        return respond(app)
-
-
-class DisburseView(ApplicationView):
-    required_permissions = {"*": (VIEW, DISBURSE)}
-
-    @_transition_schema(
-        "applications_disburse",
-        "Disburse and board the loan",
-        "documents_signed -> disbursed: the disbursement and the boarding into servicing "
-        "commit together (loan_number in the answer). Disbursing again answers 200.",
-    )
-    def post(self, request, pk: int):
-        app = get_application(pk)
-        idempotency_key(request)
-        disbursing.disburse(application=app, user=request.user)
         return respond(app)

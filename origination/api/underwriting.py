@@ -14,7 +14,6 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from origination import underwriting_actions as actions
 from origination.api.applications import (
     UNDERWRITE,
     VIEW,
@@ -26,6 +25,7 @@ from origination.api.applications import (
     respond,
 )
 from origination.decisioning.rules import MAX_PRINCIPAL_REASONS
+from origination.forms import underwriting as actions
 
 
 class UnderwritingView(ApplicationView):
@@ -33,7 +33,7 @@ class UnderwritingView(ApplicationView):
 
     def act(self, request, pk: int, action, input_class=None, **ids):
         """Parse the body (or, without one, check the key), run the shared
-        action (underwriting_actions) and answer with the application."""
+        action (forms.underwriting) and answer with the application."""
         app = get_application(pk)
         if input_class is None:
             idempotency_key(request)

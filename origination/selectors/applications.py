@@ -1,74 +1,54 @@
-"""Reads of the origination app: the pipeline, metrics, portal access."""
+"""Reads of one application for the staff pages and the REST API: the
+application with what its page shows, and the rows an action names on it
+(a condition, a document) or needs (an active product)."""
 
-from datetime import timedelta
-
-from django.db.models import Count, F
+from __future__ import annotations
 
 from core.exceptions import NotFound
-from origination.models import Application, ApplicationState
+from core.selectors import object_history
+from origination.models import Application, ApplicationDocument, Condition, LoanProduct
 
 
-def pipeline_counts() -> dict[str, int]:
-    """Applications per state, every state present (0 when none)."""
-    counts = dict(
-        Application.objects.values_list("state").annotate(n=Count("id")).values_list("state", "n")
+def active_products() -> list[LoanProduct]:
+    return list(LoanProduct.objects.filter(is_active=True).order_by("name"))
+
+
+def application_for_staff(pk: int) -> Application | None:
+    return (
+        Application.objects.select_related(
+            "product", "applicant", "co_applicant", "assigned_to", "created_by"
+        )
+        .filter(pk=pk)
+        .first()
     )
-    return {state: counts.get(state, 0) for state in ApplicationState.values}
 
 
-def _percentile(values: list[timedelta], fraction: float) -> timedelta | None:
-    """Nearest-rank percentile of sorted `values`."""
-    if not values:
-        return None
-    rank = max(1, -(-len(values) * fraction // 1))  # ceil
-    return values[int(rank) - 1]
-
-
-def _median(values: list[timedelta]) -> timedelta | None:
-    if not values:
-        return None
-    n = len(values)
-    mid = n // 2
-    return values[mid] if n % 2 else (values[mid - 1] + values[mid]) / 2
-
-
-def application_metrics(applications=None) -> dict:
-    """Time to decision (decided_at - submitted_at) and to fund
-    (funded_at - submitted_at) over decided/funded applications: count,
-    median, 90th and 95th percentile (timedelta or None). `applications`
-    (a queryset of Application) narrows the figures; default every one."""
-    base = Application.objects.all() if applications is None else applications
-    decided = sorted(
-        base.filter(decided_at__isnull=False, submitted_at__isnull=False)
-        .annotate(d=F("decided_at") - F("submitted_at"))
-        .values_list("d", flat=True)
-    )
-    funded = sorted(
-        base.filter(funded_at__isnull=False, submitted_at__isnull=False)
-        .annotate(d=F("funded_at") - F("submitted_at"))
-        .values_list("d", flat=True)
-    )
+def application_page_data(app: Application) -> dict:
+    """Everything the application page shows besides the application row."""
     return {
-        "decided": len(decided),
-        "time_to_decision_median": _median(decided),
-        "time_to_decision_p90": _percentile(decided, 0.90),
-        "time_to_decision_p95": _percentile(decided, 0.95),
-        "funded": len(funded),
-        "time_to_fund_median": _median(funded),
-        "time_to_fund_p90": _percentile(funded, 0.90),
-        "time_to_fund_p95": _percentile(funded, 0.95),
+        "events": list(app.events.select_related("actor").order_by("at", "id")),
+        "consents": list(app.consents.order_by("given_at", "id")),
+        "documents": list(app.documents.select_related("uploaded_by", "reviewed_by")),
+        "bureau_pull": app.bureau_pulls.order_by("-pulled_at", "-id").first(),
+        "decisions": list(app.decisions.select_related("created_by").order_by("created_at", "id")),
+        "conditions": list(app.conditions.select_related("created_by", "resolved_by")),
+        "offers": list(app.offers.order_by("-id")),
+        "generated": list(app.generated_documents.select_related("offer").order_by("-id")),
+        "history": list(object_history("origination.application", app.pk)),
     }
 
 
-def get_application_for_customer(customer, pk) -> Application:
-    """The customer's own application (as applicant or co-applicant);
-    NotFound (404) for anyone else's, so existence is not revealed."""
-    app = (
-        Application.objects.select_related("product")
-        .filter(pk=pk)
-        .filter(applicant=customer)
-        .first()
-    ) or Application.objects.select_related("product").filter(pk=pk, co_applicant=customer).first()
-    if app is None:
-        raise NotFound("No such application.")
-    return app
+def condition_on(app: Application, condition_id: int) -> Condition:
+    """The condition `condition_id` of `app`; NotFound if it is not on it."""
+    condition = Condition.objects.filter(pk=condition_id, application=app).first()
+    if condition is None:
+        raise NotFound(f"No condition {condition_id} on application {app.reference}.")
+    return condition
+
+
+def document_on(app: Application, document_id: int) -> ApplicationDocument:
+    """The uploaded document `document_id` of `app`; NotFound if it is not on it."""
+    document = ApplicationDocument.objects.filter(pk=document_id, application=app).first()
+    if document is None:
+        raise NotFound(f"No document {document_id} on application {app.reference}.")
+    return document

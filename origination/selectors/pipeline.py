@@ -1,5 +1,6 @@
-"""Reads of the staff pipeline board, the underwriting queue and the
-application page.
+"""Reads of the staff pipeline board and the underwriting queue: the cards,
+the counts per state, the pipeline metrics (time to decision, time to fund)
+and the board's filter choices.
 
 SLA ageing (documented rule): an application waiting on us — submitted or
 in underwriting — ages in business days (Monday to Friday) from the day it
@@ -15,17 +16,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.db.models.functions import Coalesce, TruncDate
 
-from core.selectors import object_history
 from origination.models import (
     NON_FINAL_STATES,
     Application,
     ApplicationState,
     LoanProduct,
 )
-from origination.selectors.applications import application_metrics
 
 S = ApplicationState
 SLA_STATES = (S.SUBMITTED, S.IN_UNDERWRITING)
@@ -122,7 +121,7 @@ def pipeline_metrics(
     product_code: str = "",
     min_age: int | None = None,
 ) -> dict:
-    """selectors.application_metrics over the applications matching the
+    """application_metrics over the applications matching the
     board's filters. `states` None means every state: decided and funded
     applications have mostly left the active pipeline."""
     apps = _filtered(
@@ -163,30 +162,53 @@ def product_codes() -> list[tuple[str, str]]:
     return list(seen.items())
 
 
-def active_products() -> list[LoanProduct]:
-    return list(LoanProduct.objects.filter(is_active=True).order_by("name"))
-
-
-def application_for_staff(pk: int) -> Application | None:
-    return (
-        Application.objects.select_related(
-            "product", "applicant", "co_applicant", "assigned_to", "created_by"
-        )
-        .filter(pk=pk)
-        .first()
+def pipeline_counts() -> dict[str, int]:
+    """Applications per state, every state present (0 when none)."""
+    counts = dict(
+        Application.objects.values_list("state").annotate(n=Count("id")).values_list("state", "n")
     )
+    return {state: counts.get(state, 0) for state in ApplicationState.values}
 
 
-def application_page_data(app: Application) -> dict:
-    """Everything the application page shows besides the application row."""
+def _percentile(values: list[timedelta], fraction: float) -> timedelta | None:
+    """Nearest-rank percentile of sorted `values`."""
+    if not values:
+        return None
+    rank = max(1, -(-len(values) * fraction // 1))  # ceil
+    return values[int(rank) - 1]
+
+
+def _median(values: list[timedelta]) -> timedelta | None:
+    if not values:
+        return None
+    n = len(values)
+    mid = n // 2
+    return values[mid] if n % 2 else (values[mid - 1] + values[mid]) / 2
+
+
+def application_metrics(applications=None) -> dict:
+    """Time to decision (decided_at - submitted_at) and to fund
+    (funded_at - submitted_at) over decided/funded applications: count,
+    median, 90th and 95th percentile (timedelta or None). `applications`
+    (a queryset of Application) narrows the figures; default every one."""
+    base = Application.objects.all() if applications is None else applications
+    decided = sorted(
+        base.filter(decided_at__isnull=False, submitted_at__isnull=False)
+        .annotate(d=F("decided_at") - F("submitted_at"))
+        .values_list("d", flat=True)
+    )
+    funded = sorted(
+        base.filter(funded_at__isnull=False, submitted_at__isnull=False)
+        .annotate(d=F("funded_at") - F("submitted_at"))
+        .values_list("d", flat=True)
+    )
     return {
-        "events": list(app.events.select_related("actor").order_by("at", "id")),
-        "consents": list(app.consents.order_by("given_at", "id")),
-        "documents": list(app.documents.select_related("uploaded_by", "reviewed_by")),
-        "bureau_pull": app.bureau_pulls.order_by("-pulled_at", "-id").first(),
-        "decisions": list(app.decisions.select_related("created_by").order_by("created_at", "id")),
-        "conditions": list(app.conditions.select_related("created_by", "resolved_by")),
-        "offers": list(app.offers.order_by("-id")),
-        "generated": list(app.generated_documents.select_related("offer").order_by("-id")),
-        "history": list(object_history("origination.application", app.pk)),
+        "decided": len(decided),
+        "time_to_decision_median": _median(decided),
+        "time_to_decision_p90": _percentile(decided, 0.90),
+        "time_to_decision_p95": _percentile(decided, 0.95),
+        "funded": len(funded),
+        "time_to_fund_median": _median(funded),
+        "time_to_fund_p90": _percentile(funded, 0.90),
+        "time_to_fund_p95": _percentile(funded, 0.95),
     }

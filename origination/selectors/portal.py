@@ -1,6 +1,6 @@
 """Reads for the borrower's application pages in the portal. Everything is
 scoped to one customer; single applications are reached through
-origination.selectors.applications.get_application_for_customer."""
+get_application_for_customer."""
 
 from __future__ import annotations
 
@@ -145,3 +145,17 @@ def offered_products():
     from origination.models import LoanProduct
 
     return list(LoanProduct.objects.filter(is_active=True).order_by("name", "code"))
+
+
+def get_application_for_customer(customer, pk) -> Application:
+    """The customer's own application (as applicant or co-applicant);
+    NotFound (404) for anyone else's, so existence is not revealed."""
+    app = (
+        Application.objects.select_related("product")
+        .filter(pk=pk)
+        .filter(applicant=customer)
+        .first()
+    ) or Application.objects.select_related("product").filter(pk=pk, co_applicant=customer).first()
+    if app is None:
+        raise NotFound("No such application.")
+    return app

@@ -1,7 +1,8 @@
 """Staff application pages: the pipeline board, the new application a loan
 officer takes in the branch, and the application page with every section
-an underwriter needs on one screen. Actions (POST) live in
-views_underwriting; both parse, call one service or selector, and render.
+an underwriter needs on one screen, and `_act`, the frame of its POST
+actions (views.underwriting, views.disbursement): parse, call one service
+or selector, and render.
 SLA ageing rule: see origination.selectors.pipeline."""
 
 import json
@@ -29,6 +30,7 @@ from origination.models import (
     BureauPull,
     Disbursement,
 )
+from origination.selectors import applications as selectors_apps
 from origination.selectors import pipeline
 from origination.services import applications as app_services
 from origination.services import bureau_reports, closing
@@ -187,7 +189,7 @@ def _products():
             f"{p.name} ({format_money(p.min_amount, p.currency)}"
             f"-{format_money(p.max_amount, p.currency)})",
         )
-        for p in pipeline.active_products()
+        for p in selectors_apps.active_products()
     ]
 
 
@@ -238,7 +240,9 @@ def new_application(request):
         if co_applicant is None:
             form.add_error("co_applicant_number", "No customer with this number.")
             return _render_new(request, form, status=400)
-    product = next((p for p in pipeline.active_products() if str(p.pk) == data["product"]), None)
+    product = next(
+        (p for p in selectors_apps.active_products() if str(p.pk) == data["product"]), None
+    )
     ip = request.META.get("REMOTE_ADDR")
     agent = request.headers.get("User-Agent", "")
     try:
@@ -301,7 +305,7 @@ def submit_application(request, pk: int):
 
 
 def _get(pk: int) -> Application:
-    app = pipeline.application_for_staff(pk)
+    app = selectors_apps.application_for_staff(pk)
     if app is None:
         raise Http404("No such application.")
     return app
@@ -375,7 +379,7 @@ def render_application(request, app: Application, *, forms=None, status=200, err
             closing.make_offers(application=app, user=request.user)  # idempotent
         except DomainError as exc:
             error = error or f"No offer could be made: {exc.message}"
-    data = pipeline.application_page_data(app)
+    data = selectors_apps.application_page_data(app)
     automatic = next((d for d in reversed(data["decisions"]) if d.kind == "automatic"), None)
     trace = automatic.trace if automatic else {}
     can = _permissions(app, request.user)
@@ -427,6 +431,33 @@ def render_application(request, app: Application, *, forms=None, status=200, err
         "error": error,
     }
     return render(request, "origination/applications/detail.html", context, status=status)
+
+
+def _act(request, pk, prefix, form_class, call, done, *, status_ok=None, **form_kwargs):
+    """Validate `form_class` (prefixed), run `call(app, form)`; redirect with
+    `done` or re-render the page with the errors and the right status."""
+    app = _get(pk)
+    form = form_class(request.POST, request.FILES or None, prefix=prefix, **form_kwargs)
+    if not form.is_valid():
+        return render_application(
+            request, app, forms={prefix: form}, status=400, error="Check the form."
+        )
+    try:
+        call(app, form)
+    except PermissionDenied as exc:
+        return render_application(request, app, forms={prefix: form}, status=403, error=exc.message)
+    except DomainError as exc:
+        _attach(form, exc)
+        return render_application(
+            request, app, forms={prefix: form}, status=exc.status_code, error=exc.message
+        )
+    messages.success(request, done)
+    return redirect("origination:application-detail", pk=pk)
+
+
+def _require(user, permission: str, message: str):
+    if not user.has_perm(permission):
+        raise PermissionDenied(message, code="not_allowed")
 
 
 @staff_required(VIEW)

@@ -47,8 +47,8 @@ from origination.forms.portal import (
 )
 from origination.models import FINAL_STATES, Application, ApplicationState, Consent
 from origination.selectors import portal as portal_selectors
-from origination.selectors.applications import get_application_for_customer
 from origination.selectors.closing import disbursement_for, read_document, signing_package
+from origination.selectors.portal import get_application_for_customer
 from origination.services import applications as app_services
 from origination.services import closing
 from origination.services.disbursement import set_bank_account

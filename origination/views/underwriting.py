@@ -1,13 +1,14 @@
-"""Staff application actions and queues: the underwriting queue, every
-POST action of the application page (assign, return, approve, approve
-conditionally, counter-offer, decline, withdraw, conditions, documents,
-bank account, disbursement) and the disbursement files page.
+"""Staff underwriting: the underwriting queue and the POST actions of the
+application page that work an application (assign, return, approve,
+approve conditionally, counter-offer, decline, withdraw, conditions,
+documents). Funding is in views.disbursement.
 
 Each action parses its form, calls one service (the underwriting ones
-through underwriting_actions, shared with the REST API) and redirects to
-the application page; a refusal re-renders the page with the form's errors,
-the service's message and its status (400 invalid, 403 not allowed, 409
-wrong state); a condition or document not on the application is a 404."""
+through forms.underwriting, shared with the REST API) and redirects to the
+application page (views.applications._act); a refusal re-renders the page
+with the form's errors, the service's message and its status (400 invalid,
+403 not allowed, 409 wrong state); a condition or document not on the
+application is a 404."""
 
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse
@@ -16,23 +17,22 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from core.businessdate import get_business_date
-from core.exceptions import DomainError, NotFound, PermissionDenied
-from origination import underwriting_actions as actions
+from core.exceptions import DomainError, NotFound
 from origination.forms import applications as f
+from origination.forms import underwriting as actions
 from origination.models import ApplicationDocument
 from origination.selectors import closing as selectors_closing
 from origination.selectors import pipeline
+from origination.selectors.applications import document_on
 from origination.services import applications as app_services
-from origination.services import disbursement as disbursing
 from origination.services import documents as document_services
-from origination.services.disbursement import DISBURSE_PERMISSION
 from origination.views.applications import (
     UNDERWRITE,
     VIEW,
-    _attach,
+    _act,
     _get,
     _officer_filter,
-    render_application,
+    _require,
 )
 from users.access import staff_required
 
@@ -57,30 +57,8 @@ def queue(request):
 # --- the generic action -------------------------------------------------------------------
 
 
-def _act(request, pk, prefix, form_class, call, done, *, status_ok=None, **form_kwargs):
-    """Validate `form_class` (prefixed), run `call(app, form)`; redirect with
-    `done` or re-render the page with the errors and the right status."""
-    app = _get(pk)
-    form = form_class(request.POST, request.FILES or None, prefix=prefix, **form_kwargs)
-    if not form.is_valid():
-        return render_application(
-            request, app, forms={prefix: form}, status=400, error="Check the form."
-        )
-    try:
-        call(app, form)
-    except PermissionDenied as exc:
-        return render_application(request, app, forms={prefix: form}, status=403, error=exc.message)
-    except DomainError as exc:
-        _attach(form, exc)
-        return render_application(
-            request, app, forms={prefix: form}, status=exc.status_code, error=exc.message
-        )
-    messages.success(request, done)
-    return redirect("origination:application-detail", pk=pk)
-
-
 def _shared(action, request, **ids):
-    """The `call` of _act for a shared underwriting action (underwriting_actions)
+    """The `call` of _act for a shared underwriting action (forms.underwriting)
     on the form's data; a condition or document not on the application is a 404."""
 
     def call(app, form):
@@ -101,11 +79,6 @@ def _action_view(prefix: str, form_class, action, done: str):
 
     view.__name__ = view.__qualname__ = action.__name__
     return require_POST(staff_required(VIEW)(view))
-
-
-def _require(user, permission: str, message: str):
-    if not user.has_perm(permission):
-        raise PermissionDenied(message, code="not_allowed")
 
 
 # --- assignment, return, withdraw -----------------------------------------------------------
@@ -217,7 +190,7 @@ def resolve_condition(request, pk: int, condition_id: int, action: str):
 
 def _document(app, document_id: int) -> ApplicationDocument:
     try:
-        return actions.document_on(app, document_id)
+        return document_on(app, document_id)
     except NotFound as exc:
         raise Http404(exc.message) from exc
 
@@ -278,73 +251,5 @@ def download_generated(request, pk: int, document_id: int):
         raise Http404("No such document.")
     response = HttpResponse(data, content_type="application/pdf")
     name = f"{document.application.reference}-{document.kind}-{document.pk}.pdf"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
-
-
-# --- funding ---------------------------------------------------------------------------
-
-
-@require_POST
-@staff_required(VIEW)
-def set_bank_account(request, pk: int):
-    def call(app, form):
-        _require(request.user, DISBURSE_PERMISSION, "Your role may not set up disbursements.")
-        disbursing.set_bank_account(
-            application=app,
-            routing_number=form.cleaned_data["routing_number"],
-            account_number=form.cleaned_data["account_number"],
-            account_type=form.cleaned_data["account_type"],
-            user=request.user,
-        )
-
-    return _act(request, pk, "bank", f.BankAccountForm, call, "Bank account saved.")
-
-
-@require_POST
-@staff_required(VIEW)
-def disburse(request, pk: int):
-    app = _get(pk)
-    try:
-        app = disbursing.disburse(application=app, user=request.user)
-    except DomainError as exc:
-        return render_application(request, _get(pk), status=exc.status_code, error=exc.message)
-    messages.success(request, "Disbursed and boarded into servicing.")
-    return redirect("origination:application-detail", pk=pk)
-
-
-@staff_required(DISBURSE_PERMISSION)
-def disbursement_files(request):
-    if request.method == "POST":
-        try:
-            batch = disbursing.daily_disbursement_file(
-                business_date=get_business_date(), user=request.user
-            )
-        except DomainError as exc:
-            return render(
-                request,
-                "origination/applications/disbursement_files.html",
-                {"batches": selectors_closing.disbursement_batches(), "error": exc.message},
-                status=exc.status_code,
-            )
-        if batch is None:
-            messages.info(request, "Nothing to pay: no completed disbursements await a file.")
-        else:
-            messages.success(request, f"File for {batch.business_date} ({batch.entry_count}).")
-        return redirect("origination:disbursement-files")
-    return render(
-        request,
-        "origination/applications/disbursement_files.html",
-        {"batches": selectors_closing.disbursement_batches(), "today": get_business_date()},
-    )
-
-
-@staff_required(DISBURSE_PERMISSION)
-def disbursement_file_download(request, batch_id: int):
-    try:
-        name, text = selectors_closing.disbursement_batch_file(batch_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-    response = HttpResponse(text, content_type="text/plain")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

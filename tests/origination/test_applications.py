@@ -18,7 +18,7 @@ from origination.models import (
     Consent,
     LoanProduct,
 )
-from origination.selectors import applications as selectors
+from origination.selectors import pipeline, portal
 from origination.services import applications as apps
 from origination.services import kyc, products
 from tests.factories import UserFactory
@@ -343,12 +343,12 @@ def test_assign(ada, product):
 def test_portal_access_and_pipeline_counts(ada, product):
     app = draft(ada, product)
     other = person("406-78-1234", first="Grace", last="Hopper")
-    assert selectors.get_application_for_customer(ada, app.pk).pk == app.pk
+    assert portal.get_application_for_customer(ada, app.pk).pk == app.pk
     from core.exceptions import NotFound
 
     with pytest.raises(NotFound):
-        selectors.get_application_for_customer(other, app.pk)
-    counts = selectors.pipeline_counts()
+        portal.get_application_for_customer(other, app.pk)
+    counts = pipeline.pipeline_counts()
     assert counts["draft"] == 1 and counts["approved"] == 0
     assert len(counts) == len(S.values)
 
@@ -367,7 +367,7 @@ def test_application_metrics(ada, product):
         decided_at=now + timedelta(seconds=4),
         funded_at=now + timedelta(hours=20),
     )
-    metrics = selectors.application_metrics()
+    metrics = pipeline.application_metrics()
     assert metrics["decided"] == 2
     assert metrics["time_to_decision_median"] == timedelta(seconds=3)
     assert metrics["time_to_decision_p95"] == timedelta(seconds=4)

@@ -1,4 +1,5 @@
-"""Reads for the compliance review queue (sanctions screening hits)."""
+"""Reads for the sanctions review (services.kyc): the screening hits of the
+compliance queue and a hit with the list entries it matched."""
 
 from decimal import Decimal
 

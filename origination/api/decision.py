@@ -1,41 +1,25 @@
-"""Origination REST API, application transitions: submit (with the
-automatic decision), return, withdraw, assign, consents, and the decision
-trace. Conventions (access, idempotency) as in api_applications."""
+"""Origination REST API, the decision (services.decision through
+services.applications): submit or resubmit with the automatic decision, and
+the decision trace. Conventions (access, idempotency) as in
+api.applications."""
 
 from __future__ import annotations
 
-from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
 from origination.api.applications import (
     READ_ERRORS,
-    UNDERWRITE,
-    VIEW,
-    ApplicationConsentInput,
     ApplicationView,
     _transition_schema,
     get_application,
     idempotency_key,
-    parse,
     respond,
 )
 from origination.api.serializers import ApplicationReasonSerializer
 from origination.models import ApplicationState, DecisionRecord
 from origination.services import applications as app_services
-
-# --- transitions --------------------------------------------------------------------------------
-
-
-class ApplicationReasonInput(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000)
-
-
-class ApplicationAssignInput(serializers.Serializer):
-    username = serializers.CharField(
-        allow_null=True, help_text="The staff member to assign; null unassigns."
-    )
 
 
 class SubmitView(ApplicationView):
@@ -54,75 +38,6 @@ class SubmitView(ApplicationView):
             app_services.resubmit(app, acting_user=request.user)
         else:
             app_services.submit(app, acting_user=request.user)
-        return respond(app)
-
-
-class ReturnView(ApplicationView):
-    required_permissions = {"*": (VIEW, UNDERWRITE)}
-
-    @_transition_schema(
-        "applications_return",
-        "Return to the applicant for more information",
-        "From submitted, in underwriting or conditionally approved.",
-        ApplicationReasonInput,
-    )
-    def post(self, request, pk: int):
-        app = get_application(pk)
-        data = parse(ApplicationReasonInput, request)
-        app_services.return_for_info(app, data["reason"], acting_user=request.user)
-        return respond(app)
-
-
-class WithdrawView(ApplicationView):
-    @_transition_schema(
-        "applications_withdraw",
-        "Withdraw the application",
-        "From any state that is not final; withdrawing again answers 200 unchanged.",
-        ApplicationReasonInput,
-    )
-    def post(self, request, pk: int):
-        app = get_application(pk)
-        data = parse(ApplicationReasonInput, request)
-        app_services.withdraw(app, data["reason"], acting_user=request.user)
-        return respond(app)
-
-
-class AssignView(ApplicationView):
-    @_transition_schema(
-        "applications_assign",
-        "Assign (or unassign) the application",
-        "To a staff member who may work on applications (403 otherwise).",
-        ApplicationAssignInput,
-    )
-    def post(self, request, pk: int):
-        from users.models import User
-
-        app = get_application(pk)
-        data = parse(ApplicationAssignInput, request)
-        user = None
-        if data["username"]:
-            user = User.objects.filter(username=data["username"], kind=User.Kind.STAFF).first()
-            if user is None:
-                raise serializers.ValidationError({"username": ["No such staff member."]})
-        app_services.assign(app, user, acting_user=request.user)
-        return respond(app)
-
-
-class ConsentsView(ApplicationView):
-    @_transition_schema(
-        "applications_consents",
-        "Record consents",
-        "Idempotent per kind and wording version.",
-        ApplicationConsentInput(many=True),
-    )
-    def post(self, request, pk: int):
-        app = get_application(pk)
-        idempotency_key(request)
-        consents = ApplicationConsentInput(data=request.data, many=True)
-        consents.is_valid(raise_exception=True)
-        with transaction.atomic():
-            for consent in consents.validated_data:
-                app_services.record_consent(app, **consent, acting_user=request.user)
         return respond(app)
 
 

@@ -15,8 +15,8 @@ from django.views.decorators.http import require_POST
 
 from core.exceptions import DomainError, PermissionDenied
 from origination.models import Application, SanctionsHit
-from origination.selectors import compliance as selectors_compliance
-from origination.services import kyc
+from origination.selectors import kyc as selectors_kyc
+from origination.services import kyc, underwriting
 from origination.views.applications import render_application
 from users.access import staff_required
 
@@ -49,7 +49,7 @@ def compliance_queue(request):
         data["status"] = SanctionsHit.Status.POTENTIAL_MATCH
     form = QueueFilterForm(data)
     filters = form.cleaned_data if form.is_valid() else {"status": data["status"]}
-    hits = selectors_compliance.compliance_hits(
+    hits = selectors_kyc.compliance_hits(
         status=filters.get("status") or "",
         q=(filters.get("q") or "").strip(),
         min_score=filters.get("min_score"),
@@ -66,7 +66,7 @@ def compliance_queue(request):
 
 def _detail(request, hit_id: int, *, forms_=None, status: int = 200, error: str = ""):
     try:
-        hit, rows = selectors_compliance.hit_with_entries(hit_id)
+        hit, rows = selectors_kyc.hit_with_entries(hit_id)
     except SanctionsHit.DoesNotExist:
         raise Http404("No such screening hit.") from None
     customer = hit.customer
@@ -122,7 +122,9 @@ def compliance_clear(request, hit_id: int):
 @require_POST
 @staff_required(REVIEW)
 def compliance_confirm(request, hit_id: int):
-    return _decide(request, hit_id, kyc.confirm_hit, "confirm", "Confirmed as a sanctions match.")
+    return _decide(
+        request, hit_id, underwriting.confirm_hit, "confirm", "Confirmed as a sanctions match."
+    )
 
 
 @require_POST

@@ -1,10 +1,11 @@
-"""Underwriting actions shared by the staff pages (views_underwriting) and
-the REST API (api_underwriting): approve, approve conditionally,
-counter-offer, decline, conditions and document verification.
+"""Underwriting input, shared by the staff pages (views.underwriting) and the
+REST API (api.underwriting): approve, approve conditionally, counter-offer,
+decline, conditions and document verification.
 
 Each action takes the application, the acting user and the validated input
-as a dict (a form's or a serializer's data), calls one service and returns
-what it returns. Every refusal is a DomainError: the service's own, or
+as a dict (a form's cleaned_data or a serializer's validated_data),
+translates it into one service call's arguments and returns what the
+service returns. Every refusal is a DomainError: the service's own, or
 NotFound for a condition or document that is not on the application. Rates
 come in percent (`annual_rate`, as the API takes them) and reach the
 services as fractions.
@@ -14,8 +15,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from core.exceptions import NotFound
-from origination.models import Application, ApplicationDocument, Condition
+from origination.models import Application, Condition
+from origination.selectors.applications import condition_on, document_on
 from origination.services import documents as document_services
 from origination.services import underwriting
 
@@ -70,13 +71,6 @@ def add_condition(app: Application, user, data: dict) -> Condition:
     return underwriting.add_condition(app, data["text"], user)
 
 
-def condition_on(app: Application, condition_id: int) -> Condition:
-    condition = Condition.objects.filter(pk=condition_id, application=app).first()
-    if condition is None:
-        raise NotFound(f"No condition {condition_id} on application {app.reference}.")
-    return condition
-
-
 def satisfy_condition(app: Application, user, data: dict, *, condition_id: int) -> Condition:
     condition = condition_on(app, condition_id)
     return underwriting.satisfy_condition(condition, user, data.get("note", ""))
@@ -88,13 +82,6 @@ def waive_condition(app: Application, user, data: dict, *, condition_id: int) ->
 
 
 # --- documents ----------------------------------------------------------------------------------
-
-
-def document_on(app: Application, document_id: int) -> ApplicationDocument:
-    document = ApplicationDocument.objects.filter(pk=document_id, application=app).first()
-    if document is None:
-        raise NotFound(f"No document {document_id} on application {app.reference}.")
-    return document
 
 
 def verify_document(app: Application, user, data: dict, *, document_id: int):

@@ -1,14 +1,13 @@
-"""Origination REST API, compliance and metrics: the sanctions screening
-hits awaiting a person's decision, clearing or confirming one, screening an
-application again (after a screening that found no sanctions list), and the
-pipeline figures (time to decision, time to fund).
+"""Origination REST API, the sanctions review (services.kyc): the screening
+hits awaiting a person's decision, clearing or confirming one, and
+screening an application again (after a screening that found no sanctions
+list).
 
-Access: staff sessions need origination.review_compliance for the hits and
-the screening (as the staff compliance pages), origination.view_application
-for the metrics; API keys need `applications:read` / `applications:write`,
-and the key's user the same role permissions (the services check them).
+Access: staff sessions need origination.review_compliance (as the staff
+compliance pages); API keys need `applications:read` / `applications:write`,
+and the key's user the same role permission (the services check it).
 Confirming a hit declines its application where the state allows, in the
-same transaction (kyc.confirm_hit).
+same transaction (underwriting.confirm_hit).
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from core.businessdate import get_business_date
 from core.exceptions import NotFound, PermissionDenied
 from customers.api.customers import ErrorSerializer
 from origination.api.applications import (
@@ -31,11 +29,10 @@ from origination.api.applications import (
     idempotency_key,
     parse,
 )
-from origination.models import Application, ApplicationState, SanctionsHit
-from origination.selectors import compliance as selectors_compliance
-from origination.selectors import pipeline
+from origination.models import Application, SanctionsHit
+from origination.selectors import kyc as selectors_kyc
 from origination.services import kyc
-from origination.services.underwriting import sanctions_blockers
+from origination.services.underwriting import confirm_hit, sanctions_blockers
 
 REVIEW = kyc.REVIEW_PERMISSION
 
@@ -159,7 +156,7 @@ class HitListView(ComplianceView, GenericAPIView):
         filters = HitFilter(data=request.query_params)
         filters.is_valid(raise_exception=True)
         f = filters.validated_data
-        hits = selectors_compliance.compliance_hits(
+        hits = selectors_kyc.compliance_hits(
             status=SanctionsHit.Status.POTENTIAL_MATCH,
             q=(f.get("q") or "").strip(),
             min_score=f.get("min_score"),
@@ -215,7 +212,7 @@ class HitClearView(_DecisionView):
 
 
 class HitConfirmView(_DecisionView):
-    decide = staticmethod(kyc.confirm_hit)
+    decide = staticmethod(confirm_hit)
 
     @_decision_schema(
         "compliance_hits_confirm",
@@ -272,64 +269,3 @@ class ScreenView(ComplianceView):
             "sanctions_blockers": sanctions_blockers(app),
         }
         return Response(ScreeningSerializer(body).data)
-
-
-# --- metrics ---------------------------------------------------------------------------------
-
-
-class MetricsFilter(serializers.Serializer):
-    state = serializers.ChoiceField(
-        choices=ApplicationState.choices, required=False, help_text="Default every state."
-    )
-    product = serializers.CharField(required=False, help_text="Product code (any version).")
-    officer = serializers.IntegerField(required=False, help_text="Assigned user id.")
-
-
-class DurationFigures(serializers.Serializer):
-    count = serializers.IntegerField()
-    median_seconds = serializers.FloatField(allow_null=True)
-    p90_seconds = serializers.FloatField(allow_null=True)
-    p95_seconds = serializers.FloatField(allow_null=True)
-
-
-class MetricsSerializer(serializers.Serializer):
-    time_to_decision = DurationFigures(help_text="decided_at - submitted_at.")
-    time_to_fund = DurationFigures(help_text="funded_at - submitted_at.")
-
-
-def _seconds(delta) -> float | None:
-    return None if delta is None else delta.total_seconds()
-
-
-class MetricsView(ApplicationView):
-    @extend_schema(
-        operation_id="applications_metrics",
-        summary="Time to decision and time to fund",
-        description=(
-            "From submission, over the applications matching the filters: count, median, "
-            "90th and 95th percentile (nearest rank), in seconds; null when none."
-        ),
-        tags=["applications"],
-        parameters=[MetricsFilter],
-        responses={200: MetricsSerializer, 400: ErrorSerializer, **READ_ERRORS},
-    )
-    def get(self, request):
-        filters = MetricsFilter(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        f = filters.validated_data
-        metrics = pipeline.pipeline_metrics(
-            today=get_business_date(),
-            states=(f["state"],) if "state" in f else None,
-            officer=f.get("officer"),
-            product_code=f.get("product") or "",
-        )
-        body = {
-            name: {
-                "count": metrics[count],
-                "median_seconds": _seconds(metrics[f"{name}_median"]),
-                "p90_seconds": _seconds(metrics[f"{name}_p90"]),
-                "p95_seconds": _seconds(metrics[f"{name}_p95"]),
-            }
-            for name, count in (("time_to_decision", "decided"), ("time_to_fund", "funded"))
-        }
-        return Response(MetricsSerializer(body).data)
