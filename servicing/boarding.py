@@ -21,11 +21,12 @@ from django.db import IntegrityError, transaction
 
 from core import audit
 from core.audit import actor_of
-from core.bulk import gc_paused
+from core.bulk import gc_paused, insert_all, update_rows
 from core.exceptions import Conflict, NotFound, ValidationFailed
 from core.finance import Fee, FeeTreatment, LoanTerms, TermsError, build_schedule
 from core.models import AuditCategory
 from core.money import format_money
+from customers.models import Customer
 from servicing.models import (
     Installment,
     JournalEntry,
@@ -34,7 +35,8 @@ from servicing.models import (
     PartyRole,
     ServicingProduct,
 )
-from servicing.services.ledger import Line, post_entry
+from servicing.services.ledger import EntrySpec, Line, post_entries
+from servicing.services.sync import refresh_statistics, sync_loans
 
 
 def _pending_number() -> str:
@@ -227,114 +229,15 @@ def _disbursement_lines(terms: LoanTerms, loan_amount: Decimal, disbursed: Decim
 
 
 def board_loan(*, terms: BoardingTerms, acting_user=None) -> Loan:
-    """Board a funded loan (idempotent on `terms.origination_reference`).
+    """Board a funded loan (idempotent on `terms.origination_reference`):
+    `board_loans` for a list of one, with the same refusals.
 
     Raises NotFound for an unknown customer or product, ValidationFailed for
     terms the engine refuses, Conflict if `disbursed_amount` disagrees with
     the engine. Locks nothing up front: a concurrent boarding of the same
     reference waits on the unique index and then returns the first loan."""
-    from customers.models import Customer
-    from servicing.services.sync import sync_loan
-
-    with transaction.atomic():
-        existing = Loan.objects.filter(origination_reference=terms.origination_reference).first()
-        if existing is not None:
-            return existing
-        product = ServicingProduct.objects.filter(pk=terms.product_id).first()
-        if product is None:
-            raise NotFound(
-                f"No servicing product {terms.product_id}.",
-                fields={"product_id": ["Unknown product."]},
-            )
-        check_parties(terms)
-        wanted = terms.customer_ids()
-        found = set(Customer.objects.filter(pk__in=wanted).values_list("pk", flat=True))
-        if terms.customer_id not in found:
-            raise NotFound(
-                f"No customer {terms.customer_id}.", fields={"customer_id": ["Unknown customer."]}
-            )
-        if missing := [i for i in wanted if i not in found]:
-            raise NotFound(
-                f"No customer {', '.join(map(str, missing))}.",
-                fields={"parties": [f"Unknown customer {i}." for i in missing]},
-            )
-        lt = engine_terms(terms, product)
-        schedule = build_schedule(lt)
-        if (
-            terms.disbursed_amount is not None
-            and terms.disbursed_amount != schedule.disbursed_amount
-        ):
-            raise Conflict(
-                f"Disbursed amount {terms.disbursed_amount} differs from the terms' "
-                f"{schedule.disbursed_amount}.",
-                code="disbursement_mismatch",
-                fields={"disbursed_amount": [f"Expected {schedule.disbursed_amount}."]},
-            )
-        try:
-            with transaction.atomic():
-                loan = Loan.objects.create(
-                    loan_number=_pending_number(),
-                    origination_reference=terms.origination_reference,
-                    customer_id=terms.customer_id,
-                    product=product,
-                    currency=product.currency,
-                    principal=lt.principal,
-                    annual_rate=lt.annual_rate,
-                    term=lt.term,
-                    disbursement_date=lt.disbursement_date,
-                    first_payment_date=schedule.due_dates[0],
-                    disbursed_amount=schedule.disbursed_amount,
-                    terms=terms_json(lt),
-                    prepayment_mode=product.prepayment_mode,
-                    principal_balance=schedule.loan_amount,
-                    underwriting_notes=terms.underwriting_notes,
-                    conditions=[dict(c) for c in terms.conditions],
-                    documents=list(terms.documents),
-                    boarded_by=actor_of(acting_user),
-                )
-        except IntegrityError:
-            return Loan.objects.get(origination_reference=terms.origination_reference)
-        loan.loan_number = f"L-{loan.pk:07d}"
-        loan.save(update_fields=["loan_number"])
-        LoanParty.objects.bulk_create(party_rows(loan, terms))
-        Installment.objects.bulk_create(
-            Installment(
-                loan=loan,
-                number=row.number,
-                due_date=row.due_date,
-                principal_due=row.principal,
-                interest_due=row.interest,
-                fees_due=row.fees,
-            )
-            for row in schedule.rows
-        )
-        post_entry(
-            loan=loan,
-            entry_type=JournalEntry.Type.DISBURSEMENT,
-            effective_date=lt.disbursement_date,
-            key="disbursement",
-            lines=_disbursement_lines(lt, schedule.loan_amount, schedule.disbursed_amount),
-            memo=f"Disbursed {format_money(schedule.disbursed_amount)} of "
-            f"{format_money(schedule.loan_amount)}",
-            user=acting_user,
-        )
-        audit.record(
-            action="loan.boarded",
-            category=AuditCategory.MONEY,
-            obj=loan,
-            changes={"state": [None, loan.state]},
-            metadata={
-                "origination_reference": terms.origination_reference,
-                "loan_amount": str(schedule.loan_amount),
-                "disbursed_amount": str(schedule.disbursed_amount),
-                "documents": len(terms.documents),
-                "conditions": len(terms.conditions),
-                "parties": _party_metadata(terms),
-            },
-            actor=acting_user,
-        )
-        sync_loan(loan=loan, user=acting_user)
-        return loan
+    [loan] = board_loans(terms=[terms], acting_user=acting_user, batch=False)
+    return loan
 
 
 def servicing_products() -> list[dict]:
@@ -358,91 +261,54 @@ def servicing_product_for(code: str) -> int | None:
 
 
 @gc_paused()
-def board_loans(*, terms: list[BoardingTerms], acting_user=None) -> list[Loan]:
-    """Board many funded loans at once (migrations, bulk funding), set-based:
-    the same loans, schedules, disbursement entries and audit events as
-    `board_loan` for each, with a fixed number of queries per call.
+def board_loans(*, terms: list[BoardingTerms], acting_user=None, batch: bool = True) -> list[Loan]:
+    """Board funded loans (one, or many at once for migrations and bulk
+    funding) with a fixed number of queries per call: each loan, its
+    parties, schedule, disbursement entry and audit event, then one sync.
 
     All-or-nothing in the caller's transaction: any unknown product or
-    customer, or terms the engine refuses, raises (as board_loan would) and
-    nothing is written. Idempotent per origination reference: references
-    already boarded return their existing loans. Returns loans in the order
-    of `terms`."""
-    from core.bulk import insert_all, update_rows
-    from customers.models import Customer
-    from servicing.services.bulk import refresh_statistics, sync_loans
-    from servicing.services.ledger import EntrySpec, post_entries
-
-    refresh_statistics()
-
+    customer, or terms the engine refuses, raises and nothing is written
+    (NotFound for an unknown customer or product, ValidationFailed for terms
+    the engine refuses, Conflict if `disbursed_amount` disagrees with the
+    engine; boarding several, the message names the reference). Idempotent
+    per origination reference: references already boarded return their
+    existing loans. Locks nothing up front: a concurrent boarding of the
+    same reference waits on the unique index, and then its loan is returned.
+    Returns loans in the order of `terms`. `batch` marks the audit events as
+    boarded in a batch."""
     refs = [t.origination_reference for t in terms]
     if len(set(refs)) != len(refs):
         raise ValidationFailed(
             "An origination reference appears twice.",
             fields={"origination_reference": ["Each loan needs its own reference."]},
         )
+    if len(terms) > 1:
+        refresh_statistics()  # a batch reads its loans' rows by `loan_id IN (...)`
     with transaction.atomic():
-        existing = {
-            loan.origination_reference: loan
-            for loan in Loan.objects.filter(origination_reference__in=refs)
-        }
-        todo = [t for t in terms if t.origination_reference not in existing]
-        products = ServicingProduct.objects.in_bulk({t.product_id for t in todo})
-        for t in todo:
-            check_parties(t)
-        customers = set(
-            Customer.objects.filter(pk__in={i for t in todo for i in t.customer_ids()}).values_list(
-                "pk", flat=True
+        while True:
+            existing = {
+                loan.origination_reference: loan
+                for loan in Loan.objects.filter(origination_reference__in=refs)
+            }
+            new = _new_loans(
+                [t for t in terms if t.origination_reference not in existing],
+                actor_of(acting_user),
+                many=len(terms) > 1,
             )
-        )
-        user = actor_of(acting_user)
-        new: list[tuple[Loan, LoanTerms, object, BoardingTerms]] = []
-        for t in todo:
-            product = products.get(t.product_id)
-            if product is None:
-                raise NotFound(
-                    f"No servicing product {t.product_id}.",
-                    fields={"product_id": ["Unknown product."]},
-                )
-            if t.customer_id not in customers:
-                raise NotFound(
-                    f"No customer {t.customer_id}.", fields={"customer_id": ["Unknown customer."]}
-                )
-            if missing := [i for i in t.customer_ids() if i not in customers]:
-                raise NotFound(
-                    f"{t.origination_reference}: no customer {', '.join(map(str, missing))}.",
-                    fields={"parties": [f"Unknown customer {i}." for i in missing]},
-                )
-            lt = engine_terms(t, product)
-            schedule = build_schedule(lt)
-            if t.disbursed_amount is not None and t.disbursed_amount != schedule.disbursed_amount:
-                raise Conflict(
-                    f"{t.origination_reference}: disbursed amount {t.disbursed_amount} differs "
-                    f"from the terms' {schedule.disbursed_amount}.",
-                    code="disbursement_mismatch",
-                )
-            loan = Loan(
-                loan_number=_pending_number(),
-                origination_reference=t.origination_reference,
-                customer_id=t.customer_id,
-                product=product,
-                currency=product.currency,
-                principal=lt.principal,
-                annual_rate=lt.annual_rate,
-                term=lt.term,
-                disbursement_date=lt.disbursement_date,
-                first_payment_date=schedule.due_dates[0],
-                disbursed_amount=schedule.disbursed_amount,
-                terms=terms_json(lt),
-                prepayment_mode=product.prepayment_mode,
-                principal_balance=schedule.loan_amount,
-                underwriting_notes=t.underwriting_notes,
-                conditions=[dict(c) for c in t.conditions],
-                documents=list(t.documents),
-                boarded_by=user,
-            )
-            new.append((loan, lt, schedule, t))
-        loans = Loan.objects.bulk_create([loan for loan, _, _, _ in new])
+            if not new:
+                return [existing[ref] for ref in refs]
+            try:
+                with transaction.atomic():
+                    loans = Loan.objects.bulk_create([loan for loan, _, _, _ in new])
+                break
+            except IntegrityError:
+                # Another transaction boarded one of these references first
+                # (the insert waited on its unique index until it committed):
+                # take its loan and board the others.
+                if not Loan.objects.filter(
+                    origination_reference__in=[loan.origination_reference for loan, *_ in new]
+                ).exists():
+                    raise
         for loan in loans:
             loan.loan_number = f"L-{loan.pk:07d}"
         update_rows(Loan, ["loan_number"], [(loan.pk, loan.loan_number) for loan in loans])
@@ -473,7 +339,7 @@ def board_loans(*, terms: list[BoardingTerms], acting_user=None) -> list[Loan]:
                     ),
                     memo=f"Disbursed {format_money(schedule.disbursed_amount)} of "
                     f"{format_money(schedule.loan_amount)}",
-                    user=user,
+                    user=actor_of(acting_user),
                 )
                 for loan, lt, schedule, _ in new
             ]
@@ -492,8 +358,8 @@ def board_loans(*, terms: list[BoardingTerms], acting_user=None) -> list[Loan]:
                         "documents": len(loan.documents),
                         "conditions": len(loan.conditions),
                         "parties": _party_metadata(t),
-                        "batch": True,
-                    },
+                    }
+                    | ({"batch": True} if batch else {}),
                     actor=acting_user,
                 )
                 for loan, _, schedule, t in new
@@ -502,3 +368,74 @@ def board_loans(*, terms: list[BoardingTerms], acting_user=None) -> list[Loan]:
         sync_loans(loans, user=acting_user)
         boarded = {loan.origination_reference: loan for loan in loans}
         return [existing.get(ref) or boarded[ref] for ref in refs]
+
+
+def _refusal(terms: BoardingTerms, many: bool, text: str) -> str:
+    """A refusal's message: `text` as a sentence, or after the reference
+    when boarding several loans."""
+    return f"{terms.origination_reference}: {text}" if many else text[0].upper() + text[1:]
+
+
+def _new_loans(todo: list[BoardingTerms], user, *, many: bool) -> list[tuple]:
+    """(unsaved Loan, engine LoanTerms, Schedule, BoardingTerms) for each of
+    `todo`, checked in order; raises at the first refusal."""
+    products = ServicingProduct.objects.in_bulk({t.product_id for t in todo})
+    customers = set(
+        Customer.objects.filter(pk__in={i for t in todo for i in t.customer_ids()}).values_list(
+            "pk", flat=True
+        )
+    )
+    new = []
+    for t in todo:
+        product = products.get(t.product_id)
+        if product is None:
+            raise NotFound(
+                f"No servicing product {t.product_id}.",
+                fields={"product_id": ["Unknown product."]},
+            )
+        check_parties(t)
+        if t.customer_id not in customers:
+            raise NotFound(
+                f"No customer {t.customer_id}.", fields={"customer_id": ["Unknown customer."]}
+            )
+        if missing := [i for i in t.customer_ids() if i not in customers]:
+            raise NotFound(
+                _refusal(t, many, f"no customer {', '.join(map(str, missing))}."),
+                fields={"parties": [f"Unknown customer {i}." for i in missing]},
+            )
+        lt = engine_terms(t, product)
+        reuse = t.schedule is not None and t.schedule.terms == lt
+        schedule = t.schedule if reuse else build_schedule(lt)
+        if t.disbursed_amount is not None and t.disbursed_amount != schedule.disbursed_amount:
+            raise Conflict(
+                _refusal(
+                    t,
+                    many,
+                    f"disbursed amount {t.disbursed_amount} differs from the terms' "
+                    f"{schedule.disbursed_amount}.",
+                ),
+                code="disbursement_mismatch",
+                fields={"disbursed_amount": [f"Expected {schedule.disbursed_amount}."]},
+            )
+        loan = Loan(
+            loan_number=_pending_number(),
+            origination_reference=t.origination_reference,
+            customer_id=t.customer_id,
+            product=product,
+            currency=product.currency,
+            principal=lt.principal,
+            annual_rate=lt.annual_rate,
+            term=lt.term,
+            disbursement_date=lt.disbursement_date,
+            first_payment_date=schedule.due_dates[0],
+            disbursed_amount=schedule.disbursed_amount,
+            terms=terms_json(lt),
+            prepayment_mode=product.prepayment_mode,
+            principal_balance=schedule.loan_amount,
+            underwriting_notes=t.underwriting_notes,
+            conditions=[dict(c) for c in t.conditions],
+            documents=list(t.documents),
+            boarded_by=user,
+        )
+        new.append((loan, lt, schedule, t))
+    return new

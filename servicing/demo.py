@@ -36,11 +36,10 @@ from core.money import ZERO
 from customers.models import Customer
 from servicing.boarding import BoardingTerms, board_loans
 from servicing.models import Installment, Loan, LoanState, Payment, ServicingProduct
-from servicing.services.bulk import PaymentRow, post_payments
 from servicing.services.chargeoff import charge_off
 from servicing.services.fees import assess_late_fees_many
 from servicing.services.modifications import preview_modification, propose_modification
-from servicing.services.payments import reverse_payment
+from servicing.services.payments import PaymentRow, post_payments, reverse_payment
 from servicing.services.payoff import compute_payoff
 from servicing.services.products import create_product
 from servicing.services.statements import generate_statements

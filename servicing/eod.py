@@ -18,11 +18,10 @@ from core.eod import Chunk, id_ranges, in_chunk, register_step
 from core.exceptions import Conflict
 from servicing.models import JournalEntry, Loan, LoanState
 from servicing.services.autopay import ach_origin, collect_autopay, due_authorizations
-from servicing.services.bulk import refresh_statistics
 from servicing.services.chargeoff import charge_off
 from servicing.services.fees import assess_late_fees
 from servicing.services.statements import generate_statement
-from servicing.services.sync import lock_loan, sync_loan
+from servicing.services.sync import lock_loan, refresh_statistics, sync_loan
 
 LIVE = (LoanState.ACTIVE, LoanState.OVERPAID)
 

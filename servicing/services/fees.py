@@ -23,19 +23,19 @@ from core.audit import actor_of
 from core.bulk import insert_all
 from core.businessdate import get_business_date
 from core.exceptions import Conflict, NotFound, ValidationFailed
-from core.finance.servicing import FEE_KINDS, ServicingError, replay
+from core.finance.servicing import FEE_KINDS, ServicingError
 from core.models import AuditCategory
 from core.money import CENT, ZERO
 from servicing.models import Loan, LoanEvent, LoanState, ServicingProduct
-from servicing.services.bulk import lock_loans, sync_loans
 from servicing.services.life import engine_refused, money, require_perm
 from servicing.services.sync import (
-    event_from_row,
-    live_event_rows,
-    loan_setup,
     lock_loan,
+    lock_loans,
+    read_events,
+    replay_events,
     replay_loan,
     sync_loan,
+    sync_loans,
 )
 
 FEE_STATES = (LoanState.ACTIVE, LoanState.OVERPAID, LoanState.PAID_OFF)
@@ -144,7 +144,7 @@ def assess_late_fees_many(*, dates: dict[int, date], user=None) -> dict[int, lis
     """`assess_late_fees` for many loans, each on its own business date
     ({loan id: date}), set-based in one transaction: the loans locked in id
     order, one read of their late fees and of their events, one insert of
-    the new fee events, one sync (bulk.sync_loans) and one insert of the
+    the new fee events, one sync (sync.sync_loans) and one insert of the
     audit events. Returns {loan id: fee events created} for the loans
     charged."""
     with transaction.atomic():
@@ -157,22 +157,11 @@ def assess_late_fees_many(*, dates: dict[int, date], user=None) -> dict[int, lis
             loan_id__in=ids, kind=LoanEvent.Kind.FEE, details__fee_kind="late"
         ).values_list("loan_id", "details"):
             charged[loan_id].add(details.get("installment_number"))
-        events: dict[int, list] = defaultdict(list)
-        for event_id, loan_id, kind, when, amount, details in live_event_rows(loan_id__in=ids):
-            event = event_from_row(event_id, kind, when, amount, details)
-            if event is not None:
-                events[loan_id].append(event)
+        events = read_events(loan_id__in=ids).live
         created: dict[int, list[LoanEvent]] = {}
         for loan in loans:
             business_date = dates[loan.pk]
-            loan_events = events[loan.pk]
-            # as replay_loan: as of the date, or the latest event if later
-            latest = max((e.effective_date for e in loan_events), default=loan.disbursement_date)
-            state = replay(
-                loan_setup(loan),
-                loan_events,
-                as_of=max(business_date, latest, loan.disbursement_date),
-            )
+            state = replay_events(loan, events[loan.pk], as_of=business_date)
             fees = _late_fees(loan, state, charged[loan.pk], business_date, user)
             if fees:
                 created[loan.pk] = fees

@@ -44,10 +44,11 @@ from core.exceptions import DomainError, ValidationFailed
 from core.finance.enums import ExcessHandling
 from core.models import AuditCategory
 from core.money import CENT, format_money
+from customers.models import Customer
 from servicing.boarding import BoardingTerms, board_loan, board_loans, engine_terms
 from servicing.models import ImportRun, Loan, Payment, ServicingProduct
-from servicing.services import bulk
-from servicing.services.payments import fingerprint, post_payment
+from servicing.services.payments import PaymentRow, fingerprint, post_payment, post_payments
+from servicing.services.sync import refresh_statistics
 
 PAYMENT_COLUMNS = ("loan_number", "amount", "received_on", "method", "reference")
 # Optional: "prepayment" or "unapplied" (what to do with anything beyond what
@@ -209,9 +210,10 @@ def import_payments_csv(
 
     Rows are validated first (unknown loan, bad amount, date after the
     business date or before the loan's disbursement, unknown method, an
-    excess other than prepayment or unapplied); each good row is posted
-    through post_payment in its own savepoint, in transactions of CHUNK
-    rows. `excess` says what becomes of anything beyond what is due; a
+    excess other than prepayment or unapplied); the good rows are posted
+    through post_payments, CHUNK rows (grouped by loan) per transaction, and
+    a chunk that meets a key another import posted meanwhile is redone row
+    by row through post_payment. `excess` says what becomes of anything beyond what is due; a
     blank cell, or a file without the column, takes the product's default.
     The idempotency key is the natural key
     (payment_key) when a reference is given, else "csv:<file sha>:<line>",
@@ -220,7 +222,7 @@ def import_payments_csv(
     nothing) for a file without the required header."""
     sha = hashlib.sha256(text.encode()).hexdigest()
     rows = _rows(text, PAYMENT_COLUMNS)
-    bulk.refresh_statistics()
+    refresh_statistics()
     today = get_business_date()
     loans = {
         row[0]: _LoanKey(*row)
@@ -288,7 +290,7 @@ def import_payments_csv(
         if key in existing:
             result.duplicates.append({**base, "reason": "Already imported."})
             continue
-        payment = bulk.PaymentRow(
+        payment = PaymentRow(
             loan_id=loan.pk,
             amount=amount,
             received_on=received_on,
@@ -349,7 +351,7 @@ def _post_chunk(rows: list, acting_user) -> list[tuple[str, object]]:
     ("duplicate", None) or ("rejected", reason)."""
     try:
         with transaction.atomic():
-            outcomes = bulk.post_payments(rows, acting_user=acting_user)
+            outcomes = post_payments(rows, acting_user=acting_user)
     except IntegrityError:
         # Another import posted some of these keys meanwhile: post the
         # chunk row by row, where each duplicate is recognised.
@@ -431,7 +433,7 @@ def import_boarding_csv(*, text: str, filename: str = "", acting_user=None) -> I
     refuse). The good rows are then boarded set-based, CHUNK rows per
     transaction: board_loans for the chunk, one cut-over payment per loan
     that paid anything (dated cut_over_date, for principal_paid +
-    interest_paid) through bulk.post_payments, then the check that each
+    interest_paid) through post_payments, then the check that each
     principal balance is principal - principal_paid. A row failing that
     check (or whose loan refuses the payment) is rejected and the chunk is
     redone without it, so nothing of that loan is boarded. A chunk that
@@ -441,10 +443,8 @@ def import_boarding_csv(*, text: str, filename: str = "", acting_user=None) -> I
     reported as a duplicate and left alone."""
     sha = hashlib.sha256(text.encode()).hexdigest()
     rows = _rows(text, BOARDING_COLUMNS)
-    bulk.refresh_statistics()
+    refresh_statistics()
     today = get_business_date()
-    from customers.models import Customer
-
     customers = dict(
         Customer.objects.filter(
             customer_number__in={r["customer_number"] for _, r in rows}
@@ -556,7 +556,7 @@ def _board_chunk(chunk: list[_Boarding], user) -> dict[str, tuple[str, object]]:
 
 
 def _board_set(items: list[_Boarding], user) -> dict[str, tuple[str, object]]:
-    """board_loans + bulk.post_payments + the cut-over check for `items`, in
+    """board_loans + post_payments + the cut-over check for `items`, in
     the caller's transaction; raises _Refused if any row fails the check."""
     refs = [i.terms.origination_reference for i in items]
     already = set(
@@ -570,9 +570,9 @@ def _board_set(items: list[_Boarding], user) -> dict[str, tuple[str, object]]:
         return outcomes
     loans = board_loans(terms=[i.terms for i in todo], acting_user=user)
     paying = [(i, loan) for i, loan in zip(todo, loans, strict=True) if _total(i) > 0]
-    posted = bulk.post_payments(
+    posted = post_payments(
         [
-            bulk.PaymentRow(
+            PaymentRow(
                 loan_id=loan.pk,
                 amount=_total(item),
                 received_on=item.cutover,

@@ -36,15 +36,8 @@ from core.models import AuditCategory
 from core.money import ZERO, format_money
 from servicing.models import Loan, LoanEvent, ServicingProduct, Statement
 from servicing.selectors.loans import loan_borrowers
-from servicing.services.bulk import lock_loans
 from servicing.services.life import plain
-from servicing.services.sync import (
-    engine_events,
-    event_from_row,
-    live_event_rows,
-    loan_setup,
-    lock_loan,
-)
+from servicing.services.sync import engine_events, loan_setup, lock_loan, lock_loans, read_events
 
 SIGN = {
     LoanEvent.Kind.PAYMENT: -1,
@@ -298,13 +291,7 @@ def generate_statements(*, dates: dict[int, list[date]], user=None) -> int:
                 todo[loan_id] = wanted
         if not todo:
             return 0
-        engine: dict[int, list] = {loan_id: [] for loan_id in todo}
-        for event_id, loan_id, kind, when, amount, details in live_event_rows(
-            loan_id__in=list(todo)
-        ):
-            event = event_from_row(event_id, kind, when, amount, details)
-            if event is not None:
-                engine[loan_id].append(event)
+        engine = read_events(loan_id__in=list(todo)).live
         recorded: dict[int, list] = {loan_id: [] for loan_id in todo}
         for event in LoanEvent.objects.filter(loan_id__in=list(todo)).order_by(
             "effective_date", "id"

@@ -1,6 +1,7 @@
-"""Bring a loan's ledger and caches in line with its event history.
+"""Bring loans' ledgers and caches in line with their event histories: the
+one module that replays loans and syncs their ledgers.
 
-`sync_loan` replays the loan's events with the pure engine
+`sync_loans` replays each loan's events with the pure engine
 (core.finance.servicing.replay), turns every effect into the postings it
 should have produced, compares them with what the ledger holds for the same
 source, and posts only the difference as a new entry. So:
@@ -10,24 +11,35 @@ source, and posts only the difference as a new entry. So:
   and each changed event gets a re-application entry (never an edit);
 - running it twice posts nothing the second time (idempotent).
 
+It does this for one loan or a thousand with a fixed number of queries:
+one read of the events, one of the posted sums, one of the entry counts,
+one of the instalments, then bulk inserts and `UPDATE ... FROM`-style bulk
+updates. `sync_loan` is `sync_loans` for a list of one. A loan with several
+new payments gets one entry per payment rather than a chain of
+re-applications.
+
 Sources: "event:<id>" (payments, fees, waivers, refunds, modifications),
 "accrual:<n>" (interest of instalment n recognised when it falls due),
 "credit:<date>" (credit balance applied automatically on a due date).
 Each entry's effective date is its source's date, so balances as of any
 past date are one query over postings.
 
-Callers hold the loan's row lock (`lock_loan`) so concurrent postings on one
-loan serialise. This module plans (replay, expected postings, the entries
-and cache values that close the gap); `servicing.services.bulk.sync_loans`
-executes the plan for one loan or many with a fixed number of queries.
+Callers hold the loans' row locks (`lock_loan`, `lock_loans`) so concurrent
+postings on one loan serialise.
 """
 
+import operator
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
 
+from django.db.models import Count, F, Sum
+from django.utils import timezone
+
 from core import audit
+from core import bulk as core_bulk
+from core.bulk import gc_paused, insert_all, update_rows
 from core.businessdate import get_business_date
 from core.finance import (
     AllocationMethod,
@@ -54,8 +66,18 @@ from core.finance.servicing import (
 )
 from core.models import AuditCategory
 from core.money import ZERO
-from servicing.models import Installment, JournalEntry, Loan, LoanEvent, LoanState
-from servicing.services.ledger import Line
+from servicing.models import (
+    Installment,
+    JournalEntry,
+    Loan,
+    LoanEvent,
+    LoanState,
+    Payment,
+    Posting,
+    ServicingProduct,
+)
+from servicing.selectors.ledger import accounts_for_product
+from servicing.services.ledger import EntrySpec, Line, post_entries
 
 RECEIVABLE = {
     Component.PRINCIPAL: "principal_receivable",
@@ -67,11 +89,38 @@ RECEIVABLE = {
 
 FROZEN_STATES = (LoanState.CHARGED_OFF, LoanState.CLOSED)
 
+# The tables batch servicing reads by loan (`loan_id IN (...)`).
+BATCH_MODELS = (Loan, Installment, LoanEvent, Payment, JournalEntry, Posting)
+
+
+def refresh_statistics() -> list[str]:
+    """Planner statistics of the batch tables, refreshed where stale
+    (core.bulk.refresh_statistics); batch entry points call it first."""
+    return core_bulk.refresh_statistics(*BATCH_MODELS)
+
+
+# --- locks -------------------------------------------------------------------------
+
 
 def lock_loan(loan_id: int) -> Loan:
     """The loan row (with its product), locked FOR UPDATE until the
     transaction ends."""
     return Loan.objects.select_for_update(of=("self",)).select_related("product").get(pk=loan_id)
+
+
+def lock_loans(loan_ids) -> dict[int, Loan]:
+    """The loans, locked FOR UPDATE in id order (so concurrent batches and
+    single postings cannot deadlock), with their products."""
+    loans = list(Loan.objects.select_for_update().filter(pk__in=set(loan_ids)).order_by("pk"))
+    # Products apart: a handful of rows instead of one copy per loan.
+    products = ServicingProduct.objects.in_bulk({loan.product_id for loan in loans})
+    cache = Loan.product.field.set_cached_value
+    for loan in loans:
+        cache(loan, products[loan.product_id])
+    return {loan.pk: loan for loan in loans}
+
+
+# --- the replay --------------------------------------------------------------------
 
 
 def loan_terms(loan: Loan) -> LoanTerms:
@@ -92,24 +141,14 @@ def loan_setup(loan: Loan) -> LoanSetup:
     )
 
 
-_VALUES = ("id", "loan_id", "kind", "effective_date", "amount", "details")
+# Events the replay does not model: a reversal takes its payment out of the
+# history (the payment's reversed_by is set), charge-off and recovery freeze
+# the loan and post their own entries.
+NOT_REPLAYED = (LoanEvent.Kind.REVERSAL, LoanEvent.Kind.CHARGE_OFF, LoanEvent.Kind.RECOVERY)
 
 
-def live_event_rows(**filters):
-    """Values rows of live events (not reversed; no reversal, charge-off or
-    recovery events, which the replay does not model), in replay order."""
-    return (
-        LoanEvent.objects.filter(reversed_by__isnull=True, **filters)
-        .exclude(
-            kind__in=[LoanEvent.Kind.REVERSAL, LoanEvent.Kind.CHARGE_OFF, LoanEvent.Kind.RECOVERY]
-        )
-        .order_by("loan_id", "effective_date", "id")
-        .values_list(*_VALUES)
-    )
-
-
-def event_from_row(event_id, kind, effective_date, amount, d):
-    """One LoanEvent's values as the engine's event (None if not replayed)."""
+def _engine_event(event_id, kind, effective_date, amount, d):
+    """One LoanEvent's values as the engine's event."""
     common = {"id": event_id, "effective_date": effective_date, "seq": event_id}
     if kind == LoanEvent.Kind.PAYMENT:
         return PaymentEvent(
@@ -138,25 +177,51 @@ def event_from_row(event_id, kind, effective_date, amount, d):
             capitalise_interest=bool(d.get("capitalise_interest")),
             defer_installments=int(d.get("defer_installments") or 0),
         )
-    return None
+    raise TypeError(f"the replay has no event for {kind!r}")  # pragma: no cover
+
+
+class EventHistory(NamedTuple):
+    """What `read_events` found."""
+
+    live: defaultdict[int, list]  # loan id -> its live events as engine events, replay order
+    dates: dict[int, date]  # event id -> effective date, reversed events included
+
+
+def read_events(**filters) -> EventHistory:
+    """The replay's input for the loans whose events match `filters`
+    (e.g. loan=..., loan_id__in=[...]), in one query: the events replayed
+    (not reversed), and the dates of reversed ones too (a reversal entry is
+    dated its payment's date). Events of NOT_REPLAYED kinds are not read."""
+    history = EventHistory(defaultdict(list), {})
+    for event_id, loan_id, kind, when, amount, details, reversed_by in (
+        LoanEvent.objects.filter(**filters)
+        .exclude(kind__in=NOT_REPLAYED)
+        .order_by("loan_id", "effective_date", "id")
+        .values_list("id", "loan_id", "kind", "effective_date", "amount", "details", "reversed_by")
+    ):
+        history.dates[event_id] = when
+        if reversed_by is None:
+            history.live[loan_id].append(_engine_event(event_id, kind, when, amount, details))
+    return history
 
 
 def engine_events(loan: Loan) -> list:
     """The loan's live events as engine events."""
-    events = (
-        event_from_row(event_id, kind, when, amount, details)
-        for event_id, _, kind, when, amount, details in live_event_rows(loan=loan)
-    )
-    return [e for e in events if e is not None]
+    return read_events(loan=loan).live[loan.pk]
+
+
+def replay_events(loan: Loan, events: list, *, as_of: date) -> ServicingState:
+    """The loan's state after `events` (engine events in replay order) as of
+    `as_of`, or of the latest event's date if that is later."""
+    latest = max((e.effective_date for e in events), default=loan.disbursement_date)
+    return replay(loan_setup(loan), events, as_of=max(as_of, latest, loan.disbursement_date))
 
 
 def replay_loan(loan: Loan, *, as_of: date | None = None, extra_events=()) -> ServicingState:
     """The loan's servicing state as of `as_of` (default: the business date,
     or the latest event's date if that is later)."""
     events = engine_events(loan) + list(extra_events)
-    latest = max((e.effective_date for e in events), default=loan.disbursement_date)
-    as_of = max(as_of or get_business_date(), latest, loan.disbursement_date)
-    return replay(loan_setup(loan), events, as_of=as_of)
+    return replay_events(loan, events, as_of=as_of or get_business_date())
 
 
 # --- effects -> postings ---------------------------------------------------------
@@ -230,6 +295,7 @@ def expected_postings(state: ServicingState) -> dict[str, tuple[date, str, dict]
     return result
 
 
+# Sources sync never corrects: they are posted once, by their own services.
 _SKIP = {"disbursement", "charge_off", "recovery"}
 
 
@@ -279,18 +345,96 @@ def plan_entries(
     return planned
 
 
+# --- sync --------------------------------------------------------------------------
+
+
+@gc_paused()
+def sync_loans(
+    loans: list[Loan], *, user=None, as_of: date | None = None
+) -> dict[int, ServicingState]:
+    """Replay each loan in `loans`, post the differences, refresh the caches
+    and call the transitions the replay calls for (paid off, overpaid,
+    reopened). Returns {loan id: ServicingState}.
+
+    Precondition: the caller holds the loans' locks (or has just created
+    them). A charged-off or closed loan is frozen: its receivables were
+    written off, so only its caches are refreshed."""
+    if not loans:
+        return {}
+    today = as_of or get_business_date()
+    history = read_events(loan_id__in=[loan.pk for loan in loans])
+    states = {loan.pk: replay_events(loan, history.live[loan.pk], as_of=today) for loan in loans}
+    live = [loan for loan in loans if loan.state not in FROZEN_STATES]
+    posted, counts = _posted(
+        [loan.pk for loan in live], {loan.pk: loan.product_id for loan in live}
+    )
+    specs = []
+    for loan in live:
+        for entry in plan_entries(
+            states[loan.pk],
+            posted.get(loan.pk, {}),
+            counts.get(loan.pk, {}),
+            history.dates.__getitem__,
+        ):
+            specs.append(
+                EntrySpec(
+                    loan=loan,
+                    entry_type=entry.entry_type,
+                    effective_date=entry.effective_date or _first_posted(loan, entry.source),
+                    key=entry.key,
+                    lines=tuple(entry.lines),
+                    source=entry.source,
+                    event_id=entry.event_id,
+                    user=user,
+                )
+            )
+    post_entries(specs)
+    _refresh(loans, states)
+    return states
+
+
 def sync_loan(*, loan: Loan, user=None, as_of: date | None = None) -> ServicingState:
-    """Replay `loan`, post the differences, refresh the caches. Returns the state.
-
-    Precondition: the caller holds the loan's lock (or has just created it).
-    A charged-off loan is frozen: its receivables were written off, so only
-    its caches are refreshed. The work is `servicing.services.bulk.sync_loans`
-    for a list of one: the same fixed number of queries for one loan or a
-    thousand."""
-    from servicing.services.bulk import sync_loans
-
+    """`sync_loans` for one loan (locked by the caller). Returns its state."""
     return sync_loans([loan], user=user, as_of=as_of)[loan.pk]
 
+
+def _posted(ids: list[int], products: dict[int, int]):
+    """Per loan: source -> {(role, component, instalment): net} and source -> entry count."""
+    sums: dict[int, dict] = defaultdict(lambda: defaultdict(lambda: defaultdict(Decimal)))
+    counts: dict[int, dict] = defaultdict(dict)
+    if not ids:
+        return sums, counts
+    roles = {
+        product_id: {v: k for k, v in accounts_for_product(product_id).items()}
+        for product_id in set(products.values())
+    }
+    rows = (
+        # entry__loan_id too: the entries are then found through their
+        # (loan, source) index, whatever the planner's statistics say (without
+        # it, stale statistics hash-join a scan of every journal entry).
+        Posting.objects.filter(loan_id__in=ids, entry__loan_id__in=ids)
+        .exclude(entry__source__in=_SKIP)
+        .values_list("loan_id", "entry__source", "account_id", "component", "installment_number")
+        .annotate(net=Sum(F("debit") - F("credit")))
+    )
+    for loan_id, source, account_id, component, installment, net in rows:
+        role = roles[products[loan_id]][account_id]
+        sums[loan_id][source][(role, component, installment)] += net
+    for loan_id, source, n in (
+        JournalEntry.objects.filter(loan_id__in=ids)
+        .values_list("loan_id", "source")
+        .annotate(n=Count("id"))
+    ):
+        counts[loan_id][source] = n
+    return sums, counts
+
+
+def _first_posted(loan: Loan, source: str) -> date:
+    entry = JournalEntry.objects.filter(loan=loan, source=source).order_by("id").first()
+    return entry.effective_date if entry else get_business_date()
+
+
+# --- caches ------------------------------------------------------------------------
 
 CACHE_FIELDS = [
     "principal_balance",
@@ -305,8 +449,73 @@ CACHE_FIELDS = [
     "updated_at",
 ]
 
+INSTALLMENT_FIELDS = (
+    "due_date",
+    "principal_due",
+    "interest_due",
+    "fees_due",
+    "penalties_due",
+    "principal_paid",
+    "interest_paid",
+    "fees_paid",
+    "penalties_paid",
+    "status",
+)
 
-def set_cached_figures(loan: Loan, state: ServicingState) -> None:
+
+def _refresh(loans: list[Loan], states: dict[int, ServicingState]) -> None:
+    """Rewrite the loans' schedule projections and cached balances from their
+    states: instalment rows compared as tuples (no model instances), only
+    changed rows written; a schedule with a different number of instalments
+    (a modification) is rewritten whole."""
+    existing: dict[int, dict[int, tuple]] = defaultdict(dict)
+    for pk, loan_id, number, *values in Installment.objects.filter(
+        loan_id__in=[loan.pk for loan in loans]
+    ).values_list("pk", "loan_id", "number", *INSTALLMENT_FIELDS):
+        existing[loan_id][number] = (pk, tuple(values))
+    changed: list[tuple] = []
+    planned = operator.attrgetter(*INSTALLMENT_FIELDS)
+    recreate: dict[int, list[Installment]] = {}
+    moves = []
+    for loan in loans:
+        state = states[loan.pk]
+        rows = existing[loan.pk]
+        if set(rows) != {i.number for i in state.installments}:
+            recreate[loan.pk] = [
+                Installment(
+                    loan=loan, number=i.number, **{f: getattr(i, f) for f in INSTALLMENT_FIELDS}
+                )
+                for i in state.installments
+            ]
+        else:
+            for inst in state.installments:
+                pk, values = rows[inst.number]
+                wanted = planned(inst)
+                if wanted != values:
+                    changed.append((pk, *wanted))
+        _set_cached_figures(loan, state)
+        move = _move_state(loan, state)
+        if move:
+            moves.append((loan, move))
+    if recreate:
+        Installment.objects.filter(loan_id__in=list(recreate)).delete()
+        insert_all([row for rows in recreate.values() for row in rows])
+    update_rows(Installment, INSTALLMENT_FIELDS, changed)
+    now = timezone.now()
+    fields = [*CACHE_FIELDS, "state"]
+    for loan in loans:
+        loan.updated_at = now
+    update_rows(Loan, fields, [(loan.pk, *(getattr(loan, f) for f in fields)) for loan in loans])
+    for loan, (before, name) in moves:
+        audit.record(
+            action=f"loan.{name}",
+            category=AuditCategory.STATE_CHANGE,
+            obj=loan,
+            changes={"state": [before, loan.state]},
+        )
+
+
+def _set_cached_figures(loan: Loan, state: ServicingState) -> None:
     """Set (not save) the loan's cached balances from `state`."""
     upcoming = [i for i in state.installments if i.outstanding > 0]
     frozen = loan.state in FROZEN_STATES
@@ -325,72 +534,18 @@ def set_cached_figures(loan: Loan, state: ServicingState) -> None:
     )
 
 
-def move_state(loan: Loan, state: ServicingState) -> tuple[str, str] | None:
+def _move_state(loan: Loan, state: ServicingState) -> tuple[str, str] | None:
     """Call the transition the replay calls for (paid off, overpaid,
     reopened) without saving; returns (state before, transition name) or
-    None. The caller saves "state" and then calls `audit_move`."""
-    transition = _state_transition(loan, state)
-    if transition is None:
+    None. `_refresh` saves "state" and audits the move."""
+    if loan.state == LoanState.ACTIVE and state.paid_off:
+        transition = loan.overpay if state.credit_balance > 0 else loan.pay_off
+    elif loan.state == LoanState.OVERPAID and state.paid_off and state.credit_balance == 0:
+        transition = loan.refund_credit
+    elif loan.state in (LoanState.PAID_OFF, LoanState.OVERPAID) and not state.paid_off:
+        transition = loan.reopen
+    else:
         return None
     before = loan.state
     transition()
     return before, transition.__name__
-
-
-def audit_move(loan: Loan, move: tuple[str, str]) -> None:
-    before, name = move
-    audit.record(
-        action=f"loan.{name}",
-        category=AuditCategory.STATE_CHANGE,
-        obj=loan,
-        changes={"state": [before, loan.state]},
-    )
-
-
-INSTALLMENT_FIELDS = (
-    "due_date",
-    "principal_due",
-    "interest_due",
-    "fees_due",
-    "penalties_due",
-    "principal_paid",
-    "interest_paid",
-    "fees_paid",
-    "penalties_paid",
-    "status",
-)
-
-
-def installment_changes(loan: Loan, state: ServicingState, existing: list[Installment]):
-    """(rows to update, rows to recreate or None): what makes the loan's
-    Installment rows equal the replayed schedule. Usually one or two rows
-    change per payment; a schedule with a different number of instalments
-    (a modification) is rewritten whole."""
-    rows = {row.number: row for row in existing}
-    wanted = {i.number: i for i in state.installments}
-    if set(rows) != set(wanted):
-        return [], [
-            Installment(
-                loan=loan, number=i.number, **{f: getattr(i, f) for f in INSTALLMENT_FIELDS}
-            )
-            for i in state.installments
-        ]
-    changed = []
-    for number, row in rows.items():
-        target = wanted[number]
-        if any(getattr(row, f) != getattr(target, f) for f in INSTALLMENT_FIELDS):
-            for f in INSTALLMENT_FIELDS:
-                setattr(row, f, getattr(target, f))
-            changed.append(row)
-    return changed, None
-
-
-def _state_transition(loan: Loan, state: ServicingState):
-    """The transition the replayed state calls for, if any (no I/O here)."""
-    if loan.state == LoanState.ACTIVE and state.paid_off:
-        return loan.overpay if state.credit_balance > 0 else loan.pay_off
-    if loan.state == LoanState.OVERPAID and state.paid_off and state.credit_balance == 0:
-        return loan.refund_credit
-    if loan.state in (LoanState.PAID_OFF, LoanState.OVERPAID) and not state.paid_off:
-        return loan.reopen
-    return None

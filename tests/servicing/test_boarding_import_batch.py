@@ -1,5 +1,5 @@
 """The set-based boarding import (chunks through board_loans and
-bulk.post_payments) reaches exactly what boarding each row one by one
+post_payments) reaches exactly what boarding each row one by one
 (board_loan + the cut-over payment through post_payment) reaches: loans,
 schedules, ledger, payments and audit; bad rows are reported with their
 reasons and roll back whole; re-importing boards nothing twice."""

@@ -73,12 +73,7 @@ from core.finance.servicing import (
 )
 from core.money import ZERO
 from servicing.models import AccountRole, Installment, Loan, LoanState, ProductAccount
-from servicing.services.sync import (
-    INSTALLMENT_FIELDS,
-    event_from_row,
-    live_event_rows,
-    loan_terms,
-)
+from servicing.services.sync import INSTALLMENT_FIELDS, loan_terms, read_events
 
 FROZEN = (LoanState.CHARGED_OFF, LoanState.CLOSED)
 # cached column -> (role, sign): the ledger value is sign * (debits - credits)
@@ -326,14 +321,7 @@ def _expected_caches(state, frozen: bool) -> dict:
 def chunk_engine_events(lo: int, hi: int) -> dict[int, list]:
     """loan id -> its live events as engine events, for the loans with ids
     lo..hi in one query (sync.engine_events does one loan per query)."""
-    out: dict[int, list] = defaultdict(list)
-    for event_id, loan_id, kind, when, amount, details in live_event_rows(
-        loan_id__gte=lo, loan_id__lte=hi
-    ):
-        event = event_from_row(event_id, kind, when, amount, details)
-        if event is not None:
-            out[loan_id].append(event)
-    return out
+    return read_events(loan_id__gte=lo, loan_id__lte=hi).live
 
 
 def _product_roles() -> dict[int, dict[int, str]]:
