@@ -15,6 +15,7 @@ WORKDIR /app
 COPY pyproject.toml ./
 COPY lending ./lending
 COPY core ./core
+COPY rails ./rails
 COPY users ./users
 COPY customers ./customers
 COPY origination ./origination

@@ -402,7 +402,7 @@ ESIGN_CERT_FILE = env("ESIGN_CERT_FILE")
 ESIGN_KEY_PASSPHRASE = env("ESIGN_KEY_PASSPHRASE")
 
 # Card/bank payments from the borrower portal: "test" is the built-in,
-# deterministic test gateway (servicing/gateway.py).
+# deterministic test gateway (rails/gateway.py).
 PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", "test")
 
 # --- Origination decisioning (origination/services/decision.py) -------------------

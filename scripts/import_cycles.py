@@ -15,6 +15,7 @@ import grimp
 PACKAGES = (
     "lending",
     "core",
+    "rails",
     "users",
     "customers",
     "origination",

@@ -8,7 +8,7 @@ one transaction: either the disbursement is completed, the loan exists and
 the application is disbursed, or nothing was written.
 
 The money leaves through the payment rail at `settings.DISBURSEMENT_RAIL`
-(origination.rails), called inside that same transaction: a rejection or a
+(rails.disbursement), called inside that same transaction: a rejection or a
 failure of the rail refuses the disbursement and writes nothing. The default
 rail, `NachaBatchRail`, queues the credit for `daily_disbursement_file`: one
 PPD credit batch per business date holding every completed disbursement on
@@ -29,7 +29,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core import audit
-from core.ach import ach_origin
 from core.audit import actor_of
 from core.businessdate import get_business_date
 from core.crypto import decrypt, encrypt
@@ -37,7 +36,6 @@ from core.exceptions import Conflict, DomainError, PermissionDenied, ValidationF
 from core.finance import build_schedule, tila
 from core.models import AuditCategory
 from core.money import ZERO
-from origination import disbursement as rails
 from origination.models import (
     ApplicationDocument,
     ApplicationState,
@@ -46,9 +44,12 @@ from origination.models import (
     GeneratedDocument,
     Offer,
 )
-from origination.rails import ACCEPTED, NACHA_RAIL_NAME, PaymentRail
 from origination.services._common import apply_transition, lock, refuse
 from origination.services.closing import offer_engine_terms
+from rails.accounts import ACCOUNT_TYPES, validate_account_number, validate_routing_number
+from rails.ach import ach_origin
+from rails.disbursement import ACCEPTED, NACHA_RAIL_NAME, PaymentRail, build_disbursement_file
+from rails.disbursement import Disbursement as Payout
 from servicing.boarding import BoardingParty, BoardingTerms, board_loan
 
 S = ApplicationState
@@ -57,7 +58,7 @@ DISBURSE_PERMISSION = "origination.disburse_application"
 # Regulation Z 1026.22(a)(2): a disclosed APR is accurate within 1/8 of a
 # percentage point of the APR of the loan actually made.
 APR_TOLERANCE = Decimal("0.125")
-DEFAULT_RAIL = "origination.rails.NachaBatchRail"
+DEFAULT_RAIL = "rails.disbursement.NachaBatchRail"
 
 logger = logging.getLogger(__name__)
 
@@ -74,11 +75,11 @@ def _send_credit(application, disbursement, net: Decimal) -> tuple[str, str]:
     (rail name, the rail's reference), or a refusal (Conflict) naming the
     rail when it rejects the credit or fails. A DomainError the rail raises
     (e.g. ValidationFailed on the account) is passed on as it is."""
-    payout = rails.Disbursement(
+    payout = Payout(
         reference=application.reference,
         name=application.applicant.legal_name,
-        routing=rails.validate_routing_number(disbursement.routing_number),
-        account=rails.validate_account_number(decrypt(disbursement.account_number_encrypted)),
+        routing=validate_routing_number(disbursement.routing_number),
+        account=validate_account_number(decrypt(disbursement.account_number_encrypted)),
         account_type=disbursement.account_type,
         amount=net,
     )
@@ -139,14 +140,14 @@ def set_bank_account(
     fields: dict = {}
     routing = account = ""
     try:
-        routing = rails.validate_routing_number(routing_number)
+        routing = validate_routing_number(routing_number)
     except ValidationFailed as exc:
         fields.update(exc.fields)
     try:
-        account = rails.validate_account_number(account_number)
+        account = validate_account_number(account_number)
     except ValidationFailed as exc:
         fields.update(exc.fields)
-    if account_type not in rails.ACCOUNT_TYPES:
+    if account_type not in ACCOUNT_TYPES:
         fields["account_type"] = "Choose checking or savings."
     if fields:
         raise ValidationFailed(
@@ -427,10 +428,10 @@ def daily_disbursement_file(*, business_date: date, user=None) -> DisbursementBa
             return existing
         if not pending:
             return None
-        built = rails.build_disbursement_file(
+        built = build_disbursement_file(
             origin=origin,
             disbursements=[
-                rails.Disbursement(
+                Payout(
                     reference=d.application.reference,
                     name=d.application.applicant.legal_name,
                     routing=d.routing_number,

@@ -41,7 +41,7 @@ from core.middleware import client_ip
 from core.money import ZERO
 from customers.api.customers import ErrorSerializer
 from customers.selectors.customers import get_customer_for_user
-from servicing import gateway
+from rails import gateway
 from servicing.api.actions import _key_parameter
 from servicing.api.life import IDEMPOTENT_ERRORS, KEY_PARAMETER, KEY_REPLAY
 from servicing.api.loans import (

@@ -17,14 +17,15 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from core import audit, nacha
-from core.ach import ach_origin, ach_setting
+from core import audit
 from core.audit import actor_of
 from core.businessdate import get_business_date
 from core.crypto import decrypt, encrypt
 from core.exceptions import Conflict, DomainError, ValidationFailed
 from core.models import AuditCategory
 from core.money import format_money
+from rails import nacha
+from rails.ach import ach_origin, ach_setting
 from servicing.models import (
     AchBatchFile,
     AchEntry,

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from core.exceptions import Conflict, DomainError, ValidationFailed
 from core.money import format_money
-from servicing import gateway
+from rails import gateway
 from servicing.models import Loan, LoanState, Payment
 from servicing.services import payoff
 from servicing.services.payments import PaymentResult, fingerprint, post_payment

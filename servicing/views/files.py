@@ -13,9 +13,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
 
-from core import nacha
 from core.businessdate import get_business_date
 from core.exceptions import DomainError
+from rails import nacha
 from servicing.models import AchBatchFile, AutopayAuthorization, ImportRun, Loan, LoanState
 from servicing.services import autopay, imports
 from users.access import staff_required

@@ -26,7 +26,7 @@ from core.exceptions import DomainError, NotFound
 from core.middleware import client_ip
 from core.money import format_money
 from customers.selectors.customers import get_customer_for_user
-from servicing import gateway
+from rails import gateway
 from servicing.models import AutopayAuthorization, Component, Loan, LoanState
 from servicing.selectors import loans as selectors
 from servicing.services import autopay, online_payments, payoff, statements

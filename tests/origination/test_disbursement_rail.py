@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from core.models import AuditEvent
 from origination.models import ApplicationEvent, ApplicationState, Disbursement, DisbursementBatch
-from origination.rails import NachaBatchRail, PaymentRail, RailResult
 from origination.services import disbursement as disbursing
+from rails.disbursement import NachaBatchRail, PaymentRail, RailResult
 from servicing.models import JournalEntry, Loan
 from tests.conftest import login_staff
 from tests.factories import UserFactory

@@ -8,9 +8,9 @@ import pytest
 from django.test import override_settings
 from django.urls import reverse
 
-from core import nacha
 from core.crypto import decrypt
 from core.exceptions import Conflict, ValidationFailed
+from rails import nacha
 from servicing.models import AchBatchFile, AchEntry, AutopayAuthorization, LoanEvent, Payment
 from servicing.services import autopay
 from servicing.tasks import collect_autopay_task

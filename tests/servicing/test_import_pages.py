@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.urls import reverse
 
-from core import nacha
+from rails import nacha
 from servicing.models import AchEntry, ImportRun, Loan, LoanEvent, Payment
 from servicing.services import autopay
 from tests.servicing.conftest import set_business_date

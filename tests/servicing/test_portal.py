@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from core.models import AuditEvent
 from customers import services as customer_services
-from servicing import gateway
+from rails import gateway
 from servicing.boarding import BoardingTerms, board_loan
 from servicing.models import AutopayAuthorization, JournalEntry, LoanEvent, Payment
 from servicing.services.payments import post_payment

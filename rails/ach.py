@@ -5,8 +5,8 @@ import os
 
 from django.conf import settings
 
-from core import nacha
 from core.exceptions import Conflict
+from rails import nacha
 
 ORIGIN_SETTINGS = {
     "destination_routing": "ACH_DESTINATION_ROUTING",

@@ -1,7 +1,7 @@
-"""Disbursement rails: routing and account checks, the NACHA PPD credit file.
+"""Disbursement credits: the NACHA PPD credit file.
 
 Expected records are written out by hand from the NACHA layouts
-(core/nacha.py docstring); the entry hash and totals are computed in the
+(rails/nacha.py docstring); the entry hash and totals are computed in the
 comments."""
 
 from datetime import date, datetime
@@ -9,14 +9,10 @@ from decimal import Decimal
 
 import pytest
 
-from core import nacha
 from core.exceptions import ValidationFailed
-from origination.disbursement import (
-    Disbursement,
-    build_disbursement_file,
-    validate_account_number,
-    validate_routing_number,
-)
+from rails import nacha
+from rails.disbursement import Disbursement, build_disbursement_file
+from servicing.services import autopay
 
 ORIGIN = nacha.Origin(
     destination_routing="011000015",
@@ -42,52 +38,6 @@ def build(payouts=PAYOUTS, **kw):
     return build_disbursement_file(
         origin=ORIGIN, disbursements=payouts, created_at=CREATED, effective_date=EFFECTIVE, **kw
     )
-
-
-def aba_371(routing: str) -> bool:
-    """Independent oracle: digits weighted 3,7,1 repeating sum to a multiple of 10."""
-    return sum(int(d) * w for d, w in zip(routing, (3, 7, 1) * 3, strict=True)) % 10 == 0
-
-
-@pytest.mark.parametrize("routing", ["011000015", "021000021", "122000247", "111000025"])
-def test_valid_routing_numbers_pass(routing):
-    assert aba_371(routing)
-    assert validate_routing_number(routing) == routing
-
-
-def test_routing_number_typed_with_spaces_is_normalised():
-    assert validate_routing_number(" 0210-00021 ") == "021000021"
-
-
-@pytest.mark.parametrize("routing", ["011000016", "021000022", "123456789"])
-def test_bad_check_digit_is_refused(routing):
-    assert not aba_371(routing)
-    with pytest.raises(ValidationFailed) as exc:
-        validate_routing_number(routing)
-    assert exc.value.code == "invalid_routing_number"
-    assert "check digit" in exc.value.fields["routing_number"]
-
-
-@pytest.mark.parametrize("routing", ["", "02100002", "0210000211", "02100002A"])
-def test_routing_number_must_be_nine_digits(routing):
-    with pytest.raises(ValidationFailed) as exc:
-        validate_routing_number(routing, field="bank_routing")
-    assert exc.value.fields == {"bank_routing": "A routing number is 9 digits."}
-
-
-@pytest.mark.parametrize(
-    ("typed", "expected"),
-    [("1234", "1234"), ("12345678901234567", "12345678901234567"), ("1234 5678-90", "1234567890")],
-)
-def test_account_numbers_of_4_to_17_digits_pass(typed, expected):
-    assert validate_account_number(typed) == expected
-
-
-@pytest.mark.parametrize("typed", ["", "123", "123456789012345678", "12AB5678"])
-def test_other_account_numbers_are_refused(typed):
-    with pytest.raises(ValidationFailed) as exc:
-        validate_account_number(typed)
-    assert exc.value.fields == {"account_number": "An account number is 4 to 17 digits."}
 
 
 def test_credit_file_is_94_character_records_blocked_in_tens():
@@ -208,9 +158,7 @@ def test_duplicate_references_and_empty_lists_are_refused():
         build([])
 
 
-def test_servicing_debit_files_are_unchanged_by_the_move_to_core():
-    from servicing.services import autopay
-
+def test_servicing_debit_files_come_from_the_same_writer():
     assert autopay.nacha is nacha  # servicing's debits come from the same writer
     debit = nacha.build_ppd_debit_file(
         origin=ORIGIN,

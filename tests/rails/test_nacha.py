@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from core import nacha
+from rails import nacha
 
 ORIGIN = nacha.Origin(
     destination_routing="011000015",

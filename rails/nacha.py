@@ -1,7 +1,7 @@
 """NACHA (ACH) files: building PPD debit and credit files and reading return files.
 
 Shared by servicing (autopay debits, returns) and origination (disbursement
-credits), so it lives in core.
+credits, through `rails.disbursement`).
 
 Pure: no Django, no I/O, no clock. Every record is 94 ASCII characters;
 files are blocked in tens (blocking factor 10) with all-9 filler records.

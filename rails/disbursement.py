@@ -1,62 +1,48 @@
-"""Disbursement rails, pure: bank account checks and the NACHA credit file.
+"""Disbursement credits, pure: the payout, the rails that send it, the NACHA credit file.
 
-- Routing numbers: 9-digit ABA routing transit numbers whose digits,
-  weighted 3, 7, 1, 3, 7, 1, 3, 7, 1, sum to a multiple of 10 (checked by
-  python-stdnum's `stdnum.us.rtn`).
-- Account numbers: 4 to 17 digits (the NACHA field is 17 characters; banks
-  issue at least 4 digits). Spaces and hyphens typed by a person are removed.
-- The day's disbursements go to the bank as one PPD batch of credits
-  (service class 220, transaction code 22 checking / 32 savings), written by
-  the shared NACHA writer `core.nacha` (the same one servicing uses for
-  autopay debits). Amounts are the cash paid out, i.e. net of withheld fees
-  (`LoanTerms.disbursed_amount`).
+A `Disbursement` is one payout: the application reference, the borrower's
+name, the checksum-validated routing number, the account number, checking or
+savings, and the net amount, i.e. principal less withheld fees
+(`LoanTerms.disbursed_amount`).
+
+Rails. A rail takes one payout and answers a `RailResult`: accepted with the
+rail's reference for the credit, or rejected with a message for staff. A rail
+may also raise; `origination.services.disbursement.disburse` calls it inside
+the disbursement's transaction and turns a rejection or an exception into a
+refusal that rolls the whole disbursement (and the boarding) back. The rail in
+use is the class at the dotted path `settings.DISBURSEMENT_RAIL` (default
+`rails.disbursement.NachaBatchRail`), instantiated with no arguments per
+disbursement. `NachaBatchRail` is the built-in rail: the credit is queued for
+the day's NACHA PPD credit file (`disbursing.daily_disbursement_file`, which
+pays every sent disbursement queued on this rail); its reference is the
+entry's individual id (the application reference), and the trace number is
+stored when the file is cut.
+
+The credit file. The day's disbursements go to the bank as one PPD batch of
+credits (service class 220, transaction code 22 checking / 32 savings),
+written by the NACHA writer `rails.nacha` (the same one servicing uses for
+autopay debits). Amounts are the cash paid out, net of withheld fees.
 
 No Django, no database, no clock: the caller passes the originating bank
-(`core.nacha.Origin`, from the ACH_* settings), the file's creation time and
-the effective date.
+(`rails.nacha.Origin`, from the ACH_* settings, `rails.ach.ach_origin`), the
+file's creation time and the effective date.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Literal, Protocol, runtime_checkable
 
-from stdnum.exceptions import ValidationError as StdnumError
-from stdnum.us import rtn
-
-from core import nacha
 from core.exceptions import ValidationFailed
+from rails import nacha
+from rails.accounts import ACCOUNT_TYPES, validate_account_number, validate_routing_number
 
 ENTRY_DESCRIPTION = "LOAN DISB"
-ACCOUNT_TYPES = ("checking", "savings")
-
-
-def validate_routing_number(value: str, *, field: str = "routing_number") -> str:
-    """The 9-digit routing number, or ValidationFailed naming `field`."""
-    routing = re.sub(r"[\s-]", "", str(value or ""))
-    if not re.fullmatch(r"\d{9}", routing):
-        message = "A routing number is 9 digits."
-    else:
-        try:
-            rtn.validate(routing)
-            return routing
-        except StdnumError:
-            message = (
-                "This routing number's check digit is wrong; "
-                "compare it with a check or your bank's website."
-            )
-    raise ValidationFailed(message, code="invalid_routing_number", fields={field: message})
-
-
-def validate_account_number(value: str, *, field: str = "account_number") -> str:
-    """The account number as 4-17 digits, or ValidationFailed naming `field`."""
-    account = re.sub(r"[\s-]", "", str(value or ""))
-    if re.fullmatch(r"\d{4,17}", account):
-        return account
-    message = "An account number is 4 to 17 digits."
-    raise ValidationFailed(message, code="invalid_account_number", fields={field: message})
+ACCEPTED = "accepted"
+REJECTED = "rejected"
+NACHA_RAIL_NAME = "nacha"
 
 
 @dataclass(frozen=True)
@@ -71,6 +57,67 @@ class Disbursement:
     account: str
     account_type: str
     amount: Decimal
+
+
+@dataclass(frozen=True)
+class RailResult:
+    """A rail's answer for one credit: `status` accepted or rejected, the
+    rail's `reference` for it (empty when rejected) and a `message`
+    (the reason, when rejected)."""
+
+    status: Literal["accepted", "rejected"]
+    reference: str = ""
+    message: str = ""
+
+    @property
+    def accepted(self) -> bool:
+        return self.status == ACCEPTED
+
+    @classmethod
+    def accept(cls, reference: str, message: str = "") -> RailResult:
+        return cls(status=ACCEPTED, reference=reference, message=message)
+
+    @classmethod
+    def reject(cls, message: str) -> RailResult:
+        return cls(status=REJECTED, message=message)
+
+
+@runtime_checkable
+class PaymentRail(Protocol):
+    """Sends one credit to the borrower's bank account. `name` (at most 20
+    characters) is stored on the disbursement with the result's reference."""
+
+    name: str
+
+    def send_credit(self, payout: Disbursement) -> RailResult: ...
+
+
+class NachaBatchRail:
+    """Queues the credit for the day's NACHA credit file (the default rail).
+
+    Checks the payout as the file will (routing checksum, 4-17 digit
+    account, checking or savings, a positive whole number of cents) and
+    accepts it with the entry's individual id as the reference; nothing is
+    sent until the day's file is cut."""
+
+    name = NACHA_RAIL_NAME
+
+    def send_credit(self, payout: Disbursement) -> RailResult:
+        validate_routing_number(payout.routing)
+        validate_account_number(payout.account)
+        if payout.account_type not in ACCOUNT_TYPES:
+            return RailResult.reject("The account type must be checking or savings.")
+        if not 1 <= len(payout.reference) <= 15:
+            return RailResult.reject("A NACHA individual id is 1 to 15 characters.")
+        amount = payout.amount
+        if (
+            not isinstance(amount, Decimal)
+            or not amount.is_finite()
+            or amount <= 0
+            or amount != amount.quantize(Decimal("0.01"))
+        ):
+            return RailResult.reject("The amount must be a positive whole number of cents.")
+        return RailResult.accept(payout.reference, "Queued for the day's NACHA disbursement file.")
 
 
 @dataclass(frozen=True)
@@ -117,7 +164,7 @@ def build_disbursement_file(
     (ValidationFailed, keyed by reference); references must be unique and
     fit the 15-character individual id. Trace sequences are 1..n in the
     given order. Origin problems (its routing numbers, file id modifier)
-    raise `core.nacha.NachaError`."""
+    raise `rails.nacha.NachaError`."""
     if not disbursements:
         raise ValidationFailed("There is nothing to disburse.")
     entries: list[nacha.CreditEntry] = []
