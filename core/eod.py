@@ -12,10 +12,10 @@ AppConfig.ready()); core knows no app. A step has
 - `run(business_date, chunk)`: does one chunk and returns a dict of counts.
 - `unit`: what a chunk's items are ("loans"), for progress.
 
-`start_end_of_day()` is what the staff page calls: it records the run as
-queued and hands it to a Celery worker after commit (core.tasks), returning
-at once. `run_end_of_day(business_date)` is the worker's (and beat's, and
-`manage.py run_eod`'s) body: it runs the steps in order, each chunk in its
+`core.services.start_end_of_day()` is what the staff page calls: it records
+the run as queued and hands it to a Celery worker after commit (core.tasks),
+returning at once. `run_end_of_day(business_date)` is the worker's (and
+beat's, and `manage.py run_eod`'s) body: it runs the steps in order, each chunk in its
 own transaction, recording it done with its counts in that transaction. A
 chunk already done is skipped, so a crashed or failed run resumes where it
 stopped. A chunk that raises rolls back, is marked failed with the error,
@@ -39,10 +39,8 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import partial
 
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from core import audit, context
@@ -56,9 +54,6 @@ logger = logging.getLogger(__name__)
 CHUNK_SIZE = 500
 # An arbitrary constant naming the end-of-day advisory lock (one run at a time).
 _LOCK_KEY = 0xE0D0
-# A queued run that no worker has picked up for this long (no worker running,
-# or its message lost) no longer blocks starting the date again.
-QUEUED_STALE_AFTER = timedelta(minutes=15)
 
 
 class IdRange(tuple):
@@ -173,7 +168,7 @@ def _exclusive():
             cursor.execute("SELECT pg_advisory_unlock(%s)", [_LOCK_KEY])
 
 
-def _lock_held() -> bool:
+def lock_held() -> bool:
     """Whether some session holds the end-of-day advisory lock, i.e. a run
     is executing right now (a run left `running` by a crashed process holds
     nothing: its session ended with it)."""
@@ -297,7 +292,9 @@ def _fail(run: EodRun, row: EodChunk, exc: Exception) -> None:
         )
 
 
-def _check_date(business_date: date | None) -> date:
+def check_business_date(business_date: date | None) -> date:
+    """`business_date`, default today's business date; ValidationFailed if
+    it is after today's business date (end of day cannot run ahead)."""
     today = get_business_date()
     business_date = business_date or today
     if business_date > today:
@@ -308,117 +305,10 @@ def _check_date(business_date: date | None) -> date:
     return business_date
 
 
-def _advance_if_today(business_date: date, acting_user) -> None:
+def advance_if_today(business_date: date, acting_user) -> None:
+    """Move the business date on by one day if `business_date` is today's."""
     if business_date == get_business_date():
         advance_business_date(to=business_date + timedelta(days=1), acting_user=acting_user)
-
-
-@dataclass(frozen=True)
-class Started:
-    """What `start_end_of_day` did: `queued` is False when the date had
-    already completed and nothing was queued."""
-
-    run: EodRun
-    queued: bool
-
-
-def start_end_of_day(
-    *,
-    business_date: date | None = None,
-    acting_user=None,
-    source: str = EodRun.Source.STAFF,
-) -> Started:
-    """Queue end of day for `business_date` (default: today's business date)
-    without running any of it here: the run is created, or a failed or
-    crashed one reopened, as `queued`, and after commit it is handed to a
-    Celery worker (core.tasks.enqueue_end_of_day; with no broker, a
-    background thread of this process). Returns at once.
-
-    A completed date queues nothing (its steps posted what they post once);
-    if it is today's business date, the date is advanced as the run would
-    have. Refuses a date after today's business date (ValidationFailed) and
-    a start while any run is queued or executing (Conflict, code
-    "eod_running"). Locks the date's run row; audits "eod.queued".
-    """
-    business_date = _check_date(business_date)
-    now = timezone.now()
-    with transaction.atomic():
-        run, created = EodRun.objects.select_for_update().get_or_create(
-            business_date=business_date,
-            defaults={
-                "status": EodRun.Status.QUEUED,
-                "queued_at": now,
-                "source": source,
-                "requested_by": acting_user,
-            },
-        )
-        if run.status == EodRun.Status.COMPLETED:
-            _advance_if_today(business_date, acting_user)
-            return Started(run=run, queued=False)
-        _refuse_if_busy(exclude=run if created else None, now=now)
-        previous = None if created else run.status
-        if not created:
-            run.status = EodRun.Status.QUEUED
-            run.queued_at = now
-            run.error = ""
-            run.finished_at = None
-            run.source = source
-            run.requested_by = acting_user
-            run.save(
-                update_fields=[
-                    "status",
-                    "queued_at",
-                    "error",
-                    "finished_at",
-                    "source",
-                    "requested_by",
-                ]
-            )
-        audit.record(
-            action="eod.queued",
-            category=AuditCategory.STATE_CHANGE,
-            obj=run,
-            metadata={
-                "business_date": business_date.isoformat(),
-                "source": source,
-                **({} if previous is None else {"previous_status": previous}),
-            },
-            actor=acting_user,
-        )
-        from core.tasks import enqueue_end_of_day  # core.tasks imports this module
-
-        transaction.on_commit(
-            partial(
-                enqueue_end_of_day,
-                business_date=business_date,
-                acting_user_id=acting_user.pk if acting_user else None,
-                source=source,
-            )
-        )
-    return Started(run=run, queued=True)
-
-
-def _refuse_if_busy(*, exclude: EodRun | None, now) -> None:
-    """Conflict if a run (other than `exclude`) is queued and fresh, or if a
-    run is executing (the advisory lock is held)."""
-    held = _lock_held()
-    live = Q(status=EodRun.Status.QUEUED, queued_at__gte=now - QUEUED_STALE_AFTER)
-    if held:
-        live |= Q(status=EodRun.Status.RUNNING)
-    runs = EodRun.objects.filter(live)
-    if exclude is not None:
-        runs = runs.exclude(pk=exclude.pk)
-    busy = runs.order_by("-business_date").first()
-    if busy is not None:
-        since = busy.started_at if busy.status == EodRun.Status.RUNNING else busy.queued_at
-        raise Conflict(
-            f"End of day {busy.business_date:%B %-d, %Y} is already "
-            f"{busy.get_status_display().lower()} (since "
-            f"{timezone.localtime(since):%H:%M:%S}); wait for it to finish.",
-            code="eod_running",
-        )
-    if held:
-        raise Conflict("End of day is already running.", code="eod_running")
 
 
 def run_end_of_day(
@@ -440,7 +330,7 @@ def run_end_of_day(
     `source` records who started it; `on_progress(run)` is called when a
     step begins, after each chunk and at the end (outside any transaction).
     """
-    business_date = _check_date(business_date)
+    business_date = check_business_date(business_date)
     with _acting(acting_user), _exclusive():
         return _run(
             business_date,
@@ -532,7 +422,7 @@ def _run(business_date: date, *, advance: bool, acting_user, source: str, on_pro
             )
         _notify(on_progress, run)
     if advance:
-        _advance_if_today(business_date, acting_user)
+        advance_if_today(business_date, acting_user)
     return run
 
 
