@@ -15,6 +15,7 @@ from django.db.models import Q
 
 from core import crypto
 from core.models import TimeStampedModel
+from customers.phones import format_phone
 
 US_STATES: tuple[tuple[str, str], ...] = (
     ("AL", "Alabama"),
@@ -344,8 +345,6 @@ class Phone(TimeStampedModel):
 
     @property
     def display(self) -> str:
-        from customers.validators import format_phone
-
         return format_phone(self.number)
 
 

@@ -25,8 +25,8 @@ from stdnum.us import ssn as stdnum_ssn
 from core.exceptions import ValidationFailed
 from customers.consent_wording import current_wording_version
 from customers.models import US_STATES, Address, Consent, Customer, Phone
+from customers.phones import DEFAULT_PHONE_REGION
 
-DEFAULT_PHONE_REGION = "US"
 US_STATE_CODES = frozenset(code for code, _ in US_STATES)
 
 MSG_SSN = "Enter a valid SSN (9 digits, not 000/666/9xx area)."
@@ -228,20 +228,6 @@ def normalize_phone(value: Any, region: str = DEFAULT_PHONE_REGION) -> str:
     if not phonenumbers.is_valid_number(parsed):
         raise FieldInvalid(MSG_PHONE)
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-
-
-def format_phone(e164: str) -> str:
-    """(212) 555-0123 for US numbers, international format otherwise."""
-    try:
-        parsed = phonenumbers.parse(e164, DEFAULT_PHONE_REGION)
-    except phonenumbers.NumberParseException:
-        return e164
-    fmt = (
-        phonenumbers.PhoneNumberFormat.NATIONAL
-        if parsed.country_code == 1
-        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
-    )
-    return phonenumbers.format_number(parsed, fmt)
 
 
 def normalize_state(value: Any) -> str:

@@ -1,7 +1,7 @@
 from django import template
 
 from core.businessdate import get_business_date
-from customers.validators import format_phone
+from customers.phones import format_phone
 
 register = template.Library()
 

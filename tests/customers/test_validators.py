@@ -77,11 +77,6 @@ def test_invalid_phone(raw):
     assert exc.value.message == "Enter a valid phone number, e.g. (212) 555-0123."
 
 
-def test_phone_display():
-    assert v.format_phone("+12125550123") == "(212) 555-0123"
-    assert v.format_phone("+442079460958") == "+44 20 7946 0958"
-
-
 def test_email_normalised_and_validated():
     assert v.normalize_email("  Ada@Example.COM ") == "ada@example.com"
     assert v.normalize_email("") == ""
