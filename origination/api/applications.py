@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import re
 
-from django.db import transaction
-from django.db.models import F, Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -36,16 +34,25 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.exceptions import DomainError, NotFound
+from core.exceptions import DomainError
 from customers.api.customers import ErrorSerializer
-from customers.models import Customer
 from origination.api.serializers import (
     MONEY,
     ApplicationListItem,
     ApplicationSerializer,
     application_body,
 )
-from origination.models import Application, ApplicationState, Consent, LoanProduct
+from origination.models import Application, ApplicationState, Consent
+from origination.selectors.applications import (
+    LIST_RELATED_FIELDS,
+    active_product,
+    application_for_key,
+    application_rows,
+    consent_versions,
+    customer_by_pk,
+    get_application,
+)
+from origination.selectors.pipeline import staff_member
 from origination.services import applications as app_services
 
 VIEW = "origination.view_application"
@@ -92,13 +99,6 @@ def parse(serializer_class, request) -> dict:
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
-
-
-def get_application(pk: int) -> Application:
-    app = Application.objects.select_related("product", "applicant").filter(pk=pk).first()
-    if app is None:
-        raise NotFound(f"No application {pk}.")
-    return app
 
 
 def respond(app_or_pk, code: int = status.HTTP_200_OK, headers=None) -> Response:
@@ -200,14 +200,14 @@ def _same_request(app: Application, data: dict) -> bool:
         stored = getattr(app, name)
         if (stored if stored is not None else "") != (value if value is not None else ""):
             return False
-    given = set(app.consents.values_list("kind", "wording_version"))
+    given = consent_versions(app)
     return all((c["kind"], c["wording_version"]) in given for c in data.get("consents", []))
 
 
 def _customer(pk, field: str, errors: dict):
     if pk is None:
         return None
-    customer = Customer.objects.filter(pk=pk).first()
+    customer = customer_by_pk(pk)
     if customer is None:
         errors[field] = [f"No customer {pk}."]
     return customer
@@ -217,13 +217,6 @@ class ApplicationFilter(serializers.Serializer):
     state = serializers.ChoiceField(choices=ApplicationState.choices, required=False)
     product = serializers.CharField(required=False, help_text="Product code (any version).")
     customer = serializers.IntegerField(required=False, help_text="Applicant or co-applicant id.")
-
-
-LIST_FIELDS = {
-    "product_code": "product__code",
-    "product_version": "product__version",
-    "applicant_name": "applicant__legal_name",
-}
 
 
 class ApplicationListCreateView(ApplicationView, GenericAPIView):
@@ -242,16 +235,14 @@ class ApplicationListCreateView(ApplicationView, GenericAPIView):
         filters = ApplicationFilter(data=request.query_params)
         filters.is_valid(raise_exception=True)
         f = filters.validated_data
-        rows = Application.objects.order_by("-id")
-        if "state" in f:
-            rows = rows.filter(state=f["state"])
-        if "product" in f:
-            rows = rows.filter(product__code=f["product"])
-        if "customer" in f:
-            rows = rows.filter(Q(applicant_id=f["customer"]) | Q(co_applicant_id=f["customer"]))
-        names = [n for n in ApplicationListItem._declared_fields if n not in LIST_FIELDS]
-        expressions = {name: F(path) for name, path in LIST_FIELDS.items()}
-        page = self.paginate_queryset(rows.values(*names, **expressions))
+        names = [n for n in ApplicationListItem._declared_fields if n not in LIST_RELATED_FIELDS]
+        rows = application_rows(
+            names,
+            state=f.get("state", ""),
+            product_code=f.get("product", ""),
+            customer=f.get("customer"),
+        )
+        page = self.paginate_queryset(rows)
         return self.get_paginated_response(ApplicationListItem(page, many=True).data)
 
     @extend_schema(
@@ -273,8 +264,7 @@ class ApplicationListCreateView(ApplicationView, GenericAPIView):
         data = parse(ApplicationCreateInput, request)
         key = idempotency_key(request)
         if key:
-            existing = Application.objects.select_related("product").filter(idempotency_key=key)
-            existing = existing.first()
+            existing = application_for_key(key)
             if existing is not None:
                 if not _same_request(existing, data):
                     raise DomainError(
@@ -286,24 +276,21 @@ class ApplicationListCreateView(ApplicationView, GenericAPIView):
         errors: dict = {}
         applicant = _customer(data["applicant"], "applicant", errors)
         co_applicant = _customer(data.get("co_applicant"), "co_applicant", errors)
-        product = LoanProduct.objects.filter(code=data["product"], is_active=True).first()
+        product = active_product(data["product"])
         if product is None:
             errors["product"] = [f"No product {data['product']!r} is offered."]
         if errors:
             raise serializers.ValidationError(errors)
-        # One transaction: a consent refused after the draft was created leaves nothing.
-        with transaction.atomic():
-            app = app_services.start_application(
-                applicant=applicant,
-                co_applicant=co_applicant,
-                product=product,
-                channel=Application.Channel.API,
-                data=_fields(data),
-                acting_user=request.user,
-                idempotency_key=key,
-            )
-            for consent in data.get("consents", []):
-                app_services.record_consent(app, **consent, acting_user=request.user)
+        app = app_services.start_application_with_consents(
+            applicant=applicant,
+            co_applicant=co_applicant,
+            product=product,
+            channel=Application.Channel.API,
+            data=_fields(data),
+            consents=data.get("consents", []),
+            acting_user=request.user,
+            idempotency_key=key,
+        )
         return respond(app, status.HTTP_201_CREATED)
 
 
@@ -395,13 +382,11 @@ class AssignView(ApplicationView):
         ApplicationAssignInput,
     )
     def post(self, request, pk: int):
-        from users.models import User
-
         app = get_application(pk)
         data = parse(ApplicationAssignInput, request)
         user = None
         if data["username"]:
-            user = User.objects.filter(username=data["username"], kind=User.Kind.STAFF).first()
+            user = staff_member(data["username"])
             if user is None:
                 raise serializers.ValidationError({"username": ["No such staff member."]})
         app_services.assign(app, user, acting_user=request.user)
@@ -420,7 +405,5 @@ class ConsentsView(ApplicationView):
         idempotency_key(request)
         consents = ApplicationConsentInput(data=request.data, many=True)
         consents.is_valid(raise_exception=True)
-        with transaction.atomic():
-            for consent in consents.validated_data:
-                app_services.record_consent(app, **consent, acting_user=request.user)
+        app_services.record_consents(app, consents.validated_data, acting_user=request.user)
         return respond(app)

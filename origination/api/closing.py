@@ -20,7 +20,7 @@ from rest_framework import serializers
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from core.exceptions import Conflict, NotFound
+from core.exceptions import Conflict
 from core.middleware import client_ip
 from customers.api.customers import ErrorSerializer
 from origination.api.applications import (
@@ -28,7 +28,6 @@ from origination.api.applications import (
     WRITE_ERRORS,
     ApplicationView,
     _transition_schema,
-    get_application,
     idempotency_key,
     key_parameter,
     parse,
@@ -39,9 +38,14 @@ from origination.api.serializers import (
     ApplicationSerializer,
     rate_percent,
 )
-from origination.models import ApplicationDocument, GeneratedDocument, Offer
+from origination.selectors.applications import (
+    document_on,
+    generated_document_on,
+    get_application,
+    offer_rows,
+)
 from origination.selectors.closing import read_document, signing_package
-from origination.services import closing
+from origination.services import adverse_action, closing
 from origination.services import documents as document_services
 
 BINARY = {
@@ -107,9 +111,7 @@ class DocumentDownloadView(ApplicationView):
     )
     def get(self, request, pk: int, did: int):
         app = get_application(pk)
-        document = ApplicationDocument.objects.filter(pk=did, application=app).first()
-        if document is None:
-            raise NotFound(f"No document {did} on application {app.reference}.")
+        document = document_on(app, did)
         with document.file.open("rb") as handle:
             data = handle.read()
         name = document.file.name.rsplit("/", 1)[-1]
@@ -127,11 +129,11 @@ class GeneratedDocumentDownloadView(ApplicationView):
     )
     def get(self, request, pk: int, gid: int):
         app = get_application(pk)
-        document = GeneratedDocument.objects.filter(pk=gid, application=app).first()
-        if document is None:
-            raise NotFound(f"No generated document {gid} on application {app.reference}.")
+        document = generated_document_on(app, gid)
         name = f"{app.reference}-{document.kind}.pdf"
-        return _download(name, "application/pdf", read_document(document))
+        return _download(
+            name, "application/pdf", read_document(adverse_action.ensure_rendered(document))
+        )
 
 
 # --- offers -------------------------------------------------------------------------------------
@@ -153,10 +155,7 @@ class OffersView(ApplicationView):
     )
     def get(self, request, pk: int):
         app = get_application(pk)
-        offers = [
-            {**o, "annual_rate": rate_percent(o["annual_rate"])}
-            for o in Offer.objects.filter(application=app).order_by("id").values()
-        ]
+        offers = [{**o, "annual_rate": rate_percent(o["annual_rate"])} for o in offer_rows(app)]
         body = {"application_id": app.pk, "state": app.state, "offers": offers}
         return Response(ApplicationOfferListSerializer(body).data)
 

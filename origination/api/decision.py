@@ -13,12 +13,12 @@ from origination.api.applications import (
     READ_ERRORS,
     ApplicationView,
     _transition_schema,
-    get_application,
     idempotency_key,
     respond,
 )
 from origination.api.serializers import ApplicationReasonSerializer
-from origination.models import ApplicationState, DecisionRecord
+from origination.models import ApplicationState
+from origination.selectors.applications import decision_trace, get_application
 from origination.services import applications as app_services
 
 
@@ -83,16 +83,5 @@ class DecisionView(ApplicationView):
     )
     def get(self, request, pk: int):
         app = get_application(pk)
-        body = {
-            "application_id": app.pk,
-            "state": app.state,
-            "decisions": list(
-                DecisionRecord.objects.filter(application=app).order_by("created_at", "id").values()
-            ),
-            "bureau_pulls": list(
-                app.bureau_pulls.order_by("pulled_at", "id").values(
-                    "id", "bureau", "status", "attempts", "score", "pulled_at"
-                )
-            ),
-        }
+        body = {"application_id": app.pk, "state": app.state, **decision_trace(app)}
         return Response(ApplicationDecisionTraceSerializer(body).data)

@@ -14,11 +14,11 @@ from origination.api.applications import (
     VIEW,
     ApplicationView,
     _transition_schema,
-    get_application,
     idempotency_key,
     parse,
     respond,
 )
+from origination.selectors.applications import get_application
 from origination.services import disbursement as disbursing
 
 

@@ -25,12 +25,12 @@ from origination.api.applications import (
     VIEW,
     WRITE_ERRORS,
     ApplicationView,
-    get_application,
     idempotency_key,
     parse,
 )
 from origination.models import Application, SanctionsHit
 from origination.selectors import kyc as selectors_kyc
+from origination.selectors.applications import get_application
 from origination.services import kyc
 from origination.services.underwriting import confirm_hit, sanctions_blockers
 
@@ -85,13 +85,8 @@ class HitSerializer(serializers.Serializer):
     decision_reason = serializers.CharField()
 
 
-def _applications(hits) -> dict[int, Application]:
-    ids = {h.application_id for h in hits if h.application_id}
-    return {a.pk: a for a in Application.objects.filter(pk__in=ids).only("reference", "state")}
-
-
 def hit_body(hit: SanctionsHit, apps: dict[int, Application] | None = None) -> dict:
-    apps = _applications([hit]) if apps is None else apps
+    apps = selectors_kyc.applications_of([hit]) if apps is None else apps
     app = apps.get(hit.application_id)
     best = hit.matches[0] if hit.matches else {}
     return {
@@ -116,9 +111,7 @@ def hit_body(hit: SanctionsHit, apps: dict[int, Application] | None = None) -> d
 
 
 def _hit_response(hit_id: int) -> Response:
-    hit = SanctionsHit.objects.select_related("customer", "sanctions_list", "decided_by").get(
-        pk=hit_id
-    )
+    hit = selectors_kyc.hit_for_review(hit_id)
     return Response(HitSerializer(hit_body(hit)).data)
 
 
@@ -162,7 +155,7 @@ class HitListView(ComplianceView, GenericAPIView):
             min_score=f.get("min_score"),
         )
         page = self.paginate_queryset(hits)
-        apps = _applications(page)
+        apps = selectors_kyc.applications_of(page)
         return self.get_paginated_response(
             HitSerializer([hit_body(h, apps) for h in page], many=True).data
         )
@@ -190,7 +183,7 @@ class _DecisionView(ComplianceView):
     decide = staticmethod(kyc.clear_hit)
 
     def post(self, request, pk: int):
-        hit = SanctionsHit.objects.filter(pk=pk).first()
+        hit = selectors_kyc.hit_by_pk(pk)
         if hit is None:
             raise NotFound(f"No screening hit {pk}.")
         data = parse(DecisionInput, request)
@@ -258,11 +251,7 @@ class ScreenView(ComplianceView):
         hits = kyc.screen_application(application=app, acting_user=request.user)
         app.refresh_from_db()
         apps = {app.pk: app}
-        hits = list(
-            SanctionsHit.objects.select_related("customer", "sanctions_list", "decided_by").filter(
-                pk__in=[h.pk for h in hits]
-            )
-        )
+        hits = selectors_kyc.hits_for_review([h.pk for h in hits])
         body = {
             "application": {"id": app.pk, "reference": app.reference, "state": app.state},
             "hits": [hit_body(h, apps) for h in hits],

@@ -9,17 +9,8 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from core.exceptions import NotFound
-from origination.models import (
-    Application,
-    ApplicationDocument,
-    ApplicationEvent,
-    ApplicationState,
-    Condition,
-    Consent,
-    GeneratedDocument,
-    Offer,
-)
+from origination.models import ApplicationState
+from origination.selectors.applications import application_detail
 from origination.services import applications as app_services
 from origination.services.documents import missing_documents
 
@@ -199,26 +190,11 @@ def _party(customer) -> dict | None:
 
 
 def application_body(pk: int) -> dict:
-    """The full application as the API shows it (about a dozen small queries)."""
-    app = (
-        Application.objects.select_related("product", "applicant", "co_applicant", "assigned_to")
-        .filter(pk=pk)
-        .first()
-    )
-    if app is None:
-        raise NotFound(f"No application {pk}.")
-    latest = app.decisions.order_by("-created_at", "-id").values("kind", "outcome").first() or {}
-    offers = [
-        {**o, "annual_rate": rate_percent(o["annual_rate"])}
-        for o in Offer.objects.filter(application=app).order_by("id").values()
-    ]
-    events = [
-        {**e, "actor": e.pop("actor__username")}
-        for e in ApplicationEvent.objects.filter(application=app)
-        .order_by("at", "id")
-        .values("from_state", "to_state", "at", "actor__username", "note")
-    ]
-    disbursement = app.disbursement if hasattr(app, "disbursement") else None
+    """The full application as the API shows it (about a dozen small queries,
+    selectors.applications.application_detail and the missing documents)."""
+    app, rows = application_detail(pk)
+    latest = rows["latest_decision"]
+    offers = [{**o, "annual_rate": rate_percent(o["annual_rate"])} for o in rows["offers"]]
     body = {
         "id": app.pk,
         "reference": app.reference,
@@ -255,25 +231,13 @@ def application_body(pk: int) -> dict:
         "withdraw_reason": app.withdraw_reason,
         "assigned_to": app.assigned_to.get_username() if app.assigned_to else None,
         "offers": offers,
-        "documents": list(
-            ApplicationDocument.objects.filter(application=app).order_by("id").values()
-        ),
+        "documents": rows["documents"],
         "missing_documents": missing_documents(app),
-        "generated_documents": list(
-            GeneratedDocument.objects.filter(application=app).order_by("id").values()
-        ),
-        "conditions": list(Condition.objects.filter(application=app).order_by("id").values()),
-        "consents": list(Consent.objects.filter(application=app).order_by("id").values()),
-        "timeline": events,
-        "disbursement": disbursement
-        and {
-            "amount": disbursement.amount,
-            "routing_number": disbursement.routing_number,
-            "account_last4": disbursement.account_last4,
-            "account_type": disbursement.account_type,
-            "status": disbursement.status,
-            "disbursed_on": disbursement.disbursed_on,
-        },
+        "generated_documents": rows["generated_documents"],
+        "conditions": rows["conditions"],
+        "consents": rows["consents"],
+        "timeline": rows["timeline"],
+        "disbursement": rows["disbursement"],
         "loan_number": app.loan_number,
         "created_at": app.created_at,
         "submitted_at": app.submitted_at,

@@ -19,13 +19,13 @@ from origination.api.applications import (
     VIEW,
     ApplicationView,
     _transition_schema,
-    get_application,
     idempotency_key,
     parse,
     respond,
 )
 from origination.decisioning.rules import MAX_PRINCIPAL_REASONS
 from origination.forms import underwriting as actions
+from origination.selectors.applications import get_application
 
 
 class UnderwritingView(ApplicationView):

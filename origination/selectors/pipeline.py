@@ -154,6 +154,18 @@ def application_workers():
     return [(u.pk, u.get_full_name() or u.get_username()) for u in users]
 
 
+def staff_member(username: str):
+    """The staff user `username` (active or not), or None: whom the API
+    assigns; the service checks that they may work on applications."""
+    User = get_user_model()
+    return User.objects.filter(username=username, kind=User.Kind.STAFF).first()
+
+
+def user_by_pk(pk):
+    """The user `pk` (one of application_workers on the staff form), or None."""
+    return get_user_model().objects.filter(pk=pk).first()
+
+
 def product_codes() -> list[tuple[str, str]]:
     """(code, name) of every product code, newest version's name."""
     seen: dict[str, str] = {}

@@ -14,6 +14,7 @@ from origination.models import (
     Condition,
     Consent,
     GeneratedDocument,
+    LoanProduct,
     Offer,
 )
 
@@ -105,6 +106,18 @@ def consent_kinds(application: Application) -> set[str]:
     return set(application.consents.values_list("kind", flat=True))
 
 
+def consents_given(application: Application):
+    """The application's consents in the order given (a lazy queryset)."""
+    return application.consents.order_by("given_at", "id")
+
+
+def identity_on_file(customer) -> bool:
+    """Date of birth, tax id and an address: what the about-you step needs."""
+    return (
+        customer.has_date_of_birth and bool(customer.tax_id_last4) and customer.addresses.exists()
+    )
+
+
 def signature_of(application: Application):
     return (
         application.signatures.filter(signed_document__isnull=False)
@@ -142,8 +155,6 @@ def borrower_documents(application: Application) -> list[GeneratedDocument]:
 
 def offered_products():
     """The loan products a borrower can apply for now (current versions)."""
-    from origination.models import LoanProduct
-
     return list(LoanProduct.objects.filter(is_active=True).order_by("name", "code"))
 
 

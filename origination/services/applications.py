@@ -364,6 +364,27 @@ def record_consent(
     return consent
 
 
+def record_consents(application: Application, consents, acting_user=None) -> list[Consent]:
+    """record_consent for each of `consents` (dicts of its keyword
+    arguments), in one transaction: one refused records none."""
+    with transaction.atomic():
+        return [
+            record_consent(application, **consent, acting_user=acting_user)
+            for consent in consents
+        ]
+
+
+def start_application_with_consents(*, consents, acting_user=None, **start) -> Application:
+    """start_application (`start`: its keyword arguments) and record_consent
+    for each of `consents`, in one transaction: a consent refused after the
+    draft was created leaves nothing."""
+    with transaction.atomic():
+        application = start_application(acting_user=acting_user, **start)
+        for consent in consents:
+            record_consent(application, **consent, acting_user=acting_user)
+    return application
+
+
 def submission_problems(app: Application) -> dict[str, str]:
     """What stops `app` from being submitted, by field."""
     problems: dict[str, str] = {}

@@ -9,7 +9,6 @@ import json
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,7 +19,6 @@ from django.views.decorators.http import require_POST
 from core.businessdate import get_business_date
 from core.exceptions import DomainError, NotFound, PermissionDenied
 from core.money import format_money
-from customers.models import Customer
 from customers.selectors.customers import search_customers
 from origination.forms import applications as f
 from origination.models import (
@@ -28,7 +26,6 @@ from origination.models import (
     Application,
     ApplicationState,
     BureauPull,
-    Disbursement,
 )
 from origination.selectors import applications as selectors_apps
 from origination.selectors import pipeline
@@ -199,7 +196,7 @@ def _render_new(request, form, *, status=200, error=""):
     chosen = None
     pk = form["customer"].value()
     if pk and str(pk).isdigit():
-        chosen = Customer.objects.filter(pk=pk).first()
+        chosen = selectors_apps.customer_by_pk(pk)
     return render(
         request,
         "origination/applications/new.html",
@@ -228,15 +225,13 @@ def new_application(request):
     if not form.is_valid():
         return _render_new(request, form, status=400)
     data = form.cleaned_data
-    applicant = Customer.objects.filter(pk=data["customer"]).first()
+    applicant = selectors_apps.customer_by_pk(data["customer"])
     if applicant is None:
         form.add_error("customer", "No such customer.")
         return _render_new(request, form, status=400)
     co_applicant = None
     if data["co_applicant_number"]:
-        co_applicant = Customer.objects.filter(
-            customer_number__iexact=data["co_applicant_number"].strip()
-        ).first()
+        co_applicant = selectors_apps.customer_by_number(data["co_applicant_number"].strip())
         if co_applicant is None:
             form.add_error("co_applicant_number", "No customer with this number.")
             return _render_new(request, form, status=400)
@@ -247,29 +242,28 @@ def new_application(request):
     agent = request.headers.get("User-Agent", "")
     try:
         # One unit: a consent the service refuses leaves no draft behind.
-        with transaction.atomic():
-            application = app_services.start_application(
-                applicant=applicant,
-                co_applicant=co_applicant,
-                product=product,
-                channel=Application.Channel.STAFF,
-                data=form.application_data(),
-                acting_user=request.user,
-            )
-            for kind, text in (
-                ("credit_pull", f.CREDIT_PULL_TEXT),
-                ("e_records", f.E_RECORDS_TEXT),
-            ):
-                if data[f"consent_{kind}"]:
-                    app_services.record_consent(
-                        application,
-                        kind=kind,
-                        wording_version=data["consent_version"],
-                        text=text,
-                        ip=ip,
-                        user_agent=agent,
-                        acting_user=request.user,
-                    )
+        application = app_services.start_application_with_consents(
+            applicant=applicant,
+            co_applicant=co_applicant,
+            product=product,
+            channel=Application.Channel.STAFF,
+            data=form.application_data(),
+            consents=[
+                {
+                    "kind": kind,
+                    "wording_version": data["consent_version"],
+                    "text": text,
+                    "ip": ip,
+                    "user_agent": agent,
+                }
+                for kind, text in (
+                    ("credit_pull", f.CREDIT_PULL_TEXT),
+                    ("e_records", f.E_RECORDS_TEXT),
+                )
+                if data[f"consent_{kind}"]
+            ],
+            acting_user=request.user,
+        )
     except PermissionDenied as exc:
         raise DjangoPermissionDenied(exc.message) from exc
     except DomainError as exc:
@@ -371,10 +365,7 @@ def _contradicts(app: Application, outcome: str) -> bool:
 def render_application(request, app: Application, *, forms=None, status=200, error=""):
     """The application page; `forms` replaces the blank form of one action
     (re-rendered with its errors) and `status` is the HTTP status."""
-    if (
-        app.state == S.APPROVED
-        and not app.offers.filter(status__in=["offered", "accepted"]).exists()
-    ):
+    if app.state == S.APPROVED and not selectors_apps.has_live_offer(app):
         try:
             closing.make_offers(application=app, user=request.user)  # idempotent
         except DomainError as exc:
@@ -409,7 +400,7 @@ def render_application(request, app: Application, *, forms=None, status=200, err
         if screening.get("hit") and request.user.has_perm("origination.review_compliance"):
             url = reverse("origination:compliance-detail", args=[screening["hit"]])
         sanctions.append({**screening, "url": url})
-    disbursement = Disbursement.objects.filter(application=app).first()
+    disbursement = selectors_apps.disbursement_of(app)
     context = {
         "app": app,
         **data,
@@ -472,7 +463,7 @@ def reveal_bureau_report(request, pk: int, pull_pk: int):
     """POST only, so no prefetch or shared link opens a credit report; the
     service audits before it decrypts."""
     app = _get(pk)
-    pull = BureauPull.objects.filter(application=app, pk=pull_pk).first()
+    pull = selectors_apps.bureau_pull_on(app, pull_pk)
     if pull is None:
         raise Http404("No such bureau pull on this application.")
     try:

@@ -13,9 +13,10 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from core.exceptions import DomainError, PermissionDenied
-from origination.models import Application, SanctionsHit
+from core.exceptions import DomainError, NotFound, PermissionDenied
+from origination.models import SanctionsHit
 from origination.selectors import kyc as selectors_kyc
+from origination.selectors.applications import get_application
 from origination.services import kyc, underwriting
 from origination.views.applications import render_application
 from users.access import staff_required
@@ -76,7 +77,7 @@ def _detail(request, hit_id: int, *, forms_=None, status: int = 200, error: str 
         {
             "hit": hit,
             "customer": customer,
-            "addresses": list(customer.addresses.all()),
+            "addresses": selectors_kyc.customer_addresses(customer),
             "rows": rows,
             "clear_form": (forms_ or {}).get("clear") or DecisionForm(prefix="clear"),
             "confirm_form": (forms_ or {}).get("confirm") or DecisionForm(prefix="confirm"),
@@ -92,7 +93,7 @@ def compliance_detail(request, hit_id: int):
 
 
 def _decide(request, hit_id: int, action, prefix: str, done: str):
-    hit = SanctionsHit.objects.filter(pk=hit_id).first()
+    hit = selectors_kyc.hit_by_pk(hit_id)
     if hit is None:
         raise Http404("No such screening hit.")
     form = DecisionForm(request.POST, prefix=prefix)
@@ -133,9 +134,10 @@ def screen_application(request, pk: int):
     """Screen an application's applicant and co-applicant again; back to the
     application page with the result, or re-rendered with the refusal (no
     sanctions list yet: 422, nothing written)."""
-    app = Application.objects.select_related("product", "applicant").filter(pk=pk).first()
-    if app is None:
-        raise Http404("No such application.")
+    try:
+        app = get_application(pk)
+    except NotFound:
+        raise Http404("No such application.") from None
     try:
         hits = kyc.screen_application(application=app, acting_user=request.user)
     except PermissionDenied as exc:

@@ -119,9 +119,7 @@ def _evidence(request) -> dict:
 
 def step_done(application: Application, customer) -> dict[str, bool]:
     kinds = portal_selectors.consent_kinds(application)
-    identity = (
-        customer.has_date_of_birth and bool(customer.tax_id_last4) and customer.addresses.exists()
-    )
+    identity = portal_selectors.identity_on_file(customer)
     return {
         "loan": True,
         "about": bool(application.employment_status)
@@ -365,7 +363,7 @@ def apply_review(request, pk: int):
             "steps": _steps_context(application, "review"),
             "problems": problems,
             "error": error,
-            "consents": application.consents.order_by("given_at", "id"),
+            "consents": portal_selectors.consents_given(application),
         },
         status=400 if request.method == "POST" else 200,
     )

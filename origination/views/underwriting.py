@@ -91,9 +91,7 @@ def assign(request, pk: int):
         value = form.cleaned_data["user"]
         user = None
         if value:
-            from django.contrib.auth import get_user_model
-
-            user = get_user_model().objects.filter(pk=value).first()
+            user = pipeline.user_by_pk(value)
         app_services.assign(app, user, acting_user=request.user)
 
     return _act(
