@@ -12,16 +12,17 @@ AppConfig.ready()); core knows no app. A step has
 - `run(business_date, chunk)`: does one chunk and returns a dict of counts.
 - `unit`: what a chunk's items are ("loans"), for progress.
 
-`core.services.start_end_of_day()` is what the staff page calls: it records
-the run as queued and hands it to a Celery worker after commit (core.tasks),
-returning at once. `run_end_of_day(business_date)` is the worker's (and
-beat's, and `manage.py run_eod`'s) body: it runs the steps in order, each chunk in its
-own transaction, recording it done with its counts in that transaction. A
-chunk already done is skipped, so a crashed or failed run resumes where it
-stopped. A chunk that raises rolls back, is marked failed with the error,
-and stops the run (status failed). When every step is done the run is
-completed and, if its date is today's business date, the business date
-advances by one day. A completed date is a no-op when run again.
+`core.services.eod.start_end_of_day()` is what the staff page calls: it
+records the run as queued and hands it to a Celery worker after commit
+(core.tasks), returning at once. `run_end_of_day(business_date)` is the
+worker's (and beat's, and `manage.py run_eod`'s) body: it runs the steps in
+order, each chunk in its own transaction, recording it done with its counts
+in that transaction. A chunk already done is skipped, so a crashed or failed
+run resumes where it stopped. A chunk that raises rolls back, is marked
+failed with the error, and stops the run (status failed). When every step is
+done the run is completed and, if its date is today's business date, the
+business date advances by one day. A completed date is a no-op when run
+again.
 
 Progress is recorded as it happens, in short transactions of its own: one
 EodStep row per registered step (created when the run starts, so the steps

@@ -1,8 +1,8 @@
 """Celery tasks of the shared kernel: load by date, call one service.
 
 `run_end_of_day_task` is in the beat schedule (settings.CELERY_BEAT_SCHEDULE)
-and is what the staff page queues (core.services.start_end_of_day, after commit,
-through `enqueue_end_of_day`)."""
+and is what the staff page queues (core.services.eod.start_end_of_day, after
+commit, through `enqueue_end_of_day`)."""
 
 import logging
 import threading

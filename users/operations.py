@@ -15,7 +15,7 @@ from core import selectors
 from core.businessdate import advance_business_date, get_business_date
 from core.exceptions import Conflict, DomainError
 from core.models import AuditCategory, EodRun
-from core.services import start_end_of_day
+from core.services.eod import start_end_of_day
 from users.access import staff_required
 
 PAGE_SIZE = 50

@@ -10,12 +10,13 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.urls import reverse
 
-from core import audit, eod, services
+from core import audit, eod
 from core.businessdate import get_business_date
 from core.eod import register_step, run_end_of_day, steps, unregister_step
 from core.exceptions import Conflict, ValidationFailed
 from core.models import AuditCategory, AuditEvent, BusinessDate, EodChunk, EodRun
 from core.selectors import recent_eod_runs
+from core.services import eod as eod_services
 from core.tasks import run_end_of_day_task
 
 pytestmark = pytest.mark.django_db
@@ -346,7 +347,7 @@ def test_a_queued_run_no_worker_took_stops_blocking(
     with django_capture_on_commit_callbacks(execute=False):
         client.post(reverse("business-date"), {"action": "run_eod"})
     assert client.post(reverse("business-date"), {"action": "run_eod"}).status_code == 409
-    monkeypatch.setattr(services, "QUEUED_STALE_AFTER", timedelta(0))  # as if long ago
+    monkeypatch.setattr(eod_services, "QUEUED_STALE_AFTER", timedelta(0))  # as if long ago
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = client.post(reverse("business-date"), {"action": "run_eod"})
     assert response.status_code == 302 and len(callbacks) == 1
@@ -367,7 +368,7 @@ def test_a_second_concurrent_run_is_refused():
         assert excinfo.value.code == "eod_running"
         # the page's start is refused too (a run_eod in another terminal)
         with pytest.raises(Conflict, match=r"End of day is already running\."):
-            services.start_end_of_day()
+            eod_services.start_end_of_day()
         # Release explicitly: closing the connection frees the lock only once
         # the server backend has exited, which can lag behind the client.
         other.execute("SELECT pg_advisory_unlock(%s)", [eod._LOCK_KEY])

@@ -1,4 +1,4 @@
-"""Use cases of the shared kernel that pages call: queueing end of day.
+"""Queueing end of day: what the staff page calls to start a run.
 
 `start_end_of_day` records a run as queued and hands it to a worker after
 commit (core.tasks.enqueue_end_of_day); the worker runs the pipeline of
