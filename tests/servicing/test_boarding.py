@@ -1,9 +1,13 @@
-"""board_loans (batch) boards exactly what board_loan boards one by one."""
+"""board_loan is board_loans for a list of one: the batch boards exactly
+what board_loan boards one by one, and one loan takes a fixed number of
+queries."""
 
 from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from core.exceptions import NotFound
 from servicing.boarding import BoardingTerms, board_loan, board_loans
@@ -90,3 +94,17 @@ def test_batch_boarding_is_all_or_nothing(product, customer):
     with pytest.raises(NotFound):
         board_loans(terms=[good, bad])
     assert Loan.objects.count() == 0 and JournalEntry.objects.count() == entries
+
+
+def test_board_loan_takes_the_queries_of_a_batch_of_one(product, customer):
+    """A list of one through board_loans: the checks (existing reference,
+    product, customers), the inserts (loan, loan number, parties,
+    instalments, entry, postings, audit) and one sync, in savepoints."""
+    set_business_date(date(2026, 1, 15))
+    board_loan(terms=terms("WARM", customer, product))  # the product's accounts, cached
+    with CaptureQueriesContext(connection) as queries:
+        loan = board_loan(terms=terms("ONE", customer, product))
+    assert len(queries) == 20
+    with CaptureQueriesContext(connection) as queries:
+        assert board_loan(terms=terms("ONE", customer, product)) == loan
+    assert len(queries) == 3  # boarded already: one read in a savepoint
