@@ -21,7 +21,7 @@ from servicing.services.autopay import ach_origin, collect_autopay, due_authoriz
 from servicing.services.chargeoff import charge_off
 from servicing.services.fees import assess_late_fees
 from servicing.services.statements import generate_statement
-from servicing.services.sync import lock_loan, refresh_statistics, sync_loan
+from servicing.services.sync import lock_loans, refresh_statistics, sync_loans
 
 LIVE = (LoanState.ACTIVE, LoanState.OVERPAID)
 
@@ -39,7 +39,8 @@ def accrue_chunks(business_date: date) -> list[Chunk]:
 
 
 def accrue(business_date: date, chunk: Chunk) -> dict:
-    """Sync each live loan as of `business_date` (the caller's transaction)."""
+    """Sync the chunk's live loans as of `business_date`, set-based (the
+    caller's transaction; the loans locked in id order)."""
     ids = list(
         in_chunk(Loan.objects.filter(state__in=LIVE), chunk)
         .order_by("pk")
@@ -47,8 +48,7 @@ def accrue(business_date: date, chunk: Chunk) -> dict:
     )
     entries = in_chunk(JournalEntry.objects.all(), chunk, "loan_id")
     before = entries.count()
-    for loan_id in ids:
-        sync_loan(loan=lock_loan(loan_id), as_of=business_date)
+    sync_loans(list(lock_loans(ids).values()), as_of=business_date)
     return {"loans": len(ids), "entries": entries.count() - before}
 
 
