@@ -2,100 +2,160 @@
 
 from django.urls import path
 
-from origination.api import calculators as api
-from origination.views import applications as staff_apps
-from origination.views import calculators as views
-from origination.views import disbursement as staff_funding
-from origination.views import kyc as views_kyc
+from origination.api import applications as applications_api
+from origination.api import calculators as calculators_api
+from origination.api import closing as closing_api
+from origination.api import decision as decision_api
+from origination.api import disbursement as disbursement_api
+from origination.api import kyc as kyc_api
+from origination.api import pipeline as pipeline_api
+from origination.api import products as products_api
+from origination.api import underwriting as underwriting_api
+from origination.views import applications as applications_views
+from origination.views import calculators as calculators_views
+from origination.views import disbursement as disbursement_views
+from origination.views import kyc as kyc_views
+from origination.views import pipeline as pipeline_views
 from origination.views import portal as portal_views
-from origination.views import underwriting as staff_uw
+from origination.views import products as products_views
+from origination.views import underwriting as underwriting_views
 
 staff_patterns: list = [
-    path("calculator/", views.loan_calculator, name="calculator"),
-    path("calculator/schedule.csv", views.loan_calculator, {"fmt": "csv"}, name="calculator-csv"),
-    path("calculator/schedule.pdf", views.loan_calculator, {"fmt": "pdf"}, name="calculator-pdf"),
-    path("apr/", views.apr_calculator, name="apr-calculator"),
-    path("compliance/", views_kyc.compliance_queue, name="compliance-queue"),
-    path("compliance/<int:hit_id>/", views_kyc.compliance_detail, name="compliance-detail"),
-    path("compliance/<int:hit_id>/clear/", views_kyc.compliance_clear, name="compliance-clear"),
+    path("calculator/", calculators_views.loan_calculator, name="calculator"),
+    path(
+        "calculator/schedule.csv",
+        calculators_views.loan_calculator,
+        {"fmt": "csv"},
+        name="calculator-csv",
+    ),
+    path(
+        "calculator/schedule.pdf",
+        calculators_views.loan_calculator,
+        {"fmt": "pdf"},
+        name="calculator-pdf",
+    ),
+    path("apr/", calculators_views.apr_calculator, name="apr-calculator"),
+    path("compliance/", kyc_views.compliance_queue, name="compliance-queue"),
+    path("compliance/<int:hit_id>/", kyc_views.compliance_detail, name="compliance-detail"),
+    path("compliance/<int:hit_id>/clear/", kyc_views.compliance_clear, name="compliance-clear"),
     path(
         "compliance/<int:hit_id>/confirm/",
-        views_kyc.compliance_confirm,
+        kyc_views.compliance_confirm,
         name="compliance-confirm",
     ),
     path(
         "applications/<int:pk>/screen/",
-        views_kyc.screen_application,
+        kyc_views.screen_application,
         name="application-screen",
     ),
-    # staff applications (helper A)
-    path("applications/", staff_apps.board, name="application-board"),
-    path("applications/new/", staff_apps.new_application, name="application-new"),
-    path("applications/metrics/", staff_apps.board_metrics, name="application-metrics"),
-    path("applications/<int:pk>/", staff_apps.application_detail, name="application-detail"),
+    # staff applications
+    path("applications/", pipeline_views.board, name="application-board"),
+    path("applications/new/", applications_views.new_application, name="application-new"),
+    path("applications/metrics/", pipeline_views.board_metrics, name="application-metrics"),
+    path(
+        "applications/<int:pk>/", applications_views.application_detail, name="application-detail"
+    ),
     path(
         "applications/<int:pk>/bureau-pulls/<int:pull_pk>/report/",
-        staff_apps.reveal_bureau_report,
+        applications_views.reveal_bureau_report,
         name="application-bureau-report",
     ),
-    path("applications/<int:pk>/submit/", staff_apps.submit_application, name="application-submit"),
-    path("applications/<int:pk>/assign/", staff_uw.assign, name="application-assign"),
-    path("applications/<int:pk>/assign-me/", staff_uw.assign_to_me, name="application-assign-me"),
-    path("applications/<int:pk>/return/", staff_uw.return_for_info, name="application-return"),
-    path("applications/<int:pk>/withdraw/", staff_uw.withdraw, name="application-withdraw"),
-    path("applications/<int:pk>/approve/", staff_uw.approve, name="application-approve"),
+    path(
+        "applications/<int:pk>/submit/",
+        applications_views.submit_application,
+        name="application-submit",
+    ),
+    path("applications/<int:pk>/assign/", applications_views.assign, name="application-assign"),
+    path(
+        "applications/<int:pk>/assign-me/",
+        applications_views.assign_to_me,
+        name="application-assign-me",
+    ),
+    path(
+        "applications/<int:pk>/return/",
+        applications_views.return_for_info,
+        name="application-return",
+    ),
+    path(
+        "applications/<int:pk>/withdraw/", applications_views.withdraw, name="application-withdraw"
+    ),
+    path("applications/<int:pk>/approve/", underwriting_views.approve, name="application-approve"),
     path(
         "applications/<int:pk>/approve-conditionally/",
-        staff_uw.approve_conditionally,
+        underwriting_views.approve_conditionally,
         name="application-approve-conditionally",
     ),
-    path("applications/<int:pk>/counter/", staff_uw.counter_offer, name="application-counter"),
-    path("applications/<int:pk>/decline/", staff_uw.decline, name="application-decline"),
-    path("applications/<int:pk>/conditions/", staff_uw.add_condition, name="application-condition"),
+    path(
+        "applications/<int:pk>/counter/",
+        underwriting_views.counter_offer,
+        name="application-counter",
+    ),
+    path("applications/<int:pk>/decline/", underwriting_views.decline, name="application-decline"),
+    path(
+        "applications/<int:pk>/conditions/",
+        underwriting_views.add_condition,
+        name="application-condition",
+    ),
     path(
         "applications/<int:pk>/conditions/<int:condition_id>/<str:action>/",
-        staff_uw.resolve_condition,
+        underwriting_views.resolve_condition,
         name="application-condition-resolve",
     ),
-    path("applications/<int:pk>/documents/", staff_uw.upload_document, name="application-upload"),
+    path(
+        "applications/<int:pk>/documents/",
+        underwriting_views.upload_document,
+        name="application-upload",
+    ),
     path(
         "applications/<int:pk>/documents/<int:document_id>/verify/",
-        staff_uw.verify_document,
+        underwriting_views.verify_document,
         name="application-document-verify",
     ),
     path(
         "applications/<int:pk>/documents/<int:document_id>/reject/",
-        staff_uw.reject_document,
+        underwriting_views.reject_document,
         name="application-document-reject",
     ),
     path(
         "applications/<int:pk>/documents/<int:document_id>/download/",
-        staff_uw.download_document,
+        underwriting_views.download_document,
         name="application-document-download",
     ),
     path(
         "applications/<int:pk>/generated/<int:document_id>/",
-        staff_uw.download_generated,
+        underwriting_views.download_generated,
         name="application-generated-download",
     ),
     path(
         "applications/<int:pk>/bank-account/",
-        staff_funding.set_bank_account,
+        disbursement_views.set_bank_account,
         name="application-bank-account",
     ),
-    path("applications/<int:pk>/disburse/", staff_funding.disburse, name="application-disburse"),
-    path("underwriting/", staff_uw.queue, name="underwriting-queue"),
-    path("disbursements/", staff_funding.disbursement_files, name="disbursement-files"),
+    path(
+        "applications/<int:pk>/disburse/", disbursement_views.disburse, name="application-disburse"
+    ),
+    path("underwriting/", underwriting_views.queue, name="underwriting-queue"),
+    path("disbursements/", disbursement_views.disbursement_files, name="disbursement-files"),
     path(
         "disbursements/<int:batch_id>/",
-        staff_funding.disbursement_file_download,
+        disbursement_views.disbursement_file_download,
         name="disbursement-file-download",
     ),
 ]
 portal_patterns: list = [
-    path("calculator/", views.portal_calculator, name="calculator"),
-    path("calculator/schedule.csv", views.portal_calculator, {"fmt": "csv"}, name="calculator-csv"),
-    path("calculator/schedule.pdf", views.portal_calculator, {"fmt": "pdf"}, name="calculator-pdf"),
+    path("calculator/", calculators_views.portal_calculator, name="calculator"),
+    path(
+        "calculator/schedule.csv",
+        calculators_views.portal_calculator,
+        {"fmt": "csv"},
+        name="calculator-csv",
+    ),
+    path(
+        "calculator/schedule.pdf",
+        calculators_views.portal_calculator,
+        {"fmt": "pdf"},
+        name="calculator-pdf",
+    ),
     # borrower applications (origination.views.portal)
     path("apply/", portal_views.apply, name="apply"),
     path("apply/<int:pk>/loan/", portal_views.apply, name="apply-loan"),
@@ -148,50 +208,63 @@ portal_patterns: list = [
     ),
 ]
 api_patterns: list = [
-    path("quotes", api.QuoteView.as_view(), name="quotes"),
-    path("apr", api.AprView.as_view(), name="apr"),
+    path("quotes", calculators_api.QuoteView.as_view(), name="quotes"),
+    path("apr", calculators_api.AprView.as_view(), name="apr"),
 ]
 
-# --- applications API (/api/v1/applications/...; helper C, issue 5) -----------
-from origination.api import applications as apps_api  # noqa: E402
-from origination.api import closing as closing_api  # noqa: E402
-from origination.api import decision as decision_api  # noqa: E402
-from origination.api import disbursement as disbursement_api  # noqa: E402
-from origination.api import underwriting as uw_api  # noqa: E402
+# --- applications API (/api/v1/applications/...) ------------------------------
 
 _APP = "applications/<int:pk>/"
 api_patterns += [
-    path("applications/", apps_api.ApplicationListCreateView.as_view(), name="applications-api"),
-    path(_APP, apps_api.ApplicationDetailView.as_view(), name="applications-api-detail"),
+    path(
+        "applications/",
+        applications_api.ApplicationListCreateView.as_view(),
+        name="applications-api",
+    ),
+    path(_APP, applications_api.ApplicationDetailView.as_view(), name="applications-api-detail"),
     path(_APP + "submit/", decision_api.SubmitView.as_view(), name="applications-api-submit"),
-    path(_APP + "return/", apps_api.ReturnView.as_view(), name="applications-api-return"),
-    path(_APP + "withdraw/", apps_api.WithdrawView.as_view(), name="applications-api-withdraw"),
-    path(_APP + "assign/", apps_api.AssignView.as_view(), name="applications-api-assign"),
-    path(_APP + "consents/", apps_api.ConsentsView.as_view(), name="applications-api-consents"),
+    path(_APP + "return/", applications_api.ReturnView.as_view(), name="applications-api-return"),
+    path(
+        _APP + "withdraw/",
+        applications_api.WithdrawView.as_view(),
+        name="applications-api-withdraw",
+    ),
+    path(_APP + "assign/", applications_api.AssignView.as_view(), name="applications-api-assign"),
+    path(
+        _APP + "consents/",
+        applications_api.ConsentsView.as_view(),
+        name="applications-api-consents",
+    ),
     path(_APP + "decision/", decision_api.DecisionView.as_view(), name="applications-api-decision"),
-    path(_APP + "approve/", uw_api.ApproveView.as_view(), name="applications-api-approve"),
+    path(
+        _APP + "approve/", underwriting_api.ApproveView.as_view(), name="applications-api-approve"
+    ),
     path(
         _APP + "approve-conditionally/",
-        uw_api.ApproveConditionallyView.as_view(),
+        underwriting_api.ApproveConditionallyView.as_view(),
         name="applications-api-approve-conditionally",
     ),
     path(
         _APP + "counter-offer/",
-        uw_api.CounterOfferView.as_view(),
+        underwriting_api.CounterOfferView.as_view(),
         name="applications-api-counter-offer",
     ),
-    path(_APP + "decline/", uw_api.DeclineView.as_view(), name="applications-api-decline"),
     path(
-        _APP + "conditions/", uw_api.ConditionAddView.as_view(), name="applications-api-conditions"
+        _APP + "decline/", underwriting_api.DeclineView.as_view(), name="applications-api-decline"
+    ),
+    path(
+        _APP + "conditions/",
+        underwriting_api.ConditionAddView.as_view(),
+        name="applications-api-conditions",
     ),
     path(
         _APP + "conditions/<int:cid>/satisfy/",
-        uw_api.ConditionSatisfyView.as_view(),
+        underwriting_api.ConditionSatisfyView.as_view(),
         name="applications-api-condition-satisfy",
     ),
     path(
         _APP + "conditions/<int:cid>/waive/",
-        uw_api.ConditionWaiveView.as_view(),
+        underwriting_api.ConditionWaiveView.as_view(),
         name="applications-api-condition-waive",
     ),
     path(
@@ -206,12 +279,12 @@ api_patterns += [
     ),
     path(
         _APP + "documents/<int:did>/verify/",
-        uw_api.DocumentVerifyView.as_view(),
+        underwriting_api.DocumentVerifyView.as_view(),
         name="applications-api-document-verify",
     ),
     path(
         _APP + "documents/<int:did>/reject/",
-        uw_api.DocumentRejectView.as_view(),
+        underwriting_api.DocumentRejectView.as_view(),
         name="applications-api-document-reject",
     ),
     path(
@@ -239,22 +312,19 @@ api_patterns += [
 ]
 
 # --- loan products admin (staff; origination.manage_products) -----------------
-from origination.views import products as views_products  # noqa: E402
 
 staff_patterns += [
-    path("products/", views_products.product_list, name="product-list"),
-    path("products/new/", views_products.product_create, name="product-create"),
-    path("products/<int:product_id>/", views_products.product_detail, name="product-detail"),
+    path("products/", products_views.product_list, name="product-list"),
+    path("products/new/", products_views.product_create, name="product-create"),
+    path("products/<int:product_id>/", products_views.product_detail, name="product-detail"),
     path(
         "products/<int:product_id>/edit/<slug:section>/",
-        views_products.product_edit,
+        products_views.product_edit,
         name="product-edit",
     ),
 ]
 
-# --- sanctions review API and pipeline metrics (issue 5) ----------------------
-from origination.api import kyc as kyc_api  # noqa: E402
-from origination.api import pipeline as pipeline_api  # noqa: E402
+# --- sanctions review API and pipeline metrics --------------------------------
 
 api_patterns += [
     path("compliance/hits/", kyc_api.HitListView.as_view(), name="compliance-api-hits"),
@@ -276,12 +346,11 @@ api_patterns += [
     ),
 ]
 
-# --- offered loan products, read-only (integrators; issue 11) -----------------
-from origination.api import products as api_products  # noqa: E402
+# --- offered loan products, read-only (integrators) ---------------------------
 
 api_patterns += [
-    path("products/", api_products.ProductListView.as_view(), name="products-api"),
+    path("products/", products_api.ProductListView.as_view(), name="products-api"),
     path(
-        "products/<str:ref>/", api_products.ProductDetailView.as_view(), name="products-api-detail"
+        "products/<str:ref>/", products_api.ProductDetailView.as_view(), name="products-api-detail"
     ),
 ]

@@ -1,6 +1,6 @@
 """Forms of the borrower's application pages in the portal
 (origination.views.portal): the apply steps, document upload, offer
-choice, e-records consent, signing and the bank account.
+choice, e-records consent, signing, the bank account and withdrawing.
 
 The consent wording shown to the borrower, with its version, lives here:
 the exact text shown is what record_consent stores."""
@@ -8,7 +8,7 @@ the exact text shown is what record_consent stores."""
 from django import forms
 
 from core.money import format_money
-from customers.forms.customers import US_STATES
+from customers.models import US_STATES
 from origination.models import Application, Disbursement
 from origination.services.applications import amount_problem
 
@@ -264,4 +264,18 @@ class BankAccountForm(forms.Form):
         label="Account type",
         choices=Disbursement.AccountType.choices,
         initial=Disbursement.AccountType.CHECKING,
+    )
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label="Why are you withdrawing? (optional)",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    confirm = forms.BooleanField(
+        label="Yes, withdraw this application. I understand it cannot be reopened.",
+        required=True,
+        error_messages={"required": "Tick the box to confirm that you want to withdraw."},
     )

@@ -1,9 +1,10 @@
-"""Staff application pages: the pipeline board, the new application a loan
-officer takes in the branch, and the application page with every section
-an underwriter needs on one screen, and `_act`, the frame of its POST
-actions (views.underwriting, views.disbursement): parse, call one service
-or selector, and render.
-SLA ageing rule: see origination.selectors.pipeline."""
+"""Staff application pages (services.applications): the new application a
+loan officer takes in the branch, submitting it, the application page with
+every section an underwriter needs on one screen, its assign, return and
+withdraw actions, and the bureau report.
+`_act` is the frame of the page's POST actions (views.underwriting,
+views.disbursement): parse, call one service or selector, and render. The
+pipeline board is in views.pipeline."""
 
 import json
 
@@ -12,17 +13,15 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from core.businessdate import get_business_date
 from core.exceptions import DomainError, NotFound, PermissionDenied
 from core.money import format_money
 from customers.selectors.customers import search_customers
 from origination.forms import applications as f
 from origination.models import (
-    NON_FINAL_STATES,
     Application,
     ApplicationState,
     BureauPull,
@@ -47,133 +46,6 @@ BANK_ACCOUNT_STATES = (
     S.OFFER_ACCEPTED,
     S.DOCUMENTS_SIGNED,
 )
-
-
-def _officer_filter(value: str, user):
-    if value == "me":
-        return user.pk
-    if value == "none":
-        return "none"
-    return int(value) if value and value.isdigit() else None
-
-
-# --- pipeline board ------------------------------------------------------------------
-
-
-def _span(delta) -> str:
-    """A timedelta for the metrics panel: "2 d 4 h", "3 h 20 min", "45 s"; "—" if none."""
-    if delta is None:
-        return "—"
-    seconds = int(delta.total_seconds())
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days} d {hours} h"
-    if hours:
-        return f"{hours} h {minutes} min"
-    if minutes:
-        return f"{minutes} min {secs} s"
-    return f"{secs} s"
-
-
-def _metric_rows(metrics: dict) -> list[dict]:
-    return [
-        {
-            "key": key,
-            "label": label,
-            "count": metrics[count],
-            "median": _span(metrics[f"{key}_median"]),
-            "p90": _span(metrics[f"{key}_p90"]),
-        }
-        for key, label, count in (
-            ("time_to_decision", "Time to decision", "decided"),
-            ("time_to_fund", "Time to fund", "funded"),
-        )
-    ]
-
-
-@staff_required(VIEW)
-def board(request):
-    today = get_business_date()
-    form = f.PipelineFilterForm(
-        request.GET or None,
-        officers=pipeline.application_workers(),
-        products=pipeline.product_codes(),
-    )
-    filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
-    state = filters.get("state") or ""
-    if state == "all":
-        states = tuple(S.values)
-    elif state:
-        states = (state,)
-    else:
-        states = NON_FINAL_STATES
-    counts, cards = pipeline.pipeline(
-        today=today,
-        states=states,
-        officer=_officer_filter(filters.get("officer") or "", request.user),
-        product_code=filters.get("product") or "",
-        min_age=filters.get("min_age"),
-    )
-    by_state = {s: [] for s in states}
-    for card in cards:
-        by_state[card.application.state].append(card)
-    columns = [
-        {"state": s, "label": S(s).label, "count": counts[s], "cards": by_state[s]} for s in states
-    ]
-    query = request.GET.copy()
-    query.pop("view", None)
-    return render(
-        request,
-        "origination/applications/board.html",
-        {
-            "form": form,
-            "columns": columns,
-            "cards": cards,
-            "total": sum(counts.values()),
-            "view": filters.get("view") or "board",
-            "query": query.urlencode(),
-            "today": today,
-            "sla": {"amber": pipeline.SLA_AMBER_DAYS, "red": pipeline.SLA_RED_DAYS},
-        },
-    )
-
-
-@staff_required(VIEW)
-def board_metrics(request):
-    """The board's "Pipeline metrics" panel (loaded by htmx, so the board
-    itself keeps its queries): time to decision and to fund over the
-    applications matching the board's filters; every state unless one state
-    is chosen (decided and funded applications have mostly left the open
-    states)."""
-    form = f.PipelineFilterForm(
-        request.GET or None,
-        officers=pipeline.application_workers(),
-        products=pipeline.product_codes(),
-    )
-    filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
-    state = filters.get("state") or ""
-    metrics = pipeline.pipeline_metrics(
-        today=get_business_date(),
-        states=(state,) if state and state != "all" else None,
-        officer=_officer_filter(filters.get("officer") or "", request.user),
-        product_code=filters.get("product") or "",
-        min_age=filters.get("min_age"),
-    )
-    context = {"metrics": _metric_rows(metrics), "one_state": bool(state and state != "all")}
-    if request.headers.get("HX-Request") == "true":
-        response = render(request, "origination/applications/_metrics.html", context)
-    else:
-        # Opened at its own address (the board's no-script link, a bookmark):
-        # the whole staff page with its title, not a bare fragment.
-        query = request.GET.copy()
-        query.pop("view", None)
-        context["query"] = query.urlencode()
-        response = render(request, "origination/applications/metrics.html", context)
-    # One address, two representations: caches must key on the htmx header.
-    patch_vary_headers(response, ("HX-Request",))
-    return response
 
 
 # --- new application -------------------------------------------------------------------
@@ -449,6 +321,68 @@ def _act(request, pk, prefix, form_class, call, done, *, status_ok=None, **form_
 def _require(user, permission: str, message: str):
     if not user.has_perm(permission):
         raise PermissionDenied(message, code="not_allowed")
+
+
+# --- assignment, return, withdraw -----------------------------------------------------------
+
+
+@require_POST
+@staff_required(VIEW)
+def assign(request, pk: int):
+    def call(app, form):
+        value = form.cleaned_data["user"]
+        user = None
+        if value:
+            user = pipeline.user_by_pk(value)
+        app_services.assign(app, user, acting_user=request.user)
+
+    return _act(
+        request,
+        pk,
+        "assign",
+        f.AssignForm,
+        call,
+        "Assignment saved.",
+        officers=pipeline.application_workers(),
+    )
+
+
+@require_POST
+@staff_required(VIEW)
+def assign_to_me(request, pk: int):
+    app = _get(pk)
+    try:
+        app_services.assign(app, request.user, acting_user=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{app.reference} assigned to you.")
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect("origination:application-detail", pk=pk)
+
+
+@require_POST
+@staff_required(VIEW)
+def return_for_info(request, pk: int):
+    def call(app, form):
+        _require(request.user, UNDERWRITE, "Your role may not return applications.")
+        app_services.return_for_info(app, form.cleaned_data["reason"], acting_user=request.user)
+
+    return _act(request, pk, "return", f.ReasonForm, call, "Returned for information.")
+
+
+@require_POST
+@staff_required(VIEW)
+def withdraw(request, pk: int):
+    def call(app, form):
+        app_services.withdraw(app, form.cleaned_data["reason"], acting_user=request.user)
+
+    return _act(request, pk, "withdraw", f.ReasonForm, call, "Application withdrawn.")
+
+
+# --- the page ------------------------------------------------------------------------------
 
 
 @staff_required(VIEW)

@@ -5,7 +5,6 @@ unavailable. Views parse, call one service or selector, and render; a
 refused decision re-renders the page with the service's message and HTTP
 status (400 no reason, 409 already decided)."""
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
@@ -14,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from core.exceptions import DomainError, NotFound, PermissionDenied
+from origination.forms.kyc import DecisionForm, QueueFilterForm
 from origination.models import SanctionsHit
 from origination.selectors import kyc as selectors_kyc
 from origination.selectors.applications import get_application
@@ -23,24 +23,6 @@ from users.access import staff_required
 
 REVIEW = "origination.review_compliance"
 PAGE_SIZE = 50
-
-
-class QueueFilterForm(forms.Form):
-    status = forms.ChoiceField(
-        choices=[("", "Any status"), *SanctionsHit.Status.choices], required=False
-    )
-    q = forms.CharField(label="Name or customer number", required=False, max_length=100)
-    min_score = forms.DecimalField(
-        label="Minimum score", required=False, min_value=0, max_value=100, decimal_places=1
-    )
-
-
-class DecisionForm(forms.Form):
-    reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}),
-        max_length=2000,
-        help_text="What you checked and why: this is the compliance record.",
-    )
 
 
 @staff_required(REVIEW)

@@ -20,7 +20,6 @@ the signed-in borrower's customer: anyone else's is a 404. Writes that
 belong to the applicant (not a co-applicant) also 404 for a co-applicant.
 """
 
-from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -44,13 +43,14 @@ from origination.forms.portal import (
     OfferChoiceForm,
     SignForm,
     UploadForm,
+    WithdrawForm,
 )
 from origination.models import FINAL_STATES, Application, ApplicationState, Consent
 from origination.selectors import portal as portal_selectors
 from origination.selectors.closing import disbursement_for, read_document, signing_package
 from origination.selectors.portal import get_application_for_customer
-from origination.services import applications as app_services
 from origination.services import closing
+from origination.services import applications as app_services
 from origination.services.disbursement import set_bank_account
 from origination.services.documents import OTHER_KIND, upload_document
 from users.access import borrower_required
@@ -653,20 +653,6 @@ def application_bank(request, pk: int):
 # --- withdraw ------------------------------------------------------------------------------
 
 PORTAL_WITHDRAW_REASON = "Withdrawn by the applicant in the portal."
-
-
-class WithdrawForm(forms.Form):
-    reason = forms.CharField(
-        label="Why are you withdrawing? (optional)",
-        required=False,
-        max_length=500,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-    confirm = forms.BooleanField(
-        label="Yes, withdraw this application. I understand it cannot be reopened.",
-        required=True,
-        error_messages={"required": "Tick the box to confirm that you want to withdraw."},
-    )
 
 
 @never_cache
