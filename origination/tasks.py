@@ -2,11 +2,11 @@
 
 from celery import shared_task
 
-from origination.services.adverse_action import deliver_notice
+from origination.services.adverse_action import DELIVER_TASK, deliver_notice
 
 
 @shared_task(
-    name="origination.deliver_adverse_action_notice",
+    name=DELIVER_TASK,
     autoretry_for=(Exception,),
     retry_backoff=True,
     max_retries=5,

@@ -23,7 +23,15 @@ from core import audit
 from core.audit import actor_of
 from core.bulk import gc_paused, insert_all, update_rows
 from core.exceptions import Conflict, NotFound, ValidationFailed
-from core.finance import Fee, FeeTreatment, LoanTerms, TermsError, build_schedule
+from core.finance import (
+    ENGINE_SETTINGS,
+    FeeTreatment,
+    LoanTerms,
+    Schedule,
+    TermsError,
+    build_schedule,
+    product_terms,
+)
 from core.models import AuditCategory
 from core.money import format_money
 from customers.models import Customer
@@ -70,6 +78,9 @@ class BoardingTerms:
     origination's conditions: {"text", "status", "note", "reference"}.
     `disbursed_amount`, when given, must equal the engine's (principal less
     withheld fees): a mismatch means the two sides disagree about the terms.
+    `schedule`: the engine schedule the caller already built on these terms
+    (origination's disbursement); used when its terms are the loan's, so
+    the schedule is not built again.
     """
 
     origination_reference: str
@@ -97,6 +108,7 @@ class BoardingTerms:
     documents: tuple[dict, ...] = field(default_factory=tuple)
     parties: tuple[BoardingParty, ...] = ()
     conditions: tuple[dict, ...] = ()
+    schedule: Schedule | None = None
 
     def customer_ids(self) -> list[int]:
         """Every party's customer id, the primary borrower first."""
@@ -144,36 +156,23 @@ def _party_metadata(terms: BoardingTerms) -> list[dict]:
     ]
 
 
-_PRODUCT_DEFAULTS = (
-    "repayment_every",
-    "repayment_unit",
-    "interest_method",
-    "amortization",
-    "day_count",
-    "installment_multiple",
-    "rounding",
-)
-
-
 def engine_terms(terms: BoardingTerms, product: ServicingProduct) -> LoanTerms:
-    """The engine's LoanTerms for a boarding request (product fills the gaps)."""
-    values = {
-        name: getattr(terms, name) if getattr(terms, name) is not None else getattr(product, name)
-        for name in _PRODUCT_DEFAULTS
-    }
+    """The engine's LoanTerms for a boarding request (core.finance.product_terms:
+    the servicing product fills the engine settings the request leaves None)."""
     try:
-        return LoanTerms(
+        return product_terms(
+            product,
             principal=terms.principal,
             annual_rate=terms.annual_rate,
             term=terms.term,
             disbursement_date=terms.disbursement_date,
             first_payment_date=terms.first_payment_date,
+            fees=terms.fees,
+            settings={name: getattr(terms, name) for name in ENGINE_SETTINGS},
             grace_principal_periods=terms.grace_principal_periods,
             grace_interest_periods=terms.grace_interest_periods,
             interest_free_periods=terms.interest_free_periods,
             balloon_amount=terms.balloon_amount,
-            fees=tuple(Fee(**fee) for fee in terms.fees),
-            **values,
         )
     except TermsError as exc:
         raise ValidationFailed(

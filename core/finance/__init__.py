@@ -63,11 +63,12 @@ from core.finance.servicing import (
     WaiverEvent,
     replay,
 )
-from core.finance.terms import Fee, LoanTerms
+from core.finance.terms import ENGINE_SETTINGS, Fee, LoanTerms, product_terms
 from core.finance.unitperiod import UnitPeriod, periods_from_start, unit_period
 
 __all__ = [
     "DEFAULT_ORDER",
+    "ENGINE_SETTINGS",
     "AccrualPosition",
     "Allocation",
     "AllocationLine",
@@ -125,6 +126,7 @@ __all__ = [
     "payoff",
     "periods_from_start",
     "periods_per_year",
+    "product_terms",
     "reamortize",
     "replay",
     "tila",

@@ -27,13 +27,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from core.finance.daycount import DayCount, parse_day_count
 from core.finance.enums import Amortization, FeeTreatment, InterestMethod, RepaymentUnit
 from core.finance.errors import TermsError
 from core.money import CENT, ROUNDING_MODES
 
-__all__ = ["MAX_ANNUAL_RATE", "MAX_TERM", "Fee", "LoanTerms"]
+__all__ = ["ENGINE_SETTINGS", "MAX_ANNUAL_RATE", "MAX_TERM", "Fee", "LoanTerms", "product_terms"]
 
 MAX_ANNUAL_RATE = Decimal(10)  # 1,000 %: anything above is a percent passed as a fraction
 MAX_TERM = 10_000
@@ -286,3 +287,51 @@ def _check(v: dict[str, object], errors: dict[str, str]) -> None:
         withheld = sum(f.amount for f in fees if f.treatment is FeeTreatment.WITHHELD)
         if withheld >= principal:
             errors["fees"] = "withheld fees must be less than the principal"
+
+
+# The engine settings a loan product carries (an origination LoanProduct and
+# a servicing product both have them as attributes of these names).
+ENGINE_SETTINGS = (
+    "repayment_every",
+    "repayment_unit",
+    "interest_method",
+    "amortization",
+    "day_count",
+    "installment_multiple",
+    "rounding",
+)
+
+
+def product_terms(
+    product: Any,
+    *,
+    principal: Any,
+    annual_rate: Any,
+    term: Any,
+    disbursement_date: Any,
+    first_payment_date: Any = None,
+    fees: Any = (),
+    settings: Mapping[str, Any] | None = None,
+    **options: Any,
+) -> LoanTerms:
+    """The engine's LoanTerms for a loan on `product` with the approved
+    amount, rate and term: the one constructor origination (decision,
+    offers) and servicing (boarding) use. `product` is any object with the
+    ENGINE_SETTINGS as attributes; `settings` overrides those of them it
+    gives a value other than None. `fees` are Fee objects or Fee keyword
+    dicts; `options` are further LoanTerms fields (grace periods, balloon).
+    Raises TermsError like LoanTerms."""
+    given = settings or {}
+    return LoanTerms(
+        principal=principal,
+        annual_rate=annual_rate,
+        term=term,
+        disbursement_date=disbursement_date,
+        first_payment_date=first_payment_date,
+        fees=fees,
+        **{
+            name: given[name] if given.get(name) is not None else getattr(product, name)
+            for name in ENGINE_SETTINGS
+        },
+        **options,
+    )

@@ -6,8 +6,16 @@ action notice, so their texts follow the Regulation B sample forms (12 CFR
 Refer reasons are read by underwriters and may be more technical.
 
 Codes are stable identifiers (stored in traces and notices); texts may be
-reworded without migrating anything.
+reworded without migrating anything. A decision's reasons are Reason
+values (the rules engine's and the ones the automatic decision adds).
 """
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+Outcome = Literal["approve", "decline", "refer"]
 
 REASONS: dict[str, str] = {
     # Regulation B, Appendix C, sample form C-1 wording.
@@ -54,3 +62,60 @@ def reason_text(code: str) -> str:
         return REASONS[code]
     except KeyError:
         raise KeyError(f"unknown reason code {code!r}") from None
+
+
+CO_APPLICANT = "co_applicant"
+CO_APPLICANT_PREFIX = "Co-applicant: "
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One reason of a decision: a catalogue code, the text shown (on a
+    notice, verbatim), the outcome it argues for, the policy rule that gave
+    it ("" for one the decision adds itself) and, for a reason about the
+    co-applicant of a joint application, the subject and their customer id.
+    `as_dict` is the form stored in traces, decision records and on the
+    application (subject and customer only when there is a subject)."""
+
+    code: str
+    text: str
+    outcome: Outcome
+    rule_code: str = ""
+    subject: str | None = None
+    customer: int | None = None
+
+    @classmethod
+    def of(cls, code: str, outcome: Outcome, *, rule_code: str = "") -> Reason:
+        """The reason `code` with its catalogue text."""
+        return cls(code=code, text=reason_text(code), outcome=outcome, rule_code=rule_code)
+
+    def for_co_applicant(self, customer_id: int) -> Reason:
+        """The same reason about the co-applicant `customer_id`."""
+        return replace(
+            self,
+            text=CO_APPLICANT_PREFIX + self.text,
+            subject=CO_APPLICANT,
+            customer=customer_id,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        stored: dict[str, Any] = {
+            "code": self.code,
+            "text": self.text,
+            "outcome": self.outcome,
+            "rule": self.rule_code,
+        }
+        if self.subject is not None:
+            stored.update(subject=self.subject, customer=self.customer)
+        return stored
+
+
+# Refer reasons the automatic decision adds itself (no rule gives them, so
+# they are not in the catalogue a rule set or an underwriter picks from).
+CANNOT_PRICE = Reason(
+    "CANNOT_PRICE", "No price in the product's grid for this score and term", "refer"
+)
+SANCTIONS_UNAVAILABLE = Reason("SANCTIONS_UNAVAILABLE", "Sanctions screening unavailable", "refer")
+DOCUMENTS_OUTSTANDING = Reason(
+    "DOCUMENTS_OUTSTANDING", "Required documents are not yet verified", "refer"
+)

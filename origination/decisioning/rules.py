@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from core.exceptions import ValidationFailed
-from origination.decisioning.reasons import REASONS
+from origination.decisioning.reasons import REASONS, Outcome, Reason
 from origination.decisioning.variables import (
     VARIABLES,
     Variable,
@@ -40,7 +40,6 @@ from origination.decisioning.variables import (
     json_safe,
 )
 
-Outcome = Literal["approve", "decline", "refer"]
 OUTCOMES = ("approve", "decline", "refer")
 MAX_PRINCIPAL_REASONS = 4
 MISSING_REASON_CODE = "INCOMPLETE_APPLICATION"
@@ -101,14 +100,6 @@ class Rule:
 
 
 @dataclass(frozen=True)
-class Reason:
-    code: str
-    text: str
-    outcome: Outcome
-    rule_code: str
-
-
-@dataclass(frozen=True)
 class RuleTrace:
     """How one rule went: the input it saw, the comparison, and the result.
 
@@ -160,10 +151,7 @@ class Decision:
         return {
             "outcome": self.outcome,
             "rule_set": {"name": self.rule_set_name, "version": self.rule_set_version},
-            "reasons": [
-                {"code": r.code, "text": r.text, "outcome": r.outcome, "rule": r.rule_code}
-                for r in self.reasons
-            ],
+            "reasons": [r.as_dict() for r in self.reasons],
             "missing": list(self.missing),
             "trace": [t.as_dict() for t in self.trace],
         }

@@ -33,12 +33,14 @@ class SigningPackage:
 
 def read_document(document: GeneratedDocument) -> bytes:
     """The stored bytes of a generated document; Conflict if they no longer
-    hash to the SHA-256 recorded when it was generated. An adverse action
-    notice whose PDF is not rendered yet is rendered now (once)."""
-    if not document.sha256 and document.kind == GeneratedDocument.Kind.ADVERSE_ACTION:
-        from origination.services.adverse_action import ensure_rendered
-
-        document = ensure_rendered(document)
+    hash to the SHA-256 recorded when it was generated, or if it has no PDF
+    yet (an adverse action notice is rendered by its service first:
+    origination.services.adverse_action.ensure_rendered)."""
+    if not document.sha256:
+        raise Conflict(
+            f"The {document.get_kind_display().lower()} has not been rendered yet.",
+            code="document_not_rendered",
+        )
     with document.file.open("rb") as handle:
         data = handle.read()
     if hashlib.sha256(data).hexdigest() != document.sha256:
@@ -91,14 +93,14 @@ def application_documents(application: Application) -> list[GeneratedDocument]:
     return list(application.generated_documents.select_related("offer").order_by("-id"))
 
 
-def generated_document_download(document_id: int) -> tuple[GeneratedDocument, bytes]:
-    """A generated document and its verified bytes (staff download)."""
+def generated_document(document_id: int) -> GeneratedDocument:
+    """A generated document by id, else NotFound (staff download)."""
     document = (
         GeneratedDocument.objects.select_related("application").filter(pk=document_id).first()
     )
     if document is None:
         raise NotFound("No such document.")
-    return document, read_document(document)
+    return document
 
 
 def get_generated_document_for_customer(customer, document_id: int) -> GeneratedDocument:

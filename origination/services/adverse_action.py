@@ -15,10 +15,12 @@ import logging
 from dataclasses import asdict
 from datetime import date
 
+from celery import current_app
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
 from django.db import transaction
+from kombu.exceptions import OperationalError
 
 from core import audit
 from core.audit import actor_of
@@ -27,7 +29,9 @@ from core.documents import render_pdf
 from core.models import AuditCategory, AuditEvent
 from core.money import format_money
 from origination.decisioning.rules import MAX_PRINCIPAL_REASONS
+from origination.decisioning.simulated import SIMULATED_BUREAU_CONTACT
 from origination.models import Application, BureauPull, GeneratedDocument
+from origination.services.bureau_reports import bureau_adapter
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +40,7 @@ SCORE_LOW, SCORE_HIGH = 300, 850
 NOTICE_ACTION = "application.adverse_action_notice"
 RENDERED_ACTION = "application.adverse_action_rendered"
 EMAILED_ACTION = "application.adverse_action_emailed"
+DELIVER_TASK = "origination.deliver_adverse_action_notice"  # origination.tasks
 
 ECOA_NOTICE = (
     "NOTICE: The federal Equal Credit Opportunity Act prohibits creditors from "
@@ -52,9 +57,6 @@ ECOA_NOTICE = (
 def bureau_contact(bureau_name: str):
     """The contact details of the bureau a pull came from (the configured
     adapter's; the simulated bureau's by default)."""
-    from origination.decisioning.simulated import SIMULATED_BUREAU_CONTACT
-    from origination.services.decision import bureau_adapter
-
     adapter = bureau_adapter()
     if getattr(adapter, "name", None) == bureau_name and getattr(adapter, "contact", None):
         return adapter.contact
@@ -171,8 +173,9 @@ def _stored_context(document: GeneratedDocument) -> dict:
 def ensure_rendered(document: GeneratedDocument) -> GeneratedDocument:
     """The notice with its PDF: rendered from the stored content and saved
     the first time (the row is locked, so concurrent callers render once);
-    an already rendered notice is returned as it is."""
-    if document.sha256:
+    an already rendered notice, or any other kind of document, is returned
+    as it is. What a download calls before reading the bytes."""
+    if document.sha256 or document.kind != GeneratedDocument.Kind.ADVERSE_ACTION:
         return document
     with transaction.atomic():
         locked = (
@@ -259,12 +262,10 @@ def deliver_notice(document_id: int) -> dict:
 
 
 def _enqueue(document_id: int) -> None:
-    from kombu.exceptions import OperationalError
-
-    from origination.tasks import deliver_adverse_action_notice_task
-
+    # By name: origination.tasks (registered at start-up by the app config)
+    # imports this module, never the reverse.
     try:
-        deliver_adverse_action_notice_task.delay(document_id)
+        current_app.signature(DELIVER_TASK, args=(document_id,)).delay()
     except OperationalError:
         # No broker: deliver here rather than lose the e-mail.
         log.exception("could not queue adverse action notice %s; delivering now", document_id)

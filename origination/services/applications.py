@@ -27,6 +27,7 @@ from origination.services._common import (
     lock,
     require_perm,
 )
+from origination.services.decision import run_decision
 
 S = ApplicationState
 
@@ -430,8 +431,6 @@ def submit(application: Application, acting_user=None, *, decide: bool = True) -
     automatic decision synchronously (origination.services.decision)."""
     app = _submit(application, acting_user, note="Submitted")
     if decide:
-        from origination.services.decision import run_decision
-
         app = run_decision(app, acting_user=acting_user)
     return app
 
@@ -448,8 +447,6 @@ def resubmit(application: Application, acting_user=None, *, decide: bool = True)
         )
     app = _submit(app, acting_user, note="Resubmitted with more information")
     if decide:
-        from origination.services.decision import run_decision
-
         app = run_decision(app, acting_user=acting_user)
     return app
 

@@ -1,4 +1,5 @@
-"""The audited read of a stored credit bureau report.
+"""The configured credit bureau adapter, and the audited read of a stored
+credit bureau report.
 
 The report a bureau sends (the subject's identity, every account, balance,
 payment history and inquiry) is stored encrypted (BureauPull.raw_encrypted);
@@ -7,6 +8,9 @@ pages and notices use the parsed summary beside it. Underwriting roles
 is a "sensitive_read" audit event, written before the token is decrypted.
 """
 
+from importlib import import_module
+
+from django.conf import settings
 from django.db import transaction
 
 from core import audit
@@ -16,6 +20,13 @@ from origination.decisioning.bureau import CreditReport, parse_report
 from origination.models import BureauPull, bureau_report_of
 
 REVEAL_REPORT_PERMISSION = "origination.reveal_bureau_report"
+
+
+def bureau_adapter():
+    """An instance of settings.BUREAU_ADAPTER (a dotted class path)."""
+    path = getattr(settings, "BUREAU_ADAPTER", "origination.decisioning.simulated.SimulatedBureau")
+    module, _, name = path.rpartition(".")
+    return getattr(import_module(module), name)()
 
 
 def reveal_bureau_report(

@@ -19,8 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from datetime import date, timedelta
-from decimal import Decimal
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -31,7 +30,7 @@ from core import audit
 from core.audit import actor_of
 from core.businessdate import get_business_date
 from core.exceptions import Conflict, DomainError, NotFound, ValidationFailed
-from core.finance import Fee, LoanTerms, Schedule, TermsError, build_schedule, tila
+from core.finance import Schedule, build_schedule, tila
 from core.models import AuditCategory
 from core.money import format_money
 from origination import disclosures as pdfs
@@ -40,14 +39,15 @@ from origination.models import (
     Application,
     ApplicationState,
     Consent,
+    Disbursement,
     GeneratedDocument,
-    LoanProduct,
     Offer,
     Signature,
 )
 from origination.selectors.closing import signing_package
 from origination.services._common import apply_transition, lock
-from origination.services.products import fee_amounts, price_for
+from origination.services.disbursement import disburse
+from origination.services.products import loan_terms, offer_terms, price_for, product_fees
 
 logger = logging.getLogger(__name__)
 S = ApplicationState
@@ -63,69 +63,6 @@ def require_state(application: Application, *states: str, action: str) -> None:
 
 
 # --- pricing and terms ----------------------------------------------------------
-
-
-def product_fees(product: LoanProduct, amount: Decimal) -> list[dict]:
-    """The product's fees on `amount` (services.products.fee_amounts: a
-    "percent" value is a fraction of the amount, "0.03" = 3 %) as JSON-safe
-    engine fee dicts, the form stored on the offer and given to boarding."""
-    return [{**fee, "amount": str(fee["amount"])} for fee in fee_amounts(product, amount)]
-
-
-def engine_terms_for(
-    product: LoanProduct,
-    *,
-    amount: Decimal,
-    term: int,
-    annual_rate: Decimal,
-    disbursement_date,
-    first_payment_date=None,
-    fees: list[dict] | None = None,
-) -> LoanTerms:
-    """The engine's LoanTerms for an offer on `product` (ValidationFailed if refused)."""
-    try:
-        return LoanTerms(
-            principal=amount,
-            annual_rate=annual_rate,
-            term=term,
-            disbursement_date=disbursement_date,
-            first_payment_date=first_payment_date,
-            repayment_every=product.repayment_every,
-            repayment_unit=product.repayment_unit,
-            interest_method=product.interest_method,
-            amortization=product.amortization,
-            day_count=product.day_count,
-            installment_multiple=product.installment_multiple,
-            rounding=product.rounding,
-            fees=tuple(
-                Fee(**fee) for fee in (fees if fees is not None else product_fees(product, amount))
-            ),
-        )
-    except TermsError as exc:
-        raise ValidationFailed(
-            "The offer's terms are not valid.",
-            code="invalid_terms",
-            fields={k: [v] for k, v in exc.errors.items()},
-        ) from exc
-
-
-def offer_engine_terms(offer: Offer, *, disbursement_date=None) -> LoanTerms:
-    """The engine terms an offer was priced on (disbursed on its own date
-    unless `disbursement_date` is given)."""
-    return engine_terms_for(
-        offer.application.product,
-        amount=offer.amount,
-        term=offer.term,
-        annual_rate=offer.annual_rate,
-        disbursement_date=disbursement_date or offer_disbursement_date(offer),
-        first_payment_date=offer.first_payment_date,
-        fees=offer.fees,
-    )
-
-
-def offer_disbursement_date(offer: Offer):
-    """The disbursement date the offer's schedule assumes (its first period start)."""
-    return date.fromisoformat(offer.schedule[0]["period_start"])
 
 
 def schedule_json(schedule: Schedule) -> list[dict]:
@@ -206,7 +143,7 @@ def make_offers(*, application: Application, user=None) -> list[Offer]:
             if rate is None:
                 continue
             fees = product_fees(product, amount)
-            terms = engine_terms_for(
+            terms = loan_terms(
                 product,
                 amount=amount,
                 term=term,
@@ -285,7 +222,7 @@ def offer_context(offer: Offer, *, disclosed_on) -> dict:
     """The disclosure/agreement template context of an offer (engine figures)."""
     application = offer.application
     context = pdfs.disclosure_context(
-        offer_engine_terms(offer),
+        offer_terms(offer),
         _borrower(application),
         _lender(),
         {"type": "none"},
@@ -468,8 +405,6 @@ def sign_documents(
         )
         auto = application.product.auto_disburse and application_has_bank_account(application)
     if auto:
-        from origination.services.disbursement import disburse
-
         try:
             disburse(application=application, user=None)
         except DomainError as exc:
@@ -479,6 +414,4 @@ def sign_documents(
 
 
 def application_has_bank_account(application: Application) -> bool:
-    from origination.models import Disbursement
-
     return Disbursement.objects.filter(application=application).exists()

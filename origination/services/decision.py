@@ -23,8 +23,10 @@ scores. The trace shows both subjects' inputs ("subjects", "score_used").
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, replace
+from datetime import datetime
 from decimal import Decimal
-from importlib import import_module
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -32,16 +34,31 @@ from django.utils import timezone
 
 from core.businessdate import get_business_date
 from core.exceptions import DomainError
-from core.finance import LoanTerms, TermsError, build_schedule
-from origination.decisioning.affordability import amount_to_income, assess_affordability
+from core.finance import TermsError, build_schedule, product_terms
+from customers.models import Customer
+from origination.decisioning.affordability import (
+    Affordability,
+    amount_to_income,
+    assess_affordability,
+)
 from origination.decisioning.bureau import (
     BureauIdentity,
     BureauResponse,
+    CreditReport,
     bureau_variables,
     pull_with_retry,
     report_summary,
 )
-from origination.decisioning.reasons import REASONS
+from origination.decisioning.identity import IdentityResult
+from origination.decisioning.reasons import (
+    CANNOT_PRICE,
+    CO_APPLICANT,
+    DOCUMENTS_OUTSTANDING,
+    SANCTIONS_UNAVAILABLE,
+    Outcome,
+    Reason,
+)
+from origination.decisioning.rules import Decision as RuleDecision
 from origination.decisioning.rules import evaluate_rules
 from origination.decisioning.scorecard import evaluate_scorecard
 from origination.models import (
@@ -51,25 +68,15 @@ from origination.models import (
     DecisionRecord,
     encrypt_report,
 )
-from origination.services import kyc
+from origination.services import adverse_action, kyc
 from origination.services._common import apply_transition, lock
+from origination.services.bureau_reports import bureau_adapter
+from origination.services.closing import make_offers
 from origination.services.documents import missing_documents
 from origination.services.products import fee_amounts, highest_rate_for, price_for
 
 S = ApplicationState
 
-UNPRICEABLE = {
-    "code": "CANNOT_PRICE",
-    "text": "No price in the product's grid for this score and term",
-}
-SANCTIONS_UNAVAILABLE = {
-    "code": "SANCTIONS_UNAVAILABLE",
-    "text": "Sanctions screening unavailable",
-}
-DOCUMENTS_OUTSTANDING = {
-    "code": "DOCUMENTS_OUTSTANDING",
-    "text": "Required documents are not yet verified",
-}
 RESIDENTIAL = {"own": "own", "mortgage": "own", "rent": "rent", "other": "other"}
 
 # Rule variables that describe one subject (their credit file, age and
@@ -90,13 +97,71 @@ SUBJECT_VARIABLES = frozenset(
         "kyc_passed",
     }
 )
-CO_APPLICANT_PREFIX = "Co-applicant: "
 # Rule variables that adding the co-applicant's obligations changes.
 JOINT_OBLIGATION_VARIABLES = frozenset({"dti", "pti", "residual_income"})
 JOINT_ONLY_NOTE = (
     " (with the co-applicant's obligations; their income is not captured"
     " separately: verify the household income)"
 )
+
+
+@dataclass(frozen=True)
+class Pull:
+    """One subject's credit bureau pull (stored as a BureauPull)."""
+
+    customer: Customer
+    response: BureauResponse
+    pulled_at: datetime
+    bureau_vars: dict[str, Any]
+    report: CreditReport | None
+
+    @property
+    def score(self) -> int | None:
+        return self.report.score if self.report else None
+
+    @property
+    def no_hit(self) -> bool:
+        return bool(self.report is not None and not self.report.hit)
+
+
+@dataclass(frozen=True)
+class CoApplicant:
+    """The co-applicant's pull, identity checks and subject-level rules."""
+
+    pull: Pull
+    identity: IdentityResult
+    age: int | None
+    rules: RuleDecision
+    reasons: tuple[Reason, ...]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What evaluate_application found, before anything is written: the
+    outcome and its reasons, the figures stored on the application, the
+    pulls to store, the rule inputs and the trace (JSON-safe, the shape
+    DecisionRecord.trace keeps)."""
+
+    outcome: Outcome
+    reasons: tuple[Reason, ...]
+    score: int | None
+    rate: Decimal | None
+    payment: Decimal | None
+    affordability: Affordability | None
+    scorecard_points: int | None
+    applicant_pull: Pull
+    co_applicant: CoApplicant | None
+    variables: dict[str, Any]
+    trace: dict[str, Any]
+    rule_set_version: str
+
+    @property
+    def pulls(self) -> tuple[Pull, ...]:
+        """The pulls to store, the co-applicant's first (so that the
+        applicant's stays the application's latest)."""
+        if self.co_applicant is None:
+            return (self.applicant_pull,)
+        return (self.co_applicant.pull, self.applicant_pull)
 
 
 def _json(value):
@@ -110,13 +175,6 @@ def _json(value):
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
-
-
-def bureau_adapter():
-    """An instance of settings.BUREAU_ADAPTER (a dotted class path)."""
-    path = getattr(settings, "BUREAU_ADAPTER", "origination.decisioning.simulated.SimulatedBureau")
-    module, _, name = path.rpartition(".")
-    return getattr(import_module(module), name)()
 
 
 def _identity(customer) -> BureauIdentity | None:
@@ -135,23 +193,28 @@ def _identity(customer) -> BureauIdentity | None:
     )
 
 
-def _pull(customer, adapter, backoff) -> tuple[BureauResponse, object]:
+def _pull(customer, adapter, backoff) -> Pull:
     pulled_at = timezone.now()
     identity = _identity(customer)
     if identity is None:
-        return (
-            BureauResponse(
-                bureau=adapter.name,
-                status="unavailable",
-                raw=None,
-                attempts=0,
-                error="No date of birth or 9-digit tax id on file: the report cannot be pulled.",
-            ),
-            pulled_at,
+        response = BureauResponse(
+            bureau=adapter.name,
+            status="unavailable",
+            raw=None,
+            attempts=0,
+            error="No date of birth or 9-digit tax id on file: the report cannot be pulled.",
         )
-    if backoff is None:
-        backoff = _settings_backoff
-    return pull_with_retry(adapter, identity, pulled_at=pulled_at, backoff=backoff), pulled_at
+    else:
+        response = pull_with_retry(
+            adapter, identity, pulled_at=pulled_at, backoff=backoff or _settings_backoff
+        )
+    return Pull(
+        customer=customer,
+        response=response,
+        pulled_at=pulled_at,
+        bureau_vars=bureau_variables(response),
+        report=response.report() if response.ok else None,
+    )
 
 
 def _settings_backoff(attempt: int) -> None:
@@ -165,18 +228,12 @@ def _settings_backoff(attempt: int) -> None:
 def proposed_payment(product, amount: Decimal, term: int, rate: Decimal, disbursed_on):
     """The level instalment of `amount` over `term` at `rate` on the
     product's engine settings (core.finance.build_schedule)."""
-    terms = LoanTerms(
+    terms = product_terms(
+        product,
         principal=amount,
         annual_rate=rate,
         term=term,
         disbursement_date=disbursed_on,
-        repayment_every=product.repayment_every,
-        repayment_unit=product.repayment_unit,
-        interest_method=product.interest_method,
-        amortization=product.amortization,
-        day_count=product.day_count,
-        installment_multiple=product.installment_multiple,
-        rounding=product.rounding,
         fees=fee_amounts(product, amount),
     )
     schedule = build_schedule(terms)
@@ -210,15 +267,14 @@ def decision_score(applicant_score: int | None, co_applicant_score: int | None) 
     return min(scores) if scores else None
 
 
-def _bureau_summary(response: BureauResponse, customer) -> dict:
-    report = response.report() if response.ok else None
+def _bureau_summary(pull: Pull) -> dict:
     return {
-        "customer": customer.pk,
-        "bureau": response.bureau,
-        "status": response.status,
-        "attempts": response.attempts,
-        "error": response.error,
-        "score": report.score if report else None,
+        "customer": pull.customer.pk,
+        "bureau": pull.response.bureau,
+        "status": pull.response.status,
+        "attempts": pull.response.attempts,
+        "error": pull.response.error,
+        "score": pull.score,
     }
 
 
@@ -238,45 +294,95 @@ def _subject_rule_set(rule_set) -> dict:
     }
 
 
-def _co_applicant_reason(reason: dict, customer) -> dict:
-    return {
-        **reason,
-        "text": CO_APPLICANT_PREFIX + reason["text"],
-        "subject": "co_applicant",
-        "customer": customer.pk,
-    }
-
-
-def _evaluate_co_applicant(app: Application, adapter, backoff, business_date) -> dict:
+def _evaluate_co_applicant(app: Application, adapter, backoff, business_date) -> CoApplicant:
     """The co-applicant's pull, identity checks and subject-level rules."""
     customer = app.co_applicant
-    response, pulled_at = _pull(customer, adapter, backoff)
-    bureau_vars = bureau_variables(response)
-    report = response.report() if response.ok else None
+    pull = _pull(customer, adapter, backoff)
     identity = kyc.check_identity(customer=customer)
     age = customer.age_on(business_date)
-    variables = {**bureau_vars, "age": age, "kyc_passed": identity.passed}
-    decision = evaluate_rules(_subject_rule_set(app.product.rule_set), variables)
-    reasons = [
-        _co_applicant_reason(
-            {"code": r.code, "text": r.text, "outcome": r.outcome, "rule": r.rule_code}, customer
-        )
-        for r in decision.reasons
-    ]
-    return {
-        "customer": customer,
-        "response": response,
-        "pulled_at": pulled_at,
-        "report": report,
-        "score": report.score if report else None,
-        "no_hit": bool(report is not None and not report.hit),
-        "bureau_vars": bureau_vars,
-        "identity": identity,
+    variables = {**pull.bureau_vars, "age": age, "kyc_passed": identity.passed}
+    rules = evaluate_rules(_subject_rule_set(app.product.rule_set), variables)
+    return CoApplicant(
+        pull=pull,
+        identity=identity,
+        age=age,
+        rules=rules,
+        reasons=tuple(r.for_co_applicant(customer.pk) for r in rules.reasons),
+    )
+
+
+def _price(app: Application, score, business_date) -> tuple[Decimal | None, Decimal | None, Any]:
+    """The grid rate for `score`; the rate the proposed payment is computed
+    at (the grid's highest for the term when the score has no price); and
+    that payment (None when there is no rate or the engine refuses)."""
+    product = app.product
+    rate = price_for(product, score, app.requested_term)
+    payment_rate = rate if rate is not None else highest_rate_for(product, app.requested_term)
+    payment = None
+    if payment_rate is not None:
+        try:
+            payment = proposed_payment(
+                product, app.requested_amount, app.requested_term, payment_rate, business_date
+            )
+        except TermsError:
+            payment = None
+    return rate, payment_rate, payment
+
+
+def _affordability(
+    app: Application, bureau_vars, payment, co: CoApplicant | None
+) -> Affordability | None:
+    """Affordability of the proposed payment on the stated income and both
+    subjects' bureau obligations (None without a payment or an income)."""
+    if payment is None or app.gross_monthly_income is None:
+        return None
+    return assess_affordability(
+        gross_monthly_income=app.gross_monthly_income,
+        housing_cost=app.housing_cost,
+        bureau_monthly_obligations=bureau_vars.get("bureau_monthly_obligations") or 0,
+        other_obligations=app.other_obligations,
+        proposed_payment=payment,
+        # The application captures one stated income (the household's,
+        # "from all sources"); there is no separate co-applicant income.
+        co_applicant_income=None,
+        co_applicant_bureau_obligations=(
+            (co.pull.bureau_vars.get("bureau_monthly_obligations") or 0) if co else None
+        ),
+    )
+
+
+def _screenings(app: Application) -> list[dict]:
+    """The sanctions screening of the applicant (and co-applicant)."""
+    screenings = [_screen(app.applicant, app.pk)]
+    if app.co_applicant_id:
+        screenings.append(_screen(app.co_applicant, app.pk))
+    return screenings
+
+
+def _rule_variables(
+    app: Application, bureau_vars, *, age, identity, sanctions_flag, affordability
+) -> dict:
+    """The inputs of the scorecard and the product's rules."""
+    variables: dict = {
+        **bureau_vars,
+        "amount": app.requested_amount,
+        "term": app.requested_term,
+        "employment_months": app.employment_months,
+        "amount_to_income": (
+            amount_to_income(app.requested_amount, app.gross_monthly_income)
+            if app.gross_monthly_income is not None
+            else None
+        ),
         "age": age,
-        "variables": variables,
-        "decision": decision,
-        "reasons": reasons,
+        "residential_status": RESIDENTIAL.get(app.housing_status),
+        "kyc_passed": identity.passed,
+        "sanctions_hit": sanctions_flag,
     }
+    if affordability is not None:
+        variables.update(affordability.variables())
+    else:
+        variables.setdefault("monthly_income", app.gross_monthly_income)
+    return variables
 
 
 def _joint_only_affordability_declines(
@@ -306,226 +412,144 @@ def _joint_only_affordability_declines(
     return fired - solo_fired
 
 
-def _merge_reasons(main: list[dict], co: list[dict]) -> list[dict]:
+def _applicant_reasons(rules: RuleDecision, *, score, score_from_co_applicant) -> list[Reason]:
+    """The rules' reasons; a score reason names the co-applicant's score
+    when that is the one used."""
+    reasons = list(rules.reasons)
+    if score_from_co_applicant:
+        score_rules = {t.code for t in rules.trace if t.variable == "score"}
+        reasons = [
+            replace(r, text=f"{r.text} (the co-applicant's score, {score})")
+            if r.rule_code in score_rules
+            else r
+            for r in reasons
+        ]
+    return reasons
+
+
+def _refer_joint_only(
+    outcome: Outcome, reasons: list[Reason], rules: RuleDecision, joint_only: set
+) -> tuple[Outcome, list[Reason]]:
+    """A decline that rests only on adding the co-applicant's obligations
+    to the one stated income (the co-applicant's income is not captured
+    separately) goes to an underwriter to verify the household income."""
+    if not joint_only:
+        return outcome, reasons
+    reasons = [
+        replace(r, outcome="refer", text=r.text + JOINT_ONLY_NOTE)
+        if r.rule_code in joint_only
+        else r
+        for r in reasons
+    ]
+    still_declined = any(
+        t.fired and t.outcome == "decline" and t.code not in joint_only for t in rules.trace
+    )
+    return ("decline" if still_declined else "refer"), reasons
+
+
+def _merge_reasons(main: list[Reason], co: tuple[Reason, ...]) -> list[Reason]:
     """Declines before refers (the applicant's first within each), without
     repeating a reason (code and subject); each subject's list is already
     at most the rules engine's principal reasons."""
-    merged: list[dict] = []
+    merged: list[Reason] = []
     for outcome in ("decline", "refer", "approve"):
-        for reason in main + co:
-            if reason.get("outcome") != outcome:
+        for reason in [*main, *co]:
+            if reason.outcome != outcome:
                 continue
-            key = (reason["code"], reason.get("subject"))
-            if all((m["code"], m.get("subject")) != key for m in merged):
+            if all((m.code, m.subject) != (reason.code, reason.subject) for m in merged):
                 merged.append(reason)
     return merged
 
 
-def evaluate_application(app: Application, *, adapter=None, backoff=None) -> dict:
-    """Everything the decision needs, computed outside the write transaction
-    (the bureau pull may take seconds). Returns a plain dict.
+def _with_co_applicant(
+    outcome: Outcome, reasons: list[Reason], co: CoApplicant | None
+) -> tuple[Outcome, list[Reason]]:
+    """The joint outcome (the worse of the two subjects') and reasons."""
+    if co is None:
+        return outcome, reasons
+    outcomes = (outcome, co.rules.outcome)
+    if "decline" in outcomes:
+        outcome = "decline"
+    elif "refer" in outcomes:
+        outcome = "refer"
+    return outcome, _merge_reasons(reasons, co.reasons)
 
-    With a co-applicant: their bureau report is pulled first (so the
-    applicant's stays the application's latest pull), they get the identity
-    checks and the subject-level rules (see the module docstring), and
-    affordability is on the combined income and obligations. The score used
-    for the rules, the scorecard and pricing is the lower of the two
-    scores; the trace's "score_used" shows both and the one used."""
-    adapter = adapter or bureau_adapter()
-    product = app.product
-    business_date = get_business_date()
-    co = (
-        _evaluate_co_applicant(app, adapter, backoff, business_date)
-        if app.co_applicant_id
-        else None
-    )
-    response, pulled_at = _pull(app.applicant, adapter, backoff)
-    bureau_vars = bureau_variables(response)
-    report = response.report() if response.ok else None
-    applicant_score = report.score if report else None
-    score = decision_score(applicant_score, co["score"]) if co else applicant_score
-    score_from_co_applicant = bool(co and score is not None and score != applicant_score)
-    if co is not None and "score" in bureau_vars:
-        bureau_vars = {**bureau_vars, "score": score}
 
-    rate = price_for(product, score, app.requested_term)
-    payment_rate = rate if rate is not None else highest_rate_for(product, app.requested_term)
-    payment = None
-    if payment_rate is not None:
-        try:
-            payment = proposed_payment(
-                product, app.requested_amount, app.requested_term, payment_rate, business_date
-            )
-        except TermsError:
-            payment = None
-
-    affordability = None
-    if payment is not None and app.gross_monthly_income is not None:
-        affordability = assess_affordability(
-            gross_monthly_income=app.gross_monthly_income,
-            housing_cost=app.housing_cost,
-            bureau_monthly_obligations=bureau_vars.get("bureau_monthly_obligations") or 0,
-            other_obligations=app.other_obligations,
-            proposed_payment=payment,
-            # The application captures one stated income (the household's,
-            # "from all sources"); there is no separate co-applicant income.
-            co_applicant_income=None,
-            co_applicant_bureau_obligations=(
-                (co["bureau_vars"].get("bureau_monthly_obligations") or 0) if co else None
-            ),
-        )
-
-    identity = kyc.check_identity(customer=app.applicant)
-    subject = app.applicant
-    age = subject.age_on(business_date)
-    screenings = [_screen(app.applicant, app.pk)]
-    if app.co_applicant_id:
-        screenings.append(_screen(app.co_applicant, app.pk))
-    sanctions_unavailable = any(s["status"] == "unavailable" for s in screenings)
-    sanctions_hit = any(s["status"] == "potential_match" for s in screenings)
-
-    variables: dict = {
-        **bureau_vars,
-        "amount": app.requested_amount,
-        "term": app.requested_term,
-        "employment_months": app.employment_months,
-        "amount_to_income": (
-            amount_to_income(app.requested_amount, app.gross_monthly_income)
-            if app.gross_monthly_income is not None
-            else None
-        ),
-        "age": age,
-        "residential_status": RESIDENTIAL.get(app.housing_status),
-        "kyc_passed": identity.passed,
-        "sanctions_hit": sanctions_hit or sanctions_unavailable,
-    }
-    if affordability is not None:
-        variables.update(affordability.variables())
-    else:
-        variables.setdefault("monthly_income", app.gross_monthly_income)
-    score_result = evaluate_scorecard(product.scorecard, variables)
-    variables["scorecard_points"] = score_result.total_points
-    decision = evaluate_rules(product.rule_set, variables)
-
-    outcome = decision.outcome
-    reasons = [
-        {"code": r.code, "text": r.text, "outcome": r.outcome, "rule": r.rule_code}
-        for r in decision.reasons
-    ]
-    if score_from_co_applicant:
-        score_rules = {t.code for t in decision.trace if t.variable == "score"}
-        reasons = [
-            {**r, "text": f"{r['text']} (the co-applicant's score, {score})"}
-            if r["rule"] in score_rules
-            else r
-            for r in reasons
-        ]
-    joint_only = _joint_only_affordability_declines(
-        app,
-        variables,
-        decision,
-        bureau_vars=bureau_vars,
-        affordability=affordability,
-        payment=payment,
-    )
-    if joint_only:
-        # A decline that rests only on adding the co-applicant's obligations
-        # to the one stated income (the co-applicant's income is not captured
-        # separately) goes to an underwriter to verify the household income.
-        reasons = [
-            {**r, "outcome": "refer", "text": r["text"] + JOINT_ONLY_NOTE}
-            if r["rule"] in joint_only
-            else r
-            for r in reasons
-        ]
-        still_declined = any(
-            t.fired and t.outcome == "decline" and t.code not in joint_only for t in decision.trace
-        )
-        outcome = "decline" if still_declined else "refer"
-    if co is not None:
-        co_outcome = co["decision"].outcome
-        if "decline" in (outcome, co_outcome):
-            outcome = "decline"
-        elif "refer" in (outcome, co_outcome):
-            outcome = "refer"
-        reasons = _merge_reasons(reasons, co["reasons"])
+def _referrals(
+    reasons: list[Reason], *, pull: Pull, co: CoApplicant | None, sanctions_unavailable, rate
+) -> list[Reason]:
+    """The refer reasons the decision adds to one not declined: sanctions
+    screening or the bureau unavailable, no price for the score."""
     extra = []
-    if outcome != "decline":
-        if sanctions_unavailable:
-            extra.append({**SANCTIONS_UNAVAILABLE, "outcome": "refer", "rule": ""})
-        if rate is None:
-            extra.append({**UNPRICEABLE, "outcome": "refer", "rule": ""})
-        if response.unavailable and not any(r["code"] == "BUREAU_UNAVAILABLE" for r in reasons):
-            extra.append(
-                {
-                    "code": "BUREAU_UNAVAILABLE",
-                    "text": REASONS["BUREAU_UNAVAILABLE"],
-                    "outcome": "refer",
-                    "rule": "",
-                }
-            )
-        if (
-            co is not None
-            and co["response"].unavailable
-            and not any(
-                r["code"] == "BUREAU_UNAVAILABLE" and r.get("subject") == "co_applicant"
-                for r in reasons
-            )
-        ):
-            extra.append(
-                _co_applicant_reason(
-                    {
-                        "code": "BUREAU_UNAVAILABLE",
-                        "text": REASONS["BUREAU_UNAVAILABLE"],
-                        "outcome": "refer",
-                        "rule": "",
-                    },
-                    co["customer"],
-                )
-            )
-        if extra:
-            outcome = "refer"
-    reasons += extra
+    if sanctions_unavailable:
+        extra.append(SANCTIONS_UNAVAILABLE)
+    if rate is None:
+        extra.append(CANNOT_PRICE)
+    unavailable = Reason.of("BUREAU_UNAVAILABLE", "refer")
+    if pull.response.unavailable and not any(r.code == unavailable.code for r in reasons):
+        extra.append(unavailable)
+    if (
+        co is not None
+        and co.pull.response.unavailable
+        and not any(r.code == unavailable.code and r.subject == CO_APPLICANT for r in reasons)
+    ):
+        extra.append(unavailable.for_co_applicant(co.pull.customer.pk))
+    return extra
 
+
+def _trace(
+    app: Application,
+    *,
+    outcome,
+    rules: RuleDecision,
+    scorecard,
+    pull: Pull,
+    co: CoApplicant | None,
+    score,
+    rate,
+    payment,
+    payment_rate,
+    affordability: Affordability | None,
+    identity,
+    age,
+    screenings,
+) -> dict:
+    """The decision's full trace, as DecisionRecord.trace stores it."""
+    affordability_trace = {"proposed_payment": payment, "payment_rate": payment_rate}
+    if affordability is not None:
+        affordability_trace.update(
+            gross_monthly_income=affordability.gross_monthly_income,
+            total_obligations=affordability.total_obligations,
+            dti=affordability.dti,
+            pti=affordability.pti,
+            residual_income=affordability.residual_income,
+            income_zero=affordability.income_zero,
+        )
+        affordability_trace.update(affordability.breakdown())
     trace = {
-        "rules": decision.as_dict(),
-        "scorecard": score_result.as_dict(),
-        "affordability": (
-            {
-                "proposed_payment": payment,
-                "payment_rate": payment_rate,
-                "gross_monthly_income": affordability.gross_monthly_income,
-                "total_obligations": affordability.total_obligations,
-                "dti": affordability.dti,
-                "pti": affordability.pti,
-                "residual_income": affordability.residual_income,
-                "income_zero": affordability.income_zero,
-            }
-            if affordability
-            else {"proposed_payment": payment, "payment_rate": payment_rate}
-        ),
+        "rules": rules.as_dict(),
+        "scorecard": scorecard.as_dict(),
+        "affordability": affordability_trace,
         "kyc": identity.to_dict(),
         "sanctions": screenings,
         "bureau": {
-            "bureau": response.bureau,
-            "status": response.status,
-            "attempts": response.attempts,
-            "error": response.error,
+            "bureau": pull.response.bureau,
+            "status": pull.response.status,
+            "attempts": pull.response.attempts,
+            "error": pull.response.error,
             "score": score,
         },
         "pricing": {"annual_rate": rate, "term": app.requested_term},
         "outcome": outcome,
     }
-    if affordability is not None:
-        trace["affordability"].update(affordability.breakdown())
     if co is not None:
         trace["score_used"] = {
-            "applicant": applicant_score,
-            "co_applicant": co["score"],
+            "applicant": pull.score,
+            "co_applicant": co.pull.score,
             "used": score,
             "rule": "the lower of the applicant's and the co-applicant's scores",
         }
-        trace["affordability"]["income_note"] = (
+        affordability_trace["income_note"] = (
             "The application captures one stated gross monthly income (the combined "
             "household income); the co-applicant has no separate income field."
         )
@@ -534,39 +558,110 @@ def evaluate_application(app: Application, *, adapter=None, backoff=None) -> dic
                 "customer": app.applicant_id,
                 "age": age,
                 "kyc": identity.to_dict(),
-                "bureau": _bureau_summary(response, app.applicant),
-                "bureau_variables": bureau_variables(response),
+                "bureau": _bureau_summary(pull),
+                "bureau_variables": pull.bureau_vars,
             },
             "co_applicant": {
                 "customer": app.co_applicant_id,
-                "age": co["age"],
-                "kyc": co["identity"].to_dict(),
-                "bureau": _bureau_summary(co["response"], co["customer"]),
-                "bureau_variables": co["bureau_vars"],
-                "rules": co["decision"].as_dict(),
+                "age": co.age,
+                "kyc": co.identity.to_dict(),
+                "bureau": _bureau_summary(co.pull),
+                "bureau_variables": co.pull.bureau_vars,
+                "rules": co.rules.as_dict(),
             },
         }
-    return {
-        "response": response,
-        "pulled_at": pulled_at,
-        "score": score,
-        "no_hit": bool(report is not None and not report.hit),
-        "rate": rate,
-        "payment": payment,
-        "affordability": affordability,
-        "scorecard_points": score_result.total_points,
-        "co_applicant": co,
-        "applicant_pull": {
-            "pulled_at": pulled_at,
-            "score": applicant_score,
-            "no_hit": bool(report is not None and not report.hit),
-        },
-        "outcome": outcome,
-        "reasons": reasons,
-        "variables": variables,
-        "trace": _json(trace),
-        "rule_set_version": f"{decision.rule_set_name} v{decision.rule_set_version}",
-    }
+    return _json(trace)
+
+
+def evaluate_application(app: Application, *, adapter=None, backoff=None) -> Decision:
+    """Everything the decision needs, computed outside the write transaction
+    (the bureau pull may take seconds).
+
+    With a co-applicant: their bureau report is pulled first (so the
+    applicant's stays the application's latest pull), they get the identity
+    checks and the subject-level rules (see the module docstring), and
+    affordability is on the combined income and obligations. The score used
+    for the rules, the scorecard and pricing is the lower of the two
+    scores; the trace's "score_used" shows both and the one used."""
+    adapter = adapter or bureau_adapter()
+    business_date = get_business_date()
+    co = (
+        _evaluate_co_applicant(app, adapter, backoff, business_date)
+        if app.co_applicant_id
+        else None
+    )
+    pull = _pull(app.applicant, adapter, backoff)
+    bureau_vars = pull.bureau_vars
+    score = decision_score(pull.score, co.pull.score) if co else pull.score
+    if co is not None and "score" in bureau_vars:
+        bureau_vars = {**bureau_vars, "score": score}
+
+    rate, payment_rate, payment = _price(app, score, business_date)
+    affordability = _affordability(app, bureau_vars, payment, co)
+    identity = kyc.check_identity(customer=app.applicant)
+    age = app.applicant.age_on(business_date)
+    screenings = _screenings(app)
+    sanctions_unavailable = any(s["status"] == "unavailable" for s in screenings)
+    sanctions_hit = any(s["status"] == "potential_match" for s in screenings)
+    variables = _rule_variables(
+        app,
+        bureau_vars,
+        age=age,
+        identity=identity,
+        sanctions_flag=sanctions_hit or sanctions_unavailable,
+        affordability=affordability,
+    )
+    scorecard = evaluate_scorecard(app.product.scorecard, variables)
+    variables["scorecard_points"] = scorecard.total_points
+    rules = evaluate_rules(app.product.rule_set, variables)
+
+    reasons = _applicant_reasons(
+        rules,
+        score=score,
+        score_from_co_applicant=bool(co and score is not None and score != pull.score),
+    )
+    joint_only = _joint_only_affordability_declines(
+        app, variables, rules, bureau_vars=bureau_vars, affordability=affordability, payment=payment
+    )
+    outcome, reasons = _refer_joint_only(rules.outcome, reasons, rules, joint_only)
+    outcome, reasons = _with_co_applicant(outcome, reasons, co)
+    if outcome != "decline":
+        extra = _referrals(
+            reasons, pull=pull, co=co, sanctions_unavailable=sanctions_unavailable, rate=rate
+        )
+        if extra:
+            outcome = "refer"
+        reasons += extra
+
+    return Decision(
+        outcome=outcome,
+        reasons=tuple(reasons),
+        score=score,
+        rate=rate,
+        payment=payment,
+        affordability=affordability,
+        scorecard_points=scorecard.total_points,
+        applicant_pull=pull,
+        co_applicant=co,
+        variables=variables,
+        trace=_trace(
+            app,
+            outcome=outcome,
+            rules=rules,
+            scorecard=scorecard,
+            pull=pull,
+            co=co,
+            score=score,
+            rate=rate,
+            payment=payment,
+            payment_rate=payment_rate,
+            affordability=affordability,
+            identity=identity,
+            age=age,
+            screenings=screenings,
+        ),
+        rule_set_version=f"{rules.rule_set_name} v{rules.rule_set_version}",
+    )
 
 
 def _lock_keeping_relations(app: Application) -> Application:
@@ -579,25 +674,25 @@ def _lock_keeping_relations(app: Application) -> Application:
     return locked
 
 
-def _store_pull(app: Application, customer, response: BureauResponse, pulled: dict):
-    """The BureauPull of `customer` for `app` (applicant or co-applicant)."""
+def _store_pull(app: Application, pull: Pull) -> BureauPull:
+    """The BureauPull of one subject's pull for `app`."""
+    response = pull.response
     if response.unavailable:
         status = BureauPull.Status.UNAVAILABLE
-    elif pulled["no_hit"]:
+    elif pull.no_hit:
         status = BureauPull.Status.NO_HIT
     else:
         status = BureauPull.Status.OK
-    report = response.report() if response.ok else None
     return BureauPull.objects.create(
         application=app,
-        customer=customer,
+        customer=pull.customer,
         bureau=response.bureau,
         status=status,
         attempts=response.attempts,
         raw_encrypted=encrypt_report(response.raw or {"error": response.error}),
-        summary=report_summary(report) if report else {"error": response.error},
-        score=pulled["score"],
-        pulled_at=pulled["pulled_at"],
+        summary=report_summary(pull.report) if pull.report else {"error": response.error},
+        score=pull.score,
+        pulled_at=pull.pulled_at,
     )
 
 
@@ -609,29 +704,25 @@ def run_decision(application: Application, *, acting_user=None, adapter=None, ba
     )
     if app.state != S.SUBMITTED:
         return app
-    result = evaluate_application(app, adapter=adapter, backoff=backoff)
+    decision = evaluate_application(app, adapter=adapter, backoff=backoff)
     with transaction.atomic():
         app = _lock_keeping_relations(app)
         if app.state != S.SUBMITTED:
             return app
-        co = result["co_applicant"]
-        if co is not None:
-            # first, so that the applicant's stays the latest pull
-            _store_pull(app, co["customer"], co["response"], co)
-        pull = _store_pull(app, app.applicant, result["response"], result["applicant_pull"])
-        outcome = result["outcome"]
-        reasons = result["reasons"]
-        affordability = result["affordability"]
+        pull = [_store_pull(app, p) for p in decision.pulls][-1]  # the applicant's
+        outcome = decision.outcome
+        reasons = [r.as_dict() for r in decision.reasons]
+        affordability = decision.affordability
         app.auto_outcome = outcome
-        app.credit_score = result["score"]
-        app.scorecard_points = result["scorecard_points"]
+        app.credit_score = decision.score
+        app.scorecard_points = decision.scorecard_points
         app.dti = affordability.dti if affordability else None
         app.pti = affordability.pti if affordability else None
         fields = ["auto_outcome", "credit_score", "scorecard_points", "dti", "pti"]
         outstanding = missing_documents(app) if outcome == "approve" else []
         state_reasons = list(reasons)
         if outstanding:
-            state_reasons.append({**DOCUMENTS_OUTSTANDING, "outcome": "refer", "rule": ""})
+            state_reasons.append(DOCUMENTS_OUTSTANDING.as_dict())
         app.decision_reasons = state_reasons
         fields.append("decision_reasons")
         DecisionRecord.objects.create(
@@ -639,22 +730,22 @@ def run_decision(application: Application, *, acting_user=None, adapter=None, ba
             kind=DecisionRecord.Kind.AUTOMATIC,
             outcome=outcome,
             reasons=reasons,
-            trace=result["trace"],
-            inputs=_json(result["variables"]),
-            rule_set_version=result["rule_set_version"],
+            trace=decision.trace,
+            inputs=_json(decision.variables),
+            rule_set_version=decision.rule_set_version,
             note="Documents outstanding: " + ", ".join(d["kind"] for d in outstanding)
             if outstanding
             else "",
         )
         meta = {
             "outcome": outcome,
-            "score": result["score"],
-            "reasons": [r["code"] for r in reasons],
+            "score": decision.score,
+            "reasons": [r.code for r in decision.reasons],
         }
         if outcome == "approve" and not outstanding:
             app.approved_amount = app.requested_amount
             app.approved_term = app.requested_term
-            app.approved_rate = result["rate"]
+            app.approved_rate = decision.rate
             app.decided_at = timezone.now()
             apply_transition(
                 app,
@@ -664,8 +755,6 @@ def run_decision(application: Application, *, acting_user=None, adapter=None, ba
                 fields=(*fields, "approved_amount", "approved_term", "approved_rate", "decided_at"),
                 metadata=meta,
             )
-            from origination.services.closing import make_offers
-
             make_offers(application=app)
         elif outcome == "decline":
             app.decided_at = timezone.now()
@@ -673,12 +762,10 @@ def run_decision(application: Application, *, acting_user=None, adapter=None, ba
                 app,
                 "decline",
                 acting_user=None,
-                note="Automatic decline: " + "; ".join(r["text"] for r in reasons),
+                note="Automatic decline: " + "; ".join(r.text for r in decision.reasons),
                 fields=(*fields, "decided_at"),
                 metadata=meta,
             )
-            from origination.services import adverse_action
-
             # the notice's content now; its PDF and e-mail after commit
             notice = adverse_action.record_notice(app, reasons=reasons, pull=pull)
             adverse_action.schedule_delivery(notice)

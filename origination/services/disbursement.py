@@ -45,7 +45,7 @@ from origination.models import (
     Offer,
 )
 from origination.services._common import apply_transition, lock, refuse
-from origination.services.closing import offer_engine_terms
+from origination.services.products import offer_terms
 from rails.accounts import ACCOUNT_TYPES, validate_account_number, validate_routing_number
 from rails.ach import ach_origin
 from rails.disbursement import ACCEPTED, NACHA_RAIL_NAME, PaymentRail, build_disbursement_file
@@ -169,7 +169,7 @@ def set_bank_account(
                 code="invalid_state",
             )
         offer = application.offers.filter(status=Offer.Status.ACCEPTED).first()
-        amount = offer_engine_terms(offer).disbursed_amount if offer else ZERO
+        amount = offer_terms(offer).disbursed_amount if offer else ZERO
         existing = Disbursement.objects.select_for_update().filter(application=application).first()
         if existing is not None and existing.status == Disbursement.Status.SENT:
             raise Conflict("The loan was already disbursed.", code="already_disbursed")
@@ -311,7 +311,7 @@ def disburse(*, application, user=None, business_date: date | None = None):
                 "The offer's first payment date has passed; make a new offer.",
                 code="offer_stale",
             )
-        terms = offer_engine_terms(offer, disbursement_date=today)
+        terms = offer_terms(offer, disbursement_date=today)
         schedule = build_schedule(terms)
         apr_now = tila(schedule).apr_percent
         if abs(apr_now - offer.apr) > APR_TOLERANCE:
@@ -340,6 +340,7 @@ def disburse(*, application, user=None, business_date: date | None = None):
                 rounding=product.rounding,
                 fees=tuple(dict(fee) for fee in offer.fees),
                 disbursed_amount=net,
+                schedule=schedule,
                 underwriting_notes=underwriting_notes(application),
                 documents=document_references(application, offer),
                 parties=boarding_parties(application),

@@ -311,23 +311,13 @@ def clear_hit(*, hit: SanctionsHit, acting_user, reason: str) -> SanctionsHit:
     )
 
 
-def confirm_hit(*, hit: SanctionsHit, acting_user, reason: str) -> SanctionsHit:
-    """Confirm an open hit as a true match; same rules as clear_hit. Audits
-    "sanctions.hit_confirmed". In the same transaction the hit's
-    application, if its state allows a decline, is declined through the
-    normal decline (reason SANCTIONS_MATCH, the confirmer as actor, an
-    adverse action notice, e-mailed after commit); otherwise the confirmed
-    hit keeps blocking its approval (underwriting.blockers)."""
-    from origination.services import adverse_action, underwriting
-
-    with transaction.atomic():
-        decided = _decide(
-            hit=hit, status=SanctionsHit.Status.CONFIRMED, acting_user=acting_user, reason=reason
-        )
-        declined = underwriting.decline_for_sanctions(decided, acting_user)
-    if declined is not None:
-        adverse_action.email_notice(*declined)
-    return decided
+def mark_confirmed(*, hit: SanctionsHit, acting_user, reason: str) -> SanctionsHit:
+    """Record an open hit as a true match; same rules as clear_hit. Audits
+    "sanctions.hit_confirmed". The decline that follows a confirmation is
+    underwriting.confirm_hit's (it calls this)."""
+    return _decide(
+        hit=hit, status=SanctionsHit.Status.CONFIRMED, acting_user=acting_user, reason=reason
+    )
 
 
 def screen_application(*, application, acting_user) -> list[SanctionsHit]:

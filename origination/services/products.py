@@ -1,6 +1,8 @@
-"""Loan products: create, revise (a new version), price from the grid, and
-the default products used by the demo and the tests."""
+"""Loan products: create, revise (a new version), price from the grid, the
+engine terms of a loan on a product (decision, offers and disbursement use
+them), and the default products used by the demo and the tests."""
 
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
@@ -8,12 +10,14 @@ from django.db import transaction
 from core import audit, money
 from core.audit import actor_of
 from core.exceptions import Conflict, ValidationFailed
+from core.finance import ENGINE_SETTINGS, LoanTerms, TermsError, product_terms
 from core.models import AuditCategory
 from origination.decisioning.default_rules import DEFAULT_RULE_SET
 from origination.decisioning.rules import validate_rule_set
 from origination.decisioning.scorecard import DEFAULT_SCORECARD, validate_scorecard
-from origination.models import LoanProduct
+from origination.models import LoanProduct, Offer
 from origination.services._common import require_perm
+from servicing.boarding import servicing_product_for
 
 MANAGE_PERMISSION = "origination.manage_products"
 
@@ -27,13 +31,7 @@ PRODUCT_FIELDS = (
     "min_term",
     "max_term",
     "allowed_terms",
-    "repayment_every",
-    "repayment_unit",
-    "interest_method",
-    "amortization",
-    "day_count",
-    "installment_multiple",
-    "rounding",
+    *ENGINE_SETTINGS,
     "fees",
     "pricing_grid",
     "required_documents",
@@ -280,8 +278,6 @@ def default_product_data(servicing_product_id: int | None = None) -> dict:
 
 def seed_default_products() -> list[LoanProduct]:
     """The default products (created if missing; existing ones are kept)."""
-    from servicing.boarding import servicing_product_for
-
     existing = LoanProduct.objects.filter(code=DEFAULT_PRODUCT_CODE, is_active=True).first()
     if existing is not None:
         return [existing]
@@ -308,3 +304,60 @@ def fee_amounts(product: LoanProduct, principal: Decimal) -> list[dict]:
             }
         )
     return fees
+
+
+def product_fees(product: LoanProduct, amount: Decimal) -> list[dict]:
+    """The product's fees on `amount` (fee_amounts: a "percent" value is a
+    fraction of the amount, "0.03" = 3 %) as JSON-safe engine fee dicts,
+    the form stored on the offer and given to boarding."""
+    return [{**fee, "amount": str(fee["amount"])} for fee in fee_amounts(product, amount)]
+
+
+def loan_terms(
+    product: LoanProduct,
+    *,
+    amount: Decimal,
+    term: int,
+    annual_rate: Decimal,
+    disbursement_date: date,
+    first_payment_date: date | None = None,
+    fees: list[dict] | None = None,
+) -> LoanTerms:
+    """The engine's LoanTerms for a loan of `amount` on `product`
+    (core.finance.product_terms; the product's fees on the amount unless
+    `fees` are given). ValidationFailed (invalid_terms) if refused."""
+    try:
+        return product_terms(
+            product,
+            principal=amount,
+            annual_rate=annual_rate,
+            term=term,
+            disbursement_date=disbursement_date,
+            first_payment_date=first_payment_date,
+            fees=fees if fees is not None else product_fees(product, amount),
+        )
+    except TermsError as exc:
+        raise ValidationFailed(
+            "The offer's terms are not valid.",
+            code="invalid_terms",
+            fields={k: [v] for k, v in exc.errors.items()},
+        ) from exc
+
+
+def offer_disbursement_date(offer: Offer) -> date:
+    """The disbursement date the offer's schedule assumes (its first period start)."""
+    return date.fromisoformat(offer.schedule[0]["period_start"])
+
+
+def offer_terms(offer: Offer, *, disbursement_date: date | None = None) -> LoanTerms:
+    """The engine terms an offer was priced on (disbursed on its own date
+    unless `disbursement_date` is given)."""
+    return loan_terms(
+        offer.application.product,
+        amount=offer.amount,
+        term=offer.term,
+        annual_rate=offer.annual_rate,
+        disbursement_date=disbursement_date or offer_disbursement_date(offer),
+        first_payment_date=offer.first_payment_date,
+        fees=offer.fees,
+    )

@@ -21,6 +21,7 @@ from origination.models import (
     DecisionRecord,
     SanctionsHit,
 )
+from origination.services import adverse_action, kyc
 from origination.services._common import (
     UNDERWRITE_PERMISSION,
     apply_transition,
@@ -28,6 +29,7 @@ from origination.services._common import (
     lock,
     require_perm,
 )
+from origination.services.closing import make_offers
 from origination.services.documents import missing_documents
 from origination.services.products import price_for
 
@@ -326,8 +328,6 @@ def _approve(
             fields=("approved_amount", "approved_term", "approved_rate", "decided_at"),
             metadata={"kind": kind, "amount": amount, "term": term, "rate": rate},
         )
-        from origination.services.closing import make_offers
-
         make_offers(application=app, user=acting_user)
     return app
 
@@ -460,8 +460,6 @@ def _decline_locked(app: Application, acting_user, *, principal, note, override_
     """Decline a locked application (inside the caller's transaction):
     decision record, transition, adverse action notice (rendered, not yet
     e-mailed: the caller e-mails it after commit). Returns the notice."""
-    from origination.services.adverse_action import create_notice
-
     check_can(app, "decline")
     kind = _override_kind(app, "decline", override_reason)
     app.decided_at = timezone.now()
@@ -484,7 +482,9 @@ def _decline_locked(app: Application, acting_user, *, principal, note, override_
         fields=("decided_at", "decision_reasons"),
         metadata={"kind": kind, "reasons": [r["code"] for r in principal]},
     )
-    return create_notice(app, reasons=app.decision_reasons, acting_user=actor_of(acting_user))
+    return adverse_action.create_notice(
+        app, reasons=app.decision_reasons, acting_user=actor_of(acting_user)
+    )
 
 
 def decline(
@@ -499,14 +499,12 @@ def decline(
             "Give one to four principal reasons for the decline.",
             fields={"reasons": "Give one to four principal reasons."},
         )
-    from origination.services.adverse_action import email_notice
-
     with transaction.atomic():
         app = lock(application)
         notice = _decline_locked(
             app, acting_user, principal=principal, note=note, override_reason=override_reason
         )
-    email_notice(app, notice)
+    adverse_action.email_notice(app, notice)
     return app
 
 
@@ -536,3 +534,19 @@ def decline_for_sanctions(hit: SanctionsHit, acting_user):
         override_reason="Confirmed sanctions match" if contrary else "",
     )
     return app, notice
+
+
+def confirm_hit(*, hit: SanctionsHit, acting_user, reason: str) -> SanctionsHit:
+    """Confirm an open sanctions hit as a true match (kyc.mark_confirmed: a
+    person holding origination.review_compliance, a non-blank reason, an
+    open hit). In the same transaction the hit's application, if its state
+    allows a decline, is declined through the normal decline (reason
+    SANCTIONS_MATCH, the confirmer as actor, an adverse action notice,
+    e-mailed after commit); otherwise the confirmed hit keeps blocking its
+    approval (blockers)."""
+    with transaction.atomic():
+        decided = kyc.mark_confirmed(hit=hit, acting_user=acting_user, reason=reason)
+        declined = decline_for_sanctions(decided, acting_user)
+    if declined is not None:
+        adverse_action.email_notice(*declined)
+    return decided

@@ -20,6 +20,7 @@ the signed-in borrower's customer: anyone else's is a 404. Writes that
 belong to the applicant (not a co-applicant) also 404 for a co-applicant.
 """
 
+from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -43,13 +44,12 @@ from origination.forms.portal import (
     OfferChoiceForm,
     SignForm,
     UploadForm,
-    WithdrawForm,
 )
 from origination.models import FINAL_STATES, Application, ApplicationState, Consent
 from origination.selectors import portal as portal_selectors
 from origination.selectors.closing import disbursement_for, read_document, signing_package
 from origination.selectors.portal import get_application_for_customer
-from origination.services import closing
+from origination.services import adverse_action, closing
 from origination.services import applications as app_services
 from origination.services.disbursement import set_bank_account
 from origination.services.documents import OTHER_KIND, upload_document
@@ -606,7 +606,7 @@ def application_document(request, pk: int, document_id: int):
     application = _application(request, pk)
     try:
         document = portal_selectors.generated_document(application, document_id)
-        data = read_document(document)
+        data = read_document(adverse_action.ensure_rendered(document))
     except NotFound as exc:
         raise Http404(exc.message) from exc
     response = HttpResponse(data, content_type="application/pdf")
@@ -653,6 +653,20 @@ def application_bank(request, pk: int):
 # --- withdraw ------------------------------------------------------------------------------
 
 PORTAL_WITHDRAW_REASON = "Withdrawn by the applicant in the portal."
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label="Why are you withdrawing? (optional)",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    confirm = forms.BooleanField(
+        label="Yes, withdraw this application. I understand it cannot be reopened.",
+        required=True,
+        error_messages={"required": "Tick the box to confirm that you want to withdraw."},
+    )
 
 
 @never_cache

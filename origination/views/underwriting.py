@@ -1,8 +1,7 @@
-"""Staff underwriting (services.underwriting, services.documents): the
-underwriting queue and the POST actions of the application page that
-decide it (approve, approve conditionally, counter-offer, decline), its
-conditions and its documents. Assignment, return and withdrawal are in
-views.applications, funding in views.disbursement.
+"""Staff underwriting: the underwriting queue and the POST actions of the
+application page that work an application (assign, return, approve,
+approve conditionally, counter-offer, decline, withdraw, conditions,
+documents). Funding is in views.disbursement.
 
 Each action parses its form, calls one service (the underwriting ones
 through forms.underwriting, shared with the REST API) and redirects to the
@@ -11,8 +10,10 @@ with the form's errors, the service's message and its status (400 invalid,
 403 not allowed, 409 wrong state); a condition or document not on the
 application is a 404."""
 
+from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from core.businessdate import get_business_date
@@ -23,14 +24,17 @@ from origination.models import ApplicationDocument
 from origination.selectors import closing as selectors_closing
 from origination.selectors import pipeline
 from origination.selectors.applications import document_on
+from origination.services import adverse_action
+from origination.services import applications as app_services
 from origination.services import documents as document_services
 from origination.views.applications import (
     UNDERWRITE,
     VIEW,
     _act,
     _get,
+    _officer_filter,
+    _require,
 )
-from origination.views.pipeline import _officer_filter
 from users.access import staff_required
 
 # --- underwriting queue ---------------------------------------------------------------
@@ -76,6 +80,65 @@ def _action_view(prefix: str, form_class, action, done: str):
 
     view.__name__ = view.__qualname__ = action.__name__
     return require_POST(staff_required(VIEW)(view))
+
+
+# --- assignment, return, withdraw -----------------------------------------------------------
+
+
+@require_POST
+@staff_required(VIEW)
+def assign(request, pk: int):
+    def call(app, form):
+        value = form.cleaned_data["user"]
+        user = None
+        if value:
+            user = pipeline.user_by_pk(value)
+        app_services.assign(app, user, acting_user=request.user)
+
+    return _act(
+        request,
+        pk,
+        "assign",
+        f.AssignForm,
+        call,
+        "Assignment saved.",
+        officers=pipeline.application_workers(),
+    )
+
+
+@require_POST
+@staff_required(VIEW)
+def assign_to_me(request, pk: int):
+    app = _get(pk)
+    try:
+        app_services.assign(app, request.user, acting_user=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{app.reference} assigned to you.")
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect("origination:application-detail", pk=pk)
+
+
+@require_POST
+@staff_required(VIEW)
+def return_for_info(request, pk: int):
+    def call(app, form):
+        _require(request.user, UNDERWRITE, "Your role may not return applications.")
+        app_services.return_for_info(app, form.cleaned_data["reason"], acting_user=request.user)
+
+    return _act(request, pk, "return", f.ReasonForm, call, "Returned for information.")
+
+
+@require_POST
+@staff_required(VIEW)
+def withdraw(request, pk: int):
+    def call(app, form):
+        app_services.withdraw(app, form.cleaned_data["reason"], acting_user=request.user)
+
+    return _act(request, pk, "withdraw", f.ReasonForm, call, "Application withdrawn.")
 
 
 # --- decisions ---------------------------------------------------------------------------------
@@ -178,13 +241,14 @@ def download_document(request, pk: int, document_id: int):
 @staff_required(VIEW)
 def download_generated(request, pk: int, document_id: int):
     try:
-        document, data = selectors_closing.generated_document_download(document_id)
+        document = selectors_closing.generated_document(document_id)
+        if document.application_id != pk:
+            raise Http404("No such document.")
+        data = selectors_closing.read_document(adverse_action.ensure_rendered(document))
     except NotFound as exc:
         raise Http404(exc.message) from exc
     except DomainError as exc:
         return HttpResponse(exc.message, status=exc.status_code, content_type="text/plain")
-    if document.application_id != pk:
-        raise Http404("No such document.")
     response = HttpResponse(data, content_type="application/pdf")
     name = f"{document.application.reference}-{document.kind}-{document.pk}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{name}"'

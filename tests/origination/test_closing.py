@@ -25,8 +25,9 @@ from origination.models import (
 )
 from origination.selectors.closing import (
     application_documents,
-    generated_document_download,
+    generated_document,
     get_generated_document_for_customer,
+    read_document,
     signing_package,
 )
 from origination.services import closing
@@ -302,7 +303,8 @@ def test_document_selectors_verify_bytes_and_scope_to_the_borrower(product):
     documents = application_documents(application)
     assert [d.kind for d in documents] == ["loan_agreement", "tila_disclosure"]
     for document in documents:
-        found, data = generated_document_download(document.pk)
+        found = generated_document(document.pk)
+        data = read_document(found)
         assert found == document
         assert hashlib.sha256(data).hexdigest() == document.sha256
         mine = get_generated_document_for_customer(application.applicant, document.pk)

@@ -27,6 +27,7 @@ from origination.models import (
 from origination.selectors.closing import disbursement_batch_file, signing_package
 from origination.services import closing
 from origination.services import disbursement as disbursing
+from servicing import boarding
 from servicing.models import Installment, JournalEntry, Loan, Posting
 from servicing.services.sync import loan_terms
 from tests.factories import UserFactory
@@ -360,3 +361,27 @@ def test_disbursing_a_day_late_boards_the_recomputed_schedule_within_tolerance(p
     assert loan.disbursement_date == late
     assert loan.first_payment_date == offer.first_payment_date
     assert loan.disbursed_amount == Decimal("9700.00")
+
+
+def test_disbursing_builds_the_schedule_once_and_boarding_takes_it(product, officer, monkeypatch):
+    """The schedule disburse checks the APR on is the one boarded (servicing
+    replays its own afterwards): boarding builds none when the terms match."""
+    application, offer = signed_application(product)
+    built = []
+
+    def counting(module):
+        build = module.build_schedule
+
+        def wrapper(terms):
+            built.append(module.__name__)
+            return build(terms)
+
+        monkeypatch.setattr(module, "build_schedule", wrapper)
+
+    counting(disbursing)
+    counting(boarding)
+    disbursing.disburse(application=application, user=officer, business_date=date(2026, 3, 3))
+    assert built == ["origination.services.disbursement"]
+    loan = Loan.objects.get(origination_reference=application.reference)
+    assert loan.disbursed_amount == Decimal("9700.00")
+    assert loan.first_payment_date == offer.first_payment_date

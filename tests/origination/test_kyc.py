@@ -266,10 +266,10 @@ def test_clear_with_reason_is_recorded_and_audited(hit, reviewer):
 
 
 def test_confirm_twice_is_a_conflict(hit, reviewer):
-    kyc.confirm_hit(hit=hit, acting_user=reviewer, reason="Same DOB and passport")
+    kyc.mark_confirmed(hit=hit, acting_user=reviewer, reason="Same DOB and passport")
     other = UserFactory(role="manager")
     with pytest.raises(Conflict) as caught:
-        kyc.confirm_hit(hit=hit, acting_user=other, reason="again")
+        kyc.mark_confirmed(hit=hit, acting_user=other, reason="again")
     assert caught.value.status_code == 409
     assert caught.value.code == "already_decided"
     with pytest.raises(Conflict):

@@ -318,6 +318,7 @@ def test_a_decline_shows_the_adverse_action_notice(product):
     response = client.get(url)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
+    notice.refresh_from_db()  # rendered by the download
     assert response.content == read_document(notice)
 
 

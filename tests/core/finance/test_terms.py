@@ -1,18 +1,26 @@
-"""LoanTerms validation: every bad field is reported at once, keyed by API name."""
+"""LoanTerms validation: every bad field is reported at once, keyed by API
+name; and product_terms, the one constructor of a loan's engine terms from a
+product's settings and the approved amount, rate and term (origination's
+decision and offers, servicing's boarding)."""
 
 from datetime import date, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 
 from core.finance import (
+    ENGINE_SETTINGS,
     Amortization,
     DayCount,
     Fee,
     FeeTreatment,
+    InterestMethod,
     LoanTerms,
     RepaymentUnit,
     TermsError,
+    build_schedule,
+    product_terms,
 )
 
 GOOD = {
@@ -108,3 +116,88 @@ def test_terms_are_frozen():
     terms = LoanTerms(**GOOD)
     with pytest.raises(AttributeError):
         terms.principal = Decimal(1)
+
+
+# --- product_terms ---------------------------------------------------------------
+
+PRODUCT = SimpleNamespace(
+    repayment_every=1,
+    repayment_unit="months",
+    interest_method="declining_balance",
+    amortization="equal_installments",
+    day_count="30/360",
+    installment_multiple=Decimal("0.01"),
+    rounding="half_up",
+)
+APPROVED = {
+    "principal": Decimal("10000.00"),
+    "annual_rate": Decimal("0.12"),
+    "term": 12,
+    "disbursement_date": date(2026, 1, 15),
+}
+ORIGINATION_FEE = {
+    "name": "Origination",
+    "amount": Decimal("200.00"),
+    "treatment": "withheld",
+    "finance_charge": True,
+}
+
+
+def test_the_products_engine_settings_and_the_approved_terms():
+    terms = product_terms(PRODUCT, **APPROVED, fees=[ORIGINATION_FEE])
+    assert terms.principal == Decimal("10000.00")
+    assert terms.annual_rate == Decimal("0.12")
+    assert terms.term == 12
+    assert terms.repayment_every == 1
+    assert terms.repayment_unit is RepaymentUnit.MONTHS
+    assert terms.interest_method is InterestMethod.DECLINING_BALANCE
+    assert terms.amortization is Amortization.EQUAL_INSTALLMENTS
+    assert terms.day_count is DayCount.THIRTY_360
+    assert terms.installment_multiple == Decimal("0.01")
+    assert terms.rounding == "half_up"
+    assert terms.first_payment_date is None
+    [fee] = terms.fees
+    assert (fee.name, fee.amount, fee.treatment) == (
+        "Origination",
+        Decimal("200.00"),
+        FeeTreatment.WITHHELD,
+    )
+    schedule = build_schedule(terms)
+    assert schedule.installment == Decimal("888.49")  # 10000 x 0.01 / (1 - 1.01^-12) = 888.4879
+    assert schedule.due_dates[0] == date(2026, 2, 15)
+    assert schedule.payments[-1] == Decimal("888.47")
+    assert schedule.total_interest == Decimal("661.86")
+    assert schedule.disbursed_amount == Decimal("9800.00")  # the fee is withheld
+
+
+def test_equals_the_loan_terms_written_out_by_hand():
+    assert product_terms(PRODUCT, **APPROVED, first_payment_date=date(2026, 3, 1)) == LoanTerms(
+        **APPROVED,
+        first_payment_date=date(2026, 3, 1),
+        **{name: getattr(PRODUCT, name) for name in ENGINE_SETTINGS},
+    )
+
+
+def test_settings_given_override_the_product_and_none_leaves_the_products():
+    terms = product_terms(
+        PRODUCT,
+        **APPROVED,
+        settings={"amortization": "interest_only", "day_count": None, "repayment_unit": None},
+    )
+    assert terms.amortization is Amortization.INTEREST_ONLY
+    assert terms.day_count is DayCount.THIRTY_360
+    assert terms.repayment_unit is RepaymentUnit.MONTHS
+    schedule = build_schedule(terms)
+    assert schedule.installment is None
+    assert (schedule.payments[0], schedule.payments[-1]) == (Decimal("100.00"), Decimal("10100.00"))
+
+
+def test_further_loan_terms_fields_pass_through():
+    terms = product_terms(PRODUCT, **APPROVED, grace_principal_periods=2, balloon_amount="500.00")
+    assert (terms.grace_principal_periods, terms.balloon_amount) == (2, Decimal("500.00"))
+
+
+def test_bad_values_raise_terms_error_keyed_by_field():
+    with pytest.raises(TermsError) as caught:
+        product_terms(PRODUCT, **{**APPROVED, "term": 0}, settings={"rounding": "sideways"})
+    assert set(caught.value.errors) == {"term", "rounding"}
