@@ -23,7 +23,8 @@ from rest_framework.views import APIView
 
 from customers import services
 from customers.models import Consent, Customer
-from customers.selectors import customers as selectors
+from customers.selectors.consents import current_consents
+from customers.selectors.customers import customers_with_contact, filter_customers, get_customer
 from customers.validators import choice_message
 
 VIEW = "customers.view_customer"
@@ -141,7 +142,7 @@ class CustomerDetailSerializer(serializers.Serializer):
 
     @extend_schema_field(ConsentSerializer(many=True))
     def get_consents(self, customer):
-        current = selectors.current_consents(customer)
+        current = current_consents(customer)
         return ConsentSerializer(current.values(), many=True).data
 
 
@@ -240,13 +241,13 @@ class CustomerFilter(django_filters.FilterSet):
         fields = ["kind", "search"]
 
     def filter_search(self, queryset, name, value):
-        return selectors.filter_customers(queryset, value)
+        return filter_customers(queryset, value)
 
 
 def _detail_response(
     customer: Customer, *, status_code=status.HTTP_200_OK, headers=None
 ) -> Response:
-    customer = selectors.get_customer(customer.pk)
+    customer = get_customer(customer.pk)
     return Response(CustomerDetailSerializer(customer).data, status=status_code, headers=headers)
 
 
@@ -269,7 +270,7 @@ class CustomerCollectionView(GenericAPIView):
     ordering = ("-created_at", "-id")
 
     def get_queryset(self):
-        return selectors.customers_with_contact().order_by("-created_at", "-id")
+        return customers_with_contact()
 
     @extend_schema(
         operation_id="customers_list",
@@ -327,7 +328,7 @@ class CustomerDetailView(APIView):
         responses={200: CustomerDetailSerializer, 404: ErrorSerializer, **_ERRORS},
     )
     def get(self, request, pk: int):
-        return Response(CustomerDetailSerializer(selectors.get_customer(pk)).data)
+        return Response(CustomerDetailSerializer(get_customer(pk)).data)
 
     @extend_schema(
         operation_id="customers_partial_update",
@@ -346,7 +347,7 @@ class CustomerDetailView(APIView):
         },
     )
     def patch(self, request, pk: int):
-        customer = selectors.get_customer(pk)
+        customer = get_customer(pk)
         serializer = CustomerUpdateInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         services.update_customer(
@@ -371,7 +372,7 @@ class CustomerRevealTaxIdView(APIView):
         responses={200: TaxIdRevealSerializer, 404: ErrorSerializer, **_ERRORS},
     )
     def post(self, request, pk: int):
-        customer = selectors.get_customer(pk)
+        customer = get_customer(pk)
         tax_id = services.reveal_tax_id(customer=customer, acting_user=request.user)
         body = {
             "customer_number": customer.customer_number,
@@ -397,7 +398,7 @@ class CustomerRevealDateOfBirthView(APIView):
         responses={200: DateOfBirthRevealSerializer, 404: ErrorSerializer, **_ERRORS},
     )
     def post(self, request, pk: int):
-        customer = selectors.get_customer(pk)
+        customer = get_customer(pk)
         birth = services.reveal_date_of_birth(customer=customer, acting_user=request.user)
         body = {"customer_number": customer.customer_number, "date_of_birth": birth}
         return Response(

@@ -1,97 +1,19 @@
-"""Staff and portal forms. They only parse input (dates, times, choices)
-and lay it out; every rule lives in customers.validators and is applied by
-the service, whose messages `apply_domain_error` puts back on the fields."""
-
-from collections.abc import Mapping
+"""Staff forms for customers: the customer, its addresses, phones and
+consents, and the customer search. They only parse input and lay it out;
+every rule lives in customers.validators and is applied by the service, whose
+messages `customers.forms.fields.apply_domain_error` puts back on the fields."""
 
 from django import forms
 
-from core.exceptions import DomainError
-from customers.consent_wording import CONSENT_TOPICS
+from customers.forms.fields import (
+    choice_field,
+    date_field,
+    email_field,
+    text_field,
+    time_field,
+)
 from customers.models import US_STATES, Address, Consent, Customer, Phone
 from customers.validators import MSG_STATE, choice_message
-
-BLANK = [("", "—")]
-
-
-def _choice(
-    choices, *, label=None, blank=False, initial=None, widget=None, required=None, invalid=None
-):
-    options = list(getattr(choices, "choices", choices))
-    return forms.ChoiceField(
-        label=label,
-        choices=(BLANK + options) if blank else options,
-        required=not blank if required is None else required,
-        initial=initial,
-        widget=widget,
-        error_messages={
-            "invalid_choice": invalid or choice_message(options),
-            "required": "Choose one.",
-        },
-    )
-
-
-def _text(label, *, max_length=200, help_text="", autocomplete=None, **attrs):
-    if autocomplete:
-        attrs["autocomplete"] = autocomplete
-    return forms.CharField(
-        label=label,
-        required=False,
-        help_text=help_text,
-        widget=forms.TextInput(attrs={"maxlength": max_length, **attrs}),
-    )
-
-
-def _date(label, help_text=""):
-    return forms.DateField(
-        label=label,
-        required=False,
-        help_text=help_text,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": "Enter a valid date (YYYY-MM-DD)."},
-    )
-
-
-def _time(label):
-    return forms.TimeField(
-        label=label,
-        required=False,
-        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
-        error_messages={"invalid": "Enter a valid time (HH:MM)."},
-    )
-
-
-def _email(label="Email"):
-    # A CharField on purpose: the service validates and normalises e-mail, so
-    # the form and the API say the same thing.
-    return forms.CharField(
-        label=label,
-        required=False,
-        widget=forms.EmailInput(attrs={"autocomplete": "email", "maxlength": 254}),
-    )
-
-
-def apply_domain_error(
-    form: forms.Form, exc: DomainError, field_map: Mapping[str, str] | None = None
-) -> None:
-    """Show a service's ValidationFailed/Conflict on `form`: each message on
-    the form field it names (through `field_map` for nested names such as
-    "addresses.0.city"), the rest, or a field-less error, at the top."""
-    field_map = field_map or {}
-    if not exc.fields:
-        form.add_error(None, exc.message)
-        return
-    for name, messages in exc.fields.items():
-        target = field_map.get(name, name)
-        for message in messages:
-            if target in form.fields:
-                form.add_error(target, message)
-            elif name == "non_field_errors":
-                form.add_error(None, message)
-            else:
-                form.add_error(
-                    None, f"{name.rsplit('.', 1)[-1].replace('_', ' ').capitalize()}: {message}"
-                )
 
 
 class CustomerForm(forms.Form):
@@ -99,27 +21,29 @@ class CustomerForm(forms.Form):
     id and date of birth fields are blank: leaving them blank keeps what is
     on file (neither is ever sent to the browser in full)."""
 
-    kind = _choice(
+    kind = choice_field(
         Customer.Kind,
         label="Customer is a",
         initial=Customer.Kind.PERSON,
         widget=forms.RadioSelect,
     )
-    first_name = _text("First name", max_length=100, autocomplete="off")
-    middle_name = _text("Middle name", max_length=100, autocomplete="off")
-    last_name = _text("Last name", max_length=100, autocomplete="off")
-    date_of_birth = _date("Date of birth", "Must be at least 18 years old.")
-    business_name = _text("Legal business name")
-    dba_name = _text("Doing business as", help_text="Trade name, if different.")
-    entity_type = _choice(Customer.EntityType, label="Entity type", blank=True)
-    registration_date = _date("Registration date", "Date the business was formed or registered.")
+    first_name = text_field("First name", max_length=100, autocomplete="off")
+    middle_name = text_field("Middle name", max_length=100, autocomplete="off")
+    last_name = text_field("Last name", max_length=100, autocomplete="off")
+    date_of_birth = date_field("Date of birth", "Must be at least 18 years old.")
+    business_name = text_field("Legal business name")
+    dba_name = text_field("Doing business as", help_text="Trade name, if different.")
+    entity_type = choice_field(Customer.EntityType, label="Entity type", blank=True)
+    registration_date = date_field(
+        "Registration date", "Date the business was formed or registered."
+    )
     tax_id_type = forms.ChoiceField(
         label="Tax id type",
         choices=[("", "Detect from the number"), *Customer.TaxIdType.choices],
         required=False,
         error_messages={"invalid_choice": choice_message(Customer.TaxIdType)},
     )
-    tax_id = _text(
+    tax_id = text_field(
         "Tax id",
         max_length=11,
         help_text="SSN or ITIN as 123-45-6789, EIN as 12-3456789. Optional for a prospect.",
@@ -127,15 +51,15 @@ class CustomerForm(forms.Form):
         inputmode="numeric",
         spellcheck="false",
     )
-    email = _email()
-    preferred_channel = _choice(
+    email = email_field()
+    preferred_channel = choice_field(
         Customer.Channel, label="Preferred channel", initial=Customer.Channel.EMAIL
     )
-    preferred_language = _choice(
+    preferred_language = choice_field(
         Customer.Language, label="Preferred language", initial=Customer.Language.ENGLISH
     )
-    quiet_hours_start = _time("Quiet hours from")
-    quiet_hours_end = _time("Quiet hours until")
+    quiet_hours_start = time_field("Quiet hours from")
+    quiet_hours_end = time_field("Quiet hours until")
 
     customer_fields = (
         "kind",
@@ -195,14 +119,18 @@ class CustomerForm(forms.Form):
 class NewCustomerForm(CustomerForm):
     """Create form: the customer plus an optional first address and phone."""
 
-    address_kind = _choice(Address.Kind, label="Address type", initial=Address.Kind.RESIDENTIAL)
-    address_line1 = _text("Street address", autocomplete="address-line1")
-    address_line2 = _text("Apt, suite, unit", autocomplete="address-line2")
-    address_city = _text("City", max_length=100, autocomplete="address-level2")
-    address_state = _choice(US_STATES, label="State", blank=True, required=False, invalid=MSG_STATE)
-    address_postal_code = _text("ZIP code", max_length=10, autocomplete="postal-code")
-    phone_kind = _choice(Phone.Kind, label="Phone type", initial=Phone.Kind.MOBILE)
-    phone_number = _text("Phone", max_length=25, autocomplete="tel", type="tel")
+    address_kind = choice_field(
+        Address.Kind, label="Address type", initial=Address.Kind.RESIDENTIAL
+    )
+    address_line1 = text_field("Street address", autocomplete="address-line1")
+    address_line2 = text_field("Apt, suite, unit", autocomplete="address-line2")
+    address_city = text_field("City", max_length=100, autocomplete="address-level2")
+    address_state = choice_field(
+        US_STATES, label="State", blank=True, required=False, invalid=MSG_STATE
+    )
+    address_postal_code = text_field("ZIP code", max_length=10, autocomplete="postal-code")
+    phone_kind = choice_field(Phone.Kind, label="Phone type", initial=Phone.Kind.MOBILE)
+    phone_number = text_field("Phone", max_length=25, autocomplete="tel", type="tel")
 
     address_map = {
         "kind": "address_kind",
@@ -233,12 +161,12 @@ class NewCustomerForm(CustomerForm):
 
 
 class AddressForm(forms.Form):
-    kind = _choice(Address.Kind, label="Type", initial=Address.Kind.RESIDENTIAL)
-    line1 = _text("Street address", autocomplete="address-line1")
-    line2 = _text("Apt, suite, unit", autocomplete="address-line2")
-    city = _text("City", max_length=100, autocomplete="address-level2")
-    state = _choice(US_STATES, label="State", blank=True, required=False, invalid=MSG_STATE)
-    postal_code = _text("ZIP code", max_length=10, autocomplete="postal-code")
+    kind = choice_field(Address.Kind, label="Type", initial=Address.Kind.RESIDENTIAL)
+    line1 = text_field("Street address", autocomplete="address-line1")
+    line2 = text_field("Apt, suite, unit", autocomplete="address-line2")
+    city = text_field("City", max_length=100, autocomplete="address-level2")
+    state = choice_field(US_STATES, label="State", blank=True, required=False, invalid=MSG_STATE)
+    postal_code = text_field("ZIP code", max_length=10, autocomplete="postal-code")
     is_primary = forms.BooleanField(label="Primary address", required=False)
 
     fields_order = ("kind", "line1", "line2", "city", "state", "postal_code", "is_primary")
@@ -255,8 +183,8 @@ class AddressForm(forms.Form):
 
 
 class PhoneForm(forms.Form):
-    kind = _choice(Phone.Kind, label="Type", initial=Phone.Kind.MOBILE)
-    number = _text(
+    kind = choice_field(Phone.Kind, label="Type", initial=Phone.Kind.MOBILE)
+    number = text_field(
         "Number",
         max_length=25,
         autocomplete="tel",
@@ -285,8 +213,8 @@ class ConsentForm(forms.Form):
     """Staff recording a consent decision the customer gave by phone, on
     paper or in the branch."""
 
-    channel = _choice(Consent.Channel, label="Channel")
-    purpose = _choice(Consent.Purpose, label="Purpose")
+    channel = choice_field(Consent.Channel, label="Channel")
+    purpose = choice_field(Consent.Purpose, label="Purpose")
     decision = forms.ChoiceField(
         label="Decision",
         choices=[("granted", "Granted"), ("withdrawn", "Withdrawn / declined")],
@@ -294,7 +222,7 @@ class ConsentForm(forms.Form):
         initial="granted",
         error_messages={"required": "Choose granted or withdrawn."},
     )
-    wording_version = _text(
+    wording_version = text_field(
         "Wording version",
         max_length=40,
         help_text="Leave blank for the current standard wording of this channel and purpose.",
@@ -338,125 +266,3 @@ class SearchForm(forms.Form):
             ("number", "Number"),
         ],
     )
-
-
-# --- portal -----------------------------------------------------------------------------
-
-
-class SignupForm(forms.Form):
-    first_name = _text("First name", max_length=100, autocomplete="given-name")
-    last_name = _text("Last name", max_length=100, autocomplete="family-name")
-    email = _email("Email")
-    date_of_birth = _date("Date of birth", "You must be at least 18.")
-    password = forms.CharField(
-        label="Password",
-        required=False,
-        strip=False,
-        help_text="At least 10 characters; not a common or all-numeric password.",
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
-    password_confirm = forms.CharField(
-        label="Password again",
-        required=False,
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
-    accept_electronic_records = forms.BooleanField(required=False)
-
-    def __init__(self, *args, **kwargs):
-        from customers.consent_wording import ESIGN_TOPIC
-
-        super().__init__(*args, **kwargs)
-        self.fields["accept_electronic_records"].label = ESIGN_TOPIC.wording
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("password") and cleaned.get("password") != cleaned.get("password_confirm"):
-            self.add_error("password_confirm", "The two passwords do not match.")
-        return cleaned
-
-
-class ProfileForm(forms.Form):
-    """The borrower's own contact details, preferences and consents."""
-
-    email = _email("Email for notices")
-    phone_number = _text("Mobile phone", max_length=25, autocomplete="tel", type="tel")
-    address_line1 = _text("Street address", autocomplete="address-line1")
-    address_line2 = _text("Apt, suite, unit", autocomplete="address-line2")
-    address_city = _text("City", max_length=100, autocomplete="address-level2")
-    address_state = _choice(US_STATES, label="State", blank=True, required=False, invalid=MSG_STATE)
-    address_postal_code = _text("ZIP code", max_length=10, autocomplete="postal-code")
-    preferred_channel = _choice(Customer.Channel, label="Contact me by")
-    preferred_language = _choice(Customer.Language, label="Language")
-    quiet_hours_start = _time("No calls or texts from")
-    quiet_hours_end = _time("until")
-
-    address_keys = ("line1", "line2", "city", "state", "postal_code")
-
-    def __init__(self, *args, customer: Customer, consent_states: Mapping[str, bool], **kwargs):
-        phone = next((p for p in customer.phones.all() if p.is_primary), None)
-        address = next((a for a in customer.addresses.all() if a.is_primary), None)
-        self.has_phone, self.has_address = phone is not None, address is not None
-        initial = {
-            "email": customer.email,
-            "phone_number": phone.display if phone else "",
-            "preferred_channel": customer.preferred_channel,
-            "preferred_language": customer.preferred_language,
-            "quiet_hours_start": customer.quiet_hours_start,
-            "quiet_hours_end": customer.quiet_hours_end,
-        }
-        for key in self.address_keys:
-            initial[f"address_{key}"] = getattr(address, key) if address else ""
-        for key, granted in consent_states.items():
-            initial[f"consent_{key}"] = granted
-        kwargs.setdefault("initial", initial)
-        super().__init__(*args, **kwargs)
-        for topic in CONSENT_TOPICS:
-            self.fields[f"consent_{topic.key}"] = forms.BooleanField(
-                label=topic.label, required=False, help_text=topic.wording
-            )
-
-    def consent_fields(self):
-        return [self[f"consent_{topic.key}"] for topic in CONSENT_TOPICS]
-
-    def changes(self) -> dict:
-        return {
-            name: self.cleaned_data.get(name)
-            for name in (
-                "email",
-                "preferred_channel",
-                "preferred_language",
-                "quiet_hours_start",
-                "quiet_hours_end",
-            )
-        }
-
-    def primary_phone(self) -> dict | None:
-        number = self.cleaned_data.get("phone_number") or ""
-        if not number and not self.has_phone:
-            return None
-        return (
-            {"number": number} if self.has_phone else {"kind": Phone.Kind.MOBILE, "number": number}
-        )
-
-    def primary_address(self) -> dict | None:
-        values = {key: self.cleaned_data.get(f"address_{key}") or "" for key in self.address_keys}
-        if not any(values.values()) and not self.has_address:
-            return None
-        if not self.has_address:
-            values["kind"] = Address.Kind.RESIDENTIAL
-        return values
-
-    def consent_decisions(self) -> dict[tuple[str, str], bool]:
-        return {
-            (topic.channel, topic.purpose): bool(self.cleaned_data.get(f"consent_{topic.key}"))
-            for topic in CONSENT_TOPICS
-        }
-
-    field_map = {
-        "phone.number": "phone_number",
-        **{
-            f"address.{key}": f"address_{key}"
-            for key in ("line1", "line2", "city", "state", "postal_code")
-        },
-    }

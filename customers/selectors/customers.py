@@ -1,19 +1,16 @@
-"""Reads of customers. The portal reaches a borrower's data only through
-`get_customer_for_user`; staff search goes through `search_customers`."""
+"""Reads of customers, their addresses and phones. The portal reaches a
+borrower's data only through `get_customer_for_user`; staff search goes
+through `search_customers`. Consents are read in customers.selectors.consents,
+a customer's audit history in customers.selectors.history."""
 
 import re
-from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from core.exceptions import NotFound
-from core.models import AuditEvent
-from customers.consent_wording import CONSENT_TOPICS, ConsentTopic
-from customers.models import Address, Consent, Customer, Phone
+from customers.models import Address, Customer, Phone
 from customers.services import tax_id_hashes
 from customers.validators import tax_id_digits
-
-CUSTOMER_OBJECT_TYPE = Customer._meta.label_lower  # "customers.customer"
 
 _CUSTOMER_NUMBER_RE = re.compile(r"^c-?0*(\d{1,9})$", re.IGNORECASE)
 _DIGITS_ONLY_RE = re.compile(r"^[\d\s().+-]+$")
@@ -21,14 +18,15 @@ _DIGITS_ONLY_RE = re.compile(r"^[\d\s().+-]+$")
 
 def customers_with_contact() -> QuerySet[Customer]:
     """Customers annotated with their primary phone (E.164) and primary
-    address's city/state: enough for a list row without N+1 queries."""
-    primary_phone = Phone.objects.filter(customer=OuterRef("pk"), is_primary=True)
-    primary_address = Address.objects.filter(customer=OuterRef("pk"), is_primary=True)
+    address's city/state: enough for a list row without N+1 queries. Newest
+    first."""
+    phones = Phone.objects.filter(customer=OuterRef("pk"), is_primary=True)
+    addresses = Address.objects.filter(customer=OuterRef("pk"), is_primary=True)
     return Customer.objects.annotate(
-        primary_phone=Subquery(primary_phone.values("number")[:1]),
-        primary_city=Subquery(primary_address.values("city")[:1]),
-        primary_state=Subquery(primary_address.values("state")[:1]),
-    )
+        primary_phone=Subquery(phones.values("number")[:1]),
+        primary_city=Subquery(addresses.values("city")[:1]),
+        primary_state=Subquery(addresses.values("state")[:1]),
+    ).order_by("-created_at", "-id")
 
 
 def filter_customers(queryset: QuerySet[Customer], query: str) -> QuerySet[Customer]:
@@ -145,45 +143,12 @@ def get_phone(customer: Customer, phone_pk: int) -> Phone:
     return phone
 
 
-def customer_history(customer: Customer) -> QuerySet[AuditEvent]:
-    """Every audit event about the customer (its addresses, phones and
-    consents are recorded against it), newest first."""
-    return AuditEvent.objects.filter(
-        object_type=CUSTOMER_OBJECT_TYPE, object_id=str(customer.pk)
-    ).order_by("-occurred_at", "-id")
+def primary_phone(customer: Customer) -> Phone | None:
+    """The customer's primary phone, or None (from the prefetched phones when
+    the customer came from `get_customer` or `get_customer_for_user`)."""
+    return next((p for p in customer.phones.all() if p.is_primary), None)
 
 
-def consent_history(customer: Customer) -> QuerySet[Consent]:
-    return (
-        Consent.objects.filter(customer=customer)
-        .select_related("recorded_by")
-        .order_by("-given_at", "-id")
-    )
-
-
-def current_consents(customer: Customer) -> dict[tuple[str, str], Consent]:
-    """The latest decision per (channel, purpose)."""
-    current: dict[tuple[str, str], Consent] = {}
-    for consent in consent_history(customer):
-        current.setdefault((consent.channel, consent.purpose), consent)
-    return current
-
-
-@dataclass(frozen=True)
-class ConsentStatus:
-    topic: ConsentTopic
-    latest: Consent | None
-
-    @property
-    def granted(self) -> bool:
-        return bool(self.latest and self.latest.granted)
-
-
-def consent_statuses(customer: Customer) -> list[ConsentStatus]:
-    """Each standard consent question with the customer's current answer
-    (None when never asked), in the order the portal shows them."""
-    current = current_consents(customer)
-    return [
-        ConsentStatus(topic, current.get((topic.channel, topic.purpose)))
-        for topic in CONSENT_TOPICS
-    ]
+def primary_address(customer: Customer) -> Address | None:
+    """The customer's primary address, or None (prefetched as `primary_phone`)."""
+    return next((a for a in customer.addresses.all() if a.is_primary), None)

@@ -4,7 +4,7 @@ Each public function is one use case: keyword-only arguments, one
 `transaction.atomic()`, validation of all input (customers.validators)
 before the first write, and an audit event for every change. Events about a
 customer's addresses, phones and consents are recorded against the customer
-itself, so the customer's history (selectors.customer_history) is one query.
+itself, so the customer's history (selectors.history.customer_events) is one query.
 
 Tax ids and dates of birth: the plaintext never reaches the database or the
 audit log; audit rows carry the masked forms ("•••-••-1234", "••/••/1985")

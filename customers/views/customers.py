@@ -22,9 +22,11 @@ from customers.forms.customers import (
     NewCustomerForm,
     PhoneForm,
     SearchForm,
-    apply_domain_error,
 )
-from customers.selectors import customers as selectors
+from customers.forms.fields import apply_domain_error
+from customers.selectors.consents import consent_history, consent_statuses
+from customers.selectors.customers import get_address, get_customer, get_phone, search_customers
+from customers.selectors.history import customer_events
 from users.access import staff_required
 
 VIEW = "customers.view_customer"
@@ -41,7 +43,7 @@ def _is_htmx(request) -> bool:
 
 def _customer(pk: int):
     try:
-        return selectors.get_customer(pk)
+        return get_customer(pk)
     except NotFound as exc:
         raise Http404(exc.message) from exc
 
@@ -57,7 +59,7 @@ def customer_list(request):
     form = SearchForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     has_tax_id = {"yes": True, "no": False}.get(filters.get("tax_id") or "")
-    customers = selectors.search_customers(
+    customers = search_customers(
         filters.get("q") or "",
         kind=filters.get("kind") or "",
         has_tax_id=has_tax_id,
@@ -101,8 +103,8 @@ def customer_detail(request, pk: int):
     context = {
         "customer": customer,
         "tab": "overview",
-        "consents": selectors.consent_statuses(customer),
-        "recent_events": selectors.customer_history(customer)[:5],
+        "consents": consent_statuses(customer),
+        "recent_events": customer_events(customer)[:5],
     }
     return render(request, "customers/detail.html", context)
 
@@ -177,8 +179,8 @@ def _consents_page(request, customer, form, status=200):
     context = {
         "customer": customer,
         "tab": "consents",
-        "statuses": selectors.consent_statuses(customer),
-        "history": selectors.consent_history(customer),
+        "statuses": consent_statuses(customer),
+        "history": consent_history(customer),
         "form": form,
     }
     return render(request, "customers/consents.html", context, status=status)
@@ -212,7 +214,7 @@ def consent_record(request, pk: int):
 @staff_required(VIEW)
 def customer_history(request, pk: int):
     customer = _customer(pk)
-    page = Paginator(selectors.customer_history(customer), 50).get_page(request.GET.get("page"))
+    page = Paginator(customer_events(customer), 50).get_page(request.GET.get("page"))
     return render(
         request,
         "customers/history.html",
@@ -259,7 +261,7 @@ _CHILDREN = {
     "address": _Child(
         "address",
         AddressForm,
-        selectors.get_address,
+        get_address,
         lambda customer, data, user: services.add_address(
             customer=customer, data=data, acting_user=user
         ),
@@ -271,7 +273,7 @@ _CHILDREN = {
     "phone": _Child(
         "phone",
         PhoneForm,
-        selectors.get_phone,
+        get_phone,
         lambda customer, data, user: services.add_phone(
             customer=customer, data=data, acting_user=user
         ),

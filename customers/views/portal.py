@@ -1,6 +1,6 @@
 """Borrower portal pages: account home, sign-up and profile. A borrower's
-data is reached only through selectors.get_customer_for_user, so one
-borrower can never load another's."""
+data is reached only through customers.selectors.customers.get_customer_for_user,
+so one borrower can never load another's."""
 
 from django.contrib import messages
 from django.contrib.auth import login
@@ -10,8 +10,10 @@ from django.views.decorators.cache import never_cache
 
 from core.exceptions import DomainError, NotFound
 from customers import services
-from customers.forms.customers import ProfileForm, SignupForm, apply_domain_error
-from customers.selectors import customers as selectors
+from customers.forms.fields import apply_domain_error
+from customers.forms.portal import ProfileForm, SignupForm
+from customers.selectors.consents import consent_statuses
+from customers.selectors.customers import get_customer_for_user, primary_address, primary_phone
 from users.access import borrower_required
 
 # Sign-up has just checked the password itself; Axes' backend needs a
@@ -21,7 +23,7 @@ LOGIN_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 def _my_customer(request):
     try:
-        return selectors.get_customer_for_user(request.user)
+        return get_customer_for_user(request.user)
     except NotFound as exc:
         raise Http404(exc.message) from exc
 
@@ -32,9 +34,9 @@ def home(request):
     customer = _my_customer(request)
     context = {
         "customer": customer,
-        "primary_phone": next((p for p in customer.phones.all() if p.is_primary), None),
-        "primary_address": next((a for a in customer.addresses.all() if a.is_primary), None),
-        "consents": selectors.consent_statuses(customer),
+        "primary_phone": primary_phone(customer),
+        "primary_address": primary_address(customer),
+        "consents": consent_statuses(customer),
     }
     return render(request, "portal/home.html", context)
 
@@ -67,7 +69,7 @@ def signup(request):
 @borrower_required
 def profile(request):
     customer = _my_customer(request)
-    statuses = selectors.consent_statuses(customer)
+    statuses = consent_statuses(customer)
     form = ProfileForm(
         request.POST or None,
         customer=customer,

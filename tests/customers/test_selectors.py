@@ -1,10 +1,12 @@
-"""Search and the access selectors."""
+"""Search, the access selectors, consent statuses and the customer's history."""
 
 import pytest
 
 from core.exceptions import NotFound
 from customers import services
-from customers.selectors import customers as selectors
+from customers.selectors.consents import consent_statuses
+from customers.selectors.customers import get_customer_for_user, search_customers
+from customers.selectors.history import customer_events
 from tests.conftest import make_staff
 from tests.customers.conftest import ADDRESS, EIN, OTHER_SSN, make_borrower
 
@@ -54,7 +56,7 @@ def numbers(queryset) -> list[str]:
     ],
 )
 def test_search_customers(people, query, expected):
-    assert numbers(selectors.search_customers(query)) == sorted(
+    assert numbers(search_customers(query)) == sorted(
         people[key].customer_number for key in expected
     )
 
@@ -63,27 +65,27 @@ def test_search_by_customer_number_in_any_spelling(people):
     number = people["grace"].customer_number  # C-00000N
     short = "c" + number.split("-")[1].lstrip("0")
     for query in (number, number.lower(), short):
-        assert numbers(selectors.search_customers(query)) == [number]
+        assert numbers(search_customers(query)) == [number]
 
 
 def test_search_filters_and_annotations(people):
-    assert numbers(selectors.search_customers(kind="business")) == [people["firm"].customer_number]
-    assert numbers(selectors.search_customers(has_tax_id=False)) == [people["alan"].customer_number]
-    row = selectors.search_customers("lovelace").get()
+    assert numbers(search_customers(kind="business")) == [people["firm"].customer_number]
+    assert numbers(search_customers(has_tax_id=False)) == [people["alan"].customer_number]
+    row = search_customers("lovelace").get()
     assert (row.primary_phone, row.primary_city, row.primary_state) == (
         "+12125550123",
         "New York",
         "NY",
     )
-    ordered = list(selectors.search_customers(order="name").values_list("legal_name", flat=True))
+    ordered = list(search_customers(order="name").values_list("legal_name", flat=True))
     assert ordered == ["Ada K Lovelace", "Alan Turing", "Analytical Engines LLC", "Grace Hopper"]
 
 
 def test_get_customer_for_user_only_for_own_borrower(db):
     mine = make_borrower("one@example.com")
-    assert selectors.get_customer_for_user(mine.user) == mine
+    assert get_customer_for_user(mine.user) == mine
     with pytest.raises(NotFound):
-        selectors.get_customer_for_user(make_staff("manager"))
+        get_customer_for_user(make_staff("manager"))
 
 
 def test_customer_history_includes_children_newest_first(people):
@@ -91,7 +93,7 @@ def test_customer_history_includes_children_newest_first(people):
     services.record_consent(
         customer=ada, data={"channel": "email", "purpose": "marketing", "granted": True}
     )
-    actions = list(selectors.customer_history(ada).values_list("action", flat=True))
+    actions = list(customer_events(ada).values_list("action", flat=True))
     assert actions == [
         "customer.consent_granted",
         "customer.phone_added",
@@ -108,7 +110,7 @@ def test_consent_statuses(people):
     services.record_consent(
         customer=ada, data={"channel": "sms", "purpose": "servicing", "granted": False}
     )
-    statuses = {s.topic.key: s for s in selectors.consent_statuses(ada)}
+    statuses = {s.topic.key: s for s in consent_statuses(ada)}
     assert statuses["sms__servicing"].granted is False
     assert statuses["sms__servicing"].latest.granted is False
     assert statuses["email__marketing"].latest is None
