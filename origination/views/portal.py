@@ -20,7 +20,6 @@ the signed-in borrower's customer: anyone else's is a 404. Writes that
 belong to the applicant (not a co-applicant) also 404 for a co-applicant.
 """
 
-from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -44,6 +43,7 @@ from origination.forms.portal import (
     OfferChoiceForm,
     SignForm,
     UploadForm,
+    WithdrawForm,
 )
 from origination.models import FINAL_STATES, Application, ApplicationState, Consent
 from origination.selectors import portal as portal_selectors
@@ -653,20 +653,6 @@ def application_bank(request, pk: int):
 # --- withdraw ------------------------------------------------------------------------------
 
 PORTAL_WITHDRAW_REASON = "Withdrawn by the applicant in the portal."
-
-
-class WithdrawForm(forms.Form):
-    reason = forms.CharField(
-        label="Why are you withdrawing? (optional)",
-        required=False,
-        max_length=500,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-    confirm = forms.BooleanField(
-        label="Yes, withdraw this application. I understand it cannot be reopened.",
-        required=True,
-        error_messages={"required": "Tick the box to confirm that you want to withdraw."},
-    )
 
 
 @never_cache

@@ -1,7 +1,8 @@
-"""Staff underwriting: the underwriting queue and the POST actions of the
-application page that work an application (assign, return, approve,
-approve conditionally, counter-offer, decline, withdraw, conditions,
-documents). Funding is in views.disbursement.
+"""Staff underwriting (services.underwriting, services.documents): the
+underwriting queue and the POST actions of the application page that
+decide it (approve, approve conditionally, counter-offer, decline), its
+conditions and its documents. Assignment, return and withdrawal are in
+views.applications, funding in views.disbursement.
 
 Each action parses its form, calls one service (the underwriting ones
 through forms.underwriting, shared with the REST API) and redirects to the
@@ -10,10 +11,8 @@ with the form's errors, the service's message and its status (400 invalid,
 403 not allowed, 409 wrong state); a condition or document not on the
 application is a 404."""
 
-from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
 from core.businessdate import get_business_date
@@ -25,16 +24,14 @@ from origination.selectors import closing as selectors_closing
 from origination.selectors import pipeline
 from origination.selectors.applications import document_on
 from origination.services import adverse_action
-from origination.services import applications as app_services
 from origination.services import documents as document_services
 from origination.views.applications import (
     UNDERWRITE,
     VIEW,
     _act,
     _get,
-    _officer_filter,
-    _require,
 )
+from origination.views.pipeline import _officer_filter
 from users.access import staff_required
 
 # --- underwriting queue ---------------------------------------------------------------
@@ -80,65 +77,6 @@ def _action_view(prefix: str, form_class, action, done: str):
 
     view.__name__ = view.__qualname__ = action.__name__
     return require_POST(staff_required(VIEW)(view))
-
-
-# --- assignment, return, withdraw -----------------------------------------------------------
-
-
-@require_POST
-@staff_required(VIEW)
-def assign(request, pk: int):
-    def call(app, form):
-        value = form.cleaned_data["user"]
-        user = None
-        if value:
-            user = pipeline.user_by_pk(value)
-        app_services.assign(app, user, acting_user=request.user)
-
-    return _act(
-        request,
-        pk,
-        "assign",
-        f.AssignForm,
-        call,
-        "Assignment saved.",
-        officers=pipeline.application_workers(),
-    )
-
-
-@require_POST
-@staff_required(VIEW)
-def assign_to_me(request, pk: int):
-    app = _get(pk)
-    try:
-        app_services.assign(app, request.user, acting_user=request.user)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"{app.reference} assigned to you.")
-    target = request.POST.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
-    return redirect("origination:application-detail", pk=pk)
-
-
-@require_POST
-@staff_required(VIEW)
-def return_for_info(request, pk: int):
-    def call(app, form):
-        _require(request.user, UNDERWRITE, "Your role may not return applications.")
-        app_services.return_for_info(app, form.cleaned_data["reason"], acting_user=request.user)
-
-    return _act(request, pk, "return", f.ReasonForm, call, "Returned for information.")
-
-
-@require_POST
-@staff_required(VIEW)
-def withdraw(request, pk: int):
-    def call(app, form):
-        app_services.withdraw(app, form.cleaned_data["reason"], acting_user=request.user)
-
-    return _act(request, pk, "withdraw", f.ReasonForm, call, "Application withdrawn.")
 
 
 # --- decisions ---------------------------------------------------------------------------------
