@@ -2,7 +2,7 @@
 return, resubmit, withdraw, expire, assign; every refusal is a 409 naming
 the state, every transition is audited and on the timeline."""
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,7 +18,6 @@ from origination.models import (
     Consent,
     LoanProduct,
 )
-from origination.selectors import pipeline, portal
 from origination.services import applications as apps
 from origination.services import kyc, products
 from tests.factories import UserFactory
@@ -335,43 +334,6 @@ def test_assign(ada, product):
     app = apps.assign(app, underwriter, acting_user=manager)
     assert app.assigned_to_id == underwriter.pk
     assert audited(app)[-1] == "application.assigned"
-
-
-# --- selectors -----------------------------------------------------------------
-
-
-def test_portal_access_and_pipeline_counts(ada, product):
-    app = draft(ada, product)
-    other = person("406-78-1234", first="Grace", last="Hopper")
-    assert portal.get_application_for_customer(ada, app.pk).pk == app.pk
-    from core.exceptions import NotFound
-
-    with pytest.raises(NotFound):
-        portal.get_application_for_customer(other, app.pk)
-    counts = pipeline.pipeline_counts()
-    assert counts["draft"] == 1 and counts["approved"] == 0
-    assert len(counts) == len(S.values)
-
-
-def test_application_metrics(ada, product):
-    a = draft(ada, product)
-    b = draft(ada, product)
-    from django.utils import timezone
-
-    now = timezone.now()
-    Application.objects.filter(pk=a.pk).update(
-        submitted_at=now, decided_at=now + timedelta(seconds=2)
-    )
-    Application.objects.filter(pk=b.pk).update(
-        submitted_at=now,
-        decided_at=now + timedelta(seconds=4),
-        funded_at=now + timedelta(hours=20),
-    )
-    metrics = pipeline.application_metrics()
-    assert metrics["decided"] == 2
-    assert metrics["time_to_decision_median"] == timedelta(seconds=3)
-    assert metrics["time_to_decision_p95"] == timedelta(seconds=4)
-    assert (metrics["funded"], metrics["time_to_fund_median"]) == (1, timedelta(hours=20))
 
 
 def test_end_of_day_expires_stale_applications(ada, product):
