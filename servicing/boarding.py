@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from core import audit
 from core.audit import actor_of
@@ -43,6 +43,7 @@ from servicing.models import (
     PartyRole,
     ServicingProduct,
 )
+from servicing.selectors.loans import co_party_pairs, loan_by_origination_reference
 from servicing.services.ledger import EntrySpec, Line, post_entries
 from servicing.services.sync import refresh_statistics, sync_loans
 
@@ -438,3 +439,49 @@ def _new_loans(todo: list[BoardingTerms], user, *, many: bool) -> list[tuple]:
         )
         new.append((loan, lt, schedule, t))
     return new
+
+
+def _core_term_differences(loan: Loan, terms: BoardingTerms) -> dict[str, list[str]]:
+    """Core terms of a repeated boarding that differ from the boarded loan's."""
+    pairs = {
+        "customer_id": (loan.customer_id, terms.customer_id),
+        "product_id": (loan.product_id, terms.product_id),
+        "principal": (loan.principal, terms.principal),
+        "annual_rate": (loan.annual_rate, terms.annual_rate),
+        "term": (loan.term, terms.term),
+        "disbursement_date": (loan.disbursement_date, terms.disbursement_date),
+    }
+    pairs["parties"] = (co_party_pairs(loan), [(p.customer_id, p.role) for p in terms.parties])
+    return {
+        name: [f"Loan {loan.loan_number} was boarded with a different value."]
+        for name, (boarded, asked) in pairs.items()
+        if boarded != asked
+    }
+
+
+def board_loan_once(*, terms: BoardingTerms, acting_user=None) -> tuple[Loan, bool]:
+    """`board_loan`, saying whether this call boarded the loan: (loan, True)
+    when it did, (the loan, False) when the reference was boarded before with
+    the same core terms; Conflict `origination_reference_taken` when before
+    with other terms. Calls for one reference serialise on an advisory lock
+    (released at commit), so exactly one of concurrent first calls gets True:
+    board_loan alone would return the same loan to both (its unique index
+    makes the data safe, but not the caller's answer)."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                [f"servicing.board_loan:{terms.origination_reference}"],
+            )
+        existing = loan_by_origination_reference(terms.origination_reference)
+        if existing is None:
+            return board_loan(terms=terms, acting_user=acting_user), True
+        differences = _core_term_differences(existing, terms)
+        if differences:
+            raise Conflict(
+                f"Origination reference {terms.origination_reference} was already "
+                f"boarded as loan {existing.loan_number} with different terms.",
+                code="origination_reference_taken",
+                fields=differences,
+            )
+        return existing, False

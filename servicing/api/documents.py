@@ -29,15 +29,25 @@ from rest_framework.views import APIView
 from core.exceptions import NotFound
 from core.idempotency import idempotent
 from core.middleware import client_ip
-from core.selectors import object_history
-from servicing.api.life import IDEMPOTENT_ERRORS, KEY_PARAMETER, KEY_REPLAY, acting_user
-from servicing.api.loans import READ_ERRORS, VIEW, get_loan
-from servicing.models import AutopayAuthorization, Loan, PayoffQuote, Statement
+from servicing.api.base import (
+    IDEMPOTENT_ERRORS,
+    KEY_PARAMETER,
+    KEY_REPLAY,
+    MONEY,
+    READ_ERRORS,
+    VIEW,
+    acting_user,
+    parse,
+)
+from servicing.models import AutopayAuthorization
+from servicing.selectors.autopay import active_autopay
+from servicing.selectors.loans import get_loan, loan_history_rows
+from servicing.selectors.payoff import get_loan_payoff_quote
+from servicing.selectors.statements import get_loan_statement
 from servicing.services import autopay
 from servicing.services.statements import statement_pdf
 
 POST_PAYMENT = "servicing.post_payment"
-MONEY = {"max_digits": 14, "decimal_places": 2}
 
 PDF_RESPONSES = {
     (200, "application/pdf"): OpenApiResponse(
@@ -74,9 +84,7 @@ class StatementPdfView(APIView):
     )
     def get(self, request, pk: int, statement_id: int):
         loan = get_loan(pk)
-        statement = Statement.objects.filter(loan=loan, pk=statement_id).first()
-        if statement is None:
-            raise NotFound(f"No statement {statement_id} on loan {loan.loan_number}.")
+        statement = get_loan_statement(loan, statement_id)
         return _pdf(
             statement_pdf(statement),
             f"statement-{loan.loan_number}-{statement.statement_date}.pdf",
@@ -99,9 +107,7 @@ class PayoffQuotePdfView(APIView):
     )
     def get(self, request, pk: int, quote_id: int):
         loan = get_loan(pk)
-        quote = PayoffQuote.objects.filter(loan=loan, pk=quote_id).first()
-        if quote is None:
-            raise NotFound(f"No payoff quote {quote_id} on loan {loan.loan_number}.")
+        quote = get_loan_payoff_quote(loan, quote_id)
         return _pdf(quote.pdf, f"payoff-{loan.loan_number}-{quote.good_through}.pdf")
 
 
@@ -139,12 +145,7 @@ class LoanHistoryView(GenericAPIView):
     )
     def get(self, request, pk: int):
         loan = get_loan(pk)
-        events = (
-            object_history(Loan._meta.label_lower, loan.pk)
-            .reverse()
-            .values("id", "occurred_at", "actor_label", "action", "category", "changes", "metadata")
-        )
-        page = self.paginate_queryset(events)
+        page = self.paginate_queryset(loan_history_rows(loan))
         return self.get_paginated_response(AuditEventSerializer(page, many=True).data)
 
 
@@ -213,12 +214,6 @@ def authorization_body(auth: AutopayAuthorization) -> dict:
     return AutopayAuthorizationSerializer(auth).data
 
 
-def _parse(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 class AutopayView(APIView):
     api_scope = "loans"
     required_permissions = {"GET": (VIEW,), "POST": (VIEW, POST_PAYMENT)}
@@ -232,7 +227,7 @@ class AutopayView(APIView):
     )
     def get(self, request, pk: int):
         loan = get_loan(pk)
-        active = AutopayAuthorization.objects.filter(loan=loan, active=True).first()
+        active = active_autopay(loan)
         version = autopay.CURRENT_AUTHORIZATION_VERSION
         text = autopay.authorization_text(
             version=version,
@@ -284,7 +279,7 @@ class AutopayView(APIView):
     @idempotent
     def post(self, request, pk: int):
         loan = get_loan(pk)
-        data = _parse(AutopayInputSerializer, request)
+        data = parse(AutopayInputSerializer, request)
         auth = autopay.set_up_autopay(
             loan=loan,
             routing=data["routing_number"],
@@ -320,7 +315,7 @@ class AutopayCancelView(APIView):
     @idempotent
     def post(self, request, pk: int):
         loan = get_loan(pk)
-        data = _parse(AutopayCancelInputSerializer, request)
+        data = parse(AutopayCancelInputSerializer, request)
         auth = autopay.cancel_autopay(
             loan=loan, reason=data["reason"], acting_user=acting_user(request)
         )

@@ -1,21 +1,19 @@
 """Servicing REST API, reads: /api/v1/loans/ and a loan's detail, schedule,
 transactions and ledger.
 
-Everything here reads; nothing writes. Lists are built from `.values()` rows
-and plain serializers (a ModelSerializer costs ~1 ms per object) and each
-list runs a fixed number of queries whatever the page size (pinned in
-tests/servicing/test_api.py). API keys need `loans:read`; staff sessions
-need servicing.view_loan.
+Everything here reads, through servicing.selectors (loans, schedules,
+transactions, ledger: the reads the staff pages and the borrower API use);
+nothing writes. Lists are built from plain rows and plain serializers (a
+ModelSerializer costs ~1 ms per object) and each list runs a fixed number of
+queries whatever the page size (pinned in tests/servicing/test_api_loans.py).
+API keys need `loans:read`; staff sessions need servicing.view_loan.
 
 Money is a decimal string with two places; rates are in percent (the engine
 terms under `terms` keep the engine's fractions).
 """
 
-from collections import defaultdict
 from decimal import Decimal
 
-import django_filters
-from django.db.models import F, Q, Sum
 from django.urls import path
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
@@ -24,33 +22,15 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from core.exceptions import NotFound
 from customers.api.customers import ErrorSerializer
-from servicing.models import (
-    Installment,
-    JournalEntry,
-    Loan,
-    LoanEvent,
-    LoanParty,
-    LoanState,
-    Payment,
-    Posting,
-    ProductAccount,
-)
-
-VIEW = "servicing.view_loan"
+from servicing.api.base import READ_ERRORS, VIEW, money_field
+from servicing.models import Loan
+from servicing.selectors.ledger import entry_posting_rows, loan_entry_rows
+from servicing.selectors.loans import LoanFilter, get_loan, loan_parties, loan_rows
+from servicing.selectors.schedules import schedule_rows
+from servicing.selectors.transactions import allocations_by_event, loan_event_rows, payment_row
 
 PERCENT = Decimal("0.0001")
-MONEY = {"max_digits": 14, "decimal_places": 2}
-
-# Display order of allocation lines within one instalment.
-COMPONENT_ORDER = ("penalties", "fees", "interest", "principal", "unapplied", "overpayment")
-
-READ_ERRORS = {401: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer}
-
-
-def _money(**kwargs):
-    return serializers.DecimalField(**MONEY, **kwargs)
 
 
 def rate_percent(fraction: Decimal) -> Decimal:
@@ -58,89 +38,15 @@ def rate_percent(fraction: Decimal) -> Decimal:
     return (fraction * 100).quantize(PERCENT)
 
 
-# --- reads -------------------------------------------------------------------------------
-# Small, fixed-count queries; the views below only call these and format.
-
-
-def get_loan(loan_id: int) -> Loan:
-    """The loan with its customer and product, or NotFound (404)."""
-    loan = Loan.objects.select_related("customer", "product").filter(pk=loan_id).first()
-    if loan is None:
-        raise NotFound(f"No loan {loan_id}.")
-    return loan
-
-
-def allocations_by_event(loan_id: int, event_ids) -> dict[int, list[dict]]:
-    """event id -> allocation lines, netted over every entry realising the event
-    (source "event:<id>": its first posting plus any re-applications or
-    reversal), one query. A line's `amount` is credit minus debit on the
-    component's account: positive is paid to (or held as) that component,
-    negative is charged to it (a fee) or taken back. Cash and income
-    postings (no component) are left out; lines that net to zero too."""
-    sources = {f"event:{event_id}": event_id for event_id in event_ids}
-    if not sources:
-        return {}
-    rows = (
-        Posting.objects.filter(
-            loan_id=loan_id, entry__loan_id=loan_id, entry__source__in=list(sources)
-        )
-        .exclude(component="")
-        .values("entry__source", "component", "installment_number")
-        .annotate(amount=Sum(F("credit") - F("debit")))
-    )
-    out: dict[int, list[dict]] = defaultdict(list)
-    for row in rows:
-        if row["amount"]:
-            out[sources[row["entry__source"]]].append(
-                {
-                    "component": row["component"],
-                    "installment_number": row["installment_number"],
-                    "amount": row["amount"],
-                }
-            )
-    for lines in out.values():
-        lines.sort(
-            key=lambda line: (
-                line["installment_number"] is None,
-                line["installment_number"] or 0,
-                COMPONENT_ORDER.index(line["component"])
-                if line["component"] in COMPONENT_ORDER
-                else len(COMPONENT_ORDER),
-            )
-        )
-    return out
-
-
-PAYMENT_FIELDS = (
-    "id",
-    "loan_id",
-    "event_id",
-    "amount",
-    "received_on",
-    "method",
-    "channel",
-    "reference",
-    "excess",
-    "status",
-    "reversal_reason",
-    "reversal_event_id",
-    "created_at",
-)
-
-
 def payment_body(payment_id: int) -> dict:
     """A payment with its current allocation, as the payment endpoints return it."""
-    row = Payment.objects.filter(pk=payment_id).values(*PAYMENT_FIELDS).get()
-    row["allocation"] = allocations_by_event(row["loan_id"], [row["event_id"]]).get(
-        row["event_id"], []
-    )
-    return PaymentSerializer(row).data
+    return PaymentSerializer(payment_row(payment_id)).data
 
 
 # --- output serializers -------------------------------------------------------------------
 
 
-class AllocationLineSerializer(serializers.Serializer):
+class AllocationRowSerializer(serializers.Serializer):
     component = serializers.CharField(
         help_text="principal, interest, fees, penalties, unapplied or overpayment."
     )
@@ -148,7 +54,7 @@ class AllocationLineSerializer(serializers.Serializer):
         allow_null=True,
         help_text="The instalment the money went to; null for prepaid principal and credit.",
     )
-    amount = _money(
+    amount = money_field(
         help_text="Credit minus debit on the component: positive is paid to (or held as) "
         "the component, negative is charged to it or taken back by a re-application."
     )
@@ -158,7 +64,7 @@ class PaymentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     loan_id = serializers.IntegerField()
     event_id = serializers.IntegerField(help_text="The payment's loan event.")
-    amount = _money()
+    amount = money_field()
     received_on = serializers.DateField(help_text="Effective date.")
     method = serializers.CharField(help_text="cash, check, ach or card.")
     channel = serializers.CharField(help_text="staff, portal, api, batch or autopay.")
@@ -172,10 +78,28 @@ class PaymentSerializer(serializers.Serializer):
     )
     reversal_event_id = serializers.IntegerField(allow_null=True)
     created_at = serializers.DateTimeField()
-    allocation = AllocationLineSerializer(
+    allocation = AllocationRowSerializer(
         many=True,
         help_text="Where the money went now (after any re-application); empty once reversed.",
     )
+
+
+class LoanEventSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    effective_date = serializers.DateField()
+    amount = money_field()
+    details = serializers.DictField(help_text="The event's details (fee kind, note, reason).")
+
+
+def event_body(event) -> dict:
+    return {
+        "id": event.pk,
+        "kind": event.kind,
+        "effective_date": event.effective_date.isoformat(),
+        "amount": str(event.amount),
+        "details": event.details,
+    }
 
 
 class LoanListItemSerializer(serializers.Serializer):
@@ -184,28 +108,28 @@ class LoanListItemSerializer(serializers.Serializer):
     origination_reference = serializers.CharField()
     customer_id = serializers.IntegerField()
     state = serializers.CharField(help_text="active, overpaid, paid_off, charged_off or closed.")
-    principal_balance = _money()
-    interest_balance = _money(help_text="Interest due and unpaid.")
-    fees_balance = _money()
-    penalties_balance = _money()
-    unapplied_balance = _money(help_text="Credit held, not yet applied.")
-    overpayment_balance = _money(help_text="Credit owed back to the borrower.")
+    principal_balance = money_field()
+    interest_balance = money_field(help_text="Interest due and unpaid.")
+    fees_balance = money_field()
+    penalties_balance = money_field()
+    unapplied_balance = money_field(help_text="Credit held, not yet applied.")
+    overpayment_balance = money_field(help_text="Credit owed back to the borrower.")
     days_past_due = serializers.IntegerField()
     next_due_date = serializers.DateField(allow_null=True)
-    next_due_amount = _money()
+    next_due_amount = money_field()
 
 
 LIST_FIELDS = tuple(LoanListItemSerializer().fields)
 
 
 class BalancesSerializer(serializers.Serializer):
-    principal = _money()
-    interest = _money()
-    fees = _money()
-    penalties = _money()
-    unapplied = _money()
-    overpayment = _money()
-    total_outstanding = _money(
+    principal = money_field()
+    interest = money_field()
+    fees = money_field()
+    penalties = money_field()
+    unapplied = money_field()
+    overpayment = money_field()
+    total_outstanding = money_field(
         help_text="Principal + interest + fees + penalties - unapplied credit."
     )
 
@@ -237,7 +161,7 @@ def party_rows(loan: Loan) -> list[dict]:
             "role": p.role,
             "ordering": p.ordering,
         }
-        for p in LoanParty.objects.filter(loan=loan).select_related("customer").order_by("ordering")
+        for p in loan_parties(loan)
     ]
 
 
@@ -256,14 +180,14 @@ class LoanDetailSerializer(serializers.Serializer):
     product_version = serializers.IntegerField()
     state = serializers.CharField(help_text="active, overpaid, paid_off, charged_off or closed.")
     currency = serializers.CharField()
-    principal = _money(help_text="The approved principal as boarded.")
+    principal = money_field(help_text="The approved principal as boarded.")
     annual_rate = serializers.DecimalField(
         max_digits=10, decimal_places=4, help_text="Nominal annual rate in percent."
     )
     term = serializers.IntegerField(help_text="Number of instalments as boarded.")
     disbursement_date = serializers.DateField()
     first_payment_date = serializers.DateField()
-    disbursed_amount = _money()
+    disbursed_amount = money_field()
     prepayment_mode = serializers.CharField()
     terms = serializers.DictField(
         help_text="The engine terms as boarded (core.finance.LoanTerms); rates there "
@@ -272,7 +196,7 @@ class LoanDetailSerializer(serializers.Serializer):
     balances = BalancesSerializer()
     days_past_due = serializers.IntegerField()
     next_due_date = serializers.DateField(allow_null=True)
-    next_due_amount = _money()
+    next_due_amount = money_field()
     closed_on = serializers.DateField(allow_null=True)
     underwriting_notes = serializers.CharField()
     conditions = LoanConditionSerializer(many=True, help_text="Origination's conditions.")
@@ -345,17 +269,17 @@ class ScheduleInstallmentSerializer(serializers.Serializer):
     status = serializers.CharField(
         help_text="not_due, due, partially_paid, past_due or paid (as of the business date)."
     )
-    principal_due = _money()
-    interest_due = _money()
-    fees_due = _money()
-    penalties_due = _money()
-    total_due = _money()
-    principal_paid = _money()
-    interest_paid = _money()
-    fees_paid = _money()
-    penalties_paid = _money()
-    total_paid = _money()
-    outstanding = _money(help_text="total_due - total_paid.")
+    principal_due = money_field()
+    interest_due = money_field()
+    fees_due = money_field()
+    penalties_due = money_field()
+    total_due = money_field()
+    principal_paid = money_field()
+    interest_paid = money_field()
+    fees_paid = money_field()
+    penalties_paid = money_field()
+    total_paid = money_field()
+    outstanding = money_field(help_text="total_due - total_paid.")
 
 
 class LoanScheduleSerializer(serializers.Serializer):
@@ -379,7 +303,7 @@ class TransactionSerializer(serializers.Serializer):
         help_text="payment, fee, waiver, refund, modification, reversal, charge_off or recovery."
     )
     effective_date = serializers.DateField()
-    amount = _money()
+    amount = money_field()
     details = serializers.DictField(help_text="The event's parameters (kind-specific).")
     reverses_id = serializers.IntegerField(
         allow_null=True, help_text="For a reversal: the event it cancels."
@@ -389,7 +313,7 @@ class TransactionSerializer(serializers.Serializer):
     )
     created_at = serializers.DateTimeField()
     payment = TransactionPaymentSerializer(allow_null=True, help_text="For payments only.")
-    allocation = AllocationLineSerializer(many=True)
+    allocation = AllocationRowSerializer(many=True)
 
 
 class LedgerPostingSerializer(serializers.Serializer):
@@ -399,8 +323,8 @@ class LedgerPostingSerializer(serializers.Serializer):
     role = serializers.CharField(help_text="The account's role in the product's chart.")
     component = serializers.CharField()
     installment_number = serializers.IntegerField(allow_null=True)
-    debit = _money()
-    credit = _money()
+    debit = money_field()
+    credit = money_field()
 
 
 class LedgerEntrySerializer(serializers.Serializer):
@@ -421,44 +345,6 @@ class LedgerEntrySerializer(serializers.Serializer):
 # --- views -------------------------------------------------------------------------------
 
 
-class LoanFilter(django_filters.FilterSet):
-    state = django_filters.ChoiceFilter(choices=LoanState.choices, label="Loan state.")
-    customer = django_filters.NumberFilter(
-        method="filter_customer", label="Customer id: the loans that customer is a party to."
-    )
-    dpd_min = django_filters.NumberFilter(
-        field_name="days_past_due", lookup_expr="gte", label="At least this many days past due."
-    )
-    dpd_max = django_filters.NumberFilter(
-        field_name="days_past_due", lookup_expr="lte", label="At most this many days past due."
-    )
-    search = django_filters.CharFilter(
-        method="filter_search",
-        label="Loan number, origination reference or a party's customer number (exact, "
-        "any case), or part of a party's name.",
-    )
-
-    class Meta:
-        model = Loan
-        fields = ["state", "customer", "dpd_min", "dpd_max", "search"]
-
-    def filter_customer(self, queryset, name, value):
-        return queryset.filter(pk__in=LoanParty.objects.filter(customer_id=value).values("loan"))
-
-    def filter_search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        parties = LoanParty.objects.filter(
-            Q(customer__customer_number__iexact=value) | Q(customer__legal_name__icontains=value)
-        )
-        return queryset.filter(
-            Q(loan_number__iexact=value)
-            | Q(origination_reference__iexact=value)
-            | Q(pk__in=parties.values("loan"))
-        )
-
-
 class LoanReadView(GenericAPIView):
     api_scope = "loans"
     required_permissions = {"GET": (VIEW,), "*": (VIEW,)}
@@ -474,7 +360,7 @@ class LoanListView(LoanReadView):
     ordering = ("-id",)
 
     def get_queryset(self):
-        return Loan.objects.order_by("-id")
+        return loan_rows(LIST_FIELDS)
 
     @extend_schema(
         operation_id="loans_list",
@@ -484,7 +370,7 @@ class LoanListView(LoanReadView):
         responses={200: LoanListItemSerializer(many=True), 400: ErrorSerializer, **READ_ERRORS},
     )
     def get(self, request):
-        loans = self.filter_queryset(self.get_queryset()).values(*LIST_FIELDS)
+        loans = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(loans)
         return self.get_paginated_response(LoanListItemSerializer(page, many=True).data)
 
@@ -518,25 +404,7 @@ class LoanScheduleView(LoanReadView):
     )
     def get(self, request, pk: int):
         loan = get_loan(pk)
-        rows = []
-        for row in Installment.objects.filter(loan=loan).order_by("number").values():
-            total_due = (
-                row["principal_due"] + row["interest_due"] + row["fees_due"] + row["penalties_due"]
-            )
-            total_paid = (
-                row["principal_paid"]
-                + row["interest_paid"]
-                + row["fees_paid"]
-                + row["penalties_paid"]
-            )
-            rows.append(
-                {
-                    **row,
-                    "total_due": total_due,
-                    "total_paid": total_paid,
-                    "outstanding": total_due - total_paid,
-                }
-            )
+        rows = schedule_rows(loan)
         body = {"loan_id": loan.pk, "loan_number": loan.loan_number, "installments": rows}
         return Response(LoanScheduleSerializer(body).data)
 
@@ -558,26 +426,7 @@ class LoanTransactionsView(LoanReadView):
     )
     def get(self, request, pk: int):
         loan = get_loan(pk)
-        events = (
-            LoanEvent.objects.filter(loan=loan)
-            .order_by("-effective_date", "-id")
-            .values(
-                "id",
-                "kind",
-                "effective_date",
-                "amount",
-                "details",
-                "reverses_id",
-                "created_at",
-                reversed_by_event_id=F("reversed_by__id"),
-                payment_id=F("payment__id"),
-                payment_method=F("payment__method"),
-                payment_channel=F("payment__channel"),
-                payment_reference=F("payment__reference"),
-                payment_status=F("payment__status"),
-                payment_reversal_reason=F("payment__reversal_reason"),
-            )
-        )
+        events = loan_event_rows(loan)
         page = self.paginate_queryset(events)
         allocations = allocations_by_event(loan.pk, [row["id"] for row in page])
         results = [
@@ -623,45 +472,8 @@ class LoanLedgerView(LoanReadView):
     )
     def get(self, request, pk: int):
         loan = get_loan(pk)
-        entries = (
-            JournalEntry.objects.filter(loan=loan)
-            .order_by("id")
-            .values(
-                "id",
-                "entry_type",
-                "effective_date",
-                "booked_at",
-                "source",
-                "key",
-                "memo",
-                "event_id",
-            )
-        )
-        page = self.paginate_queryset(entries)
-        roles = dict(
-            ProductAccount.objects.filter(product_id=loan.product_id).values_list(
-                "account_id", "role"
-            )
-        )
-        postings = defaultdict(list)
-        rows = (
-            Posting.objects.filter(entry_id__in=[entry["id"] for entry in page])
-            .order_by("entry_id", "id")
-            .values(
-                "id",
-                "entry_id",
-                "account_id",
-                "component",
-                "installment_number",
-                "debit",
-                "credit",
-                account_code=F("account__code"),
-                account_name=F("account__name"),
-            )
-        )
-        for row in rows:
-            row["role"] = roles.get(row["account_id"], "")
-            postings[row["entry_id"]].append(row)
+        page = self.paginate_queryset(loan_entry_rows(loan))
+        postings = entry_posting_rows(loan, [entry["id"] for entry in page])
         results = [{**entry, "postings": postings[entry["id"]]} for entry in page]
         return self.get_paginated_response(LedgerEntrySerializer(results, many=True).data)
 

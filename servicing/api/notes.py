@@ -17,8 +17,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.idempotency import idempotent
-from servicing.api.life import IDEMPOTENT_ERRORS, KEY_PARAMETER, KEY_REPLAY, acting_user
-from servicing.api.loans import READ_ERRORS, VIEW, get_loan
+from servicing.api.base import (
+    IDEMPOTENT_ERRORS,
+    KEY_PARAMETER,
+    KEY_REPLAY,
+    READ_ERRORS,
+    VIEW,
+    acting_user,
+)
+from servicing.selectors.loans import get_loan
 from servicing.services import notes
 
 

@@ -42,23 +42,28 @@ from core.money import ZERO
 from customers.api.customers import ErrorSerializer
 from customers.selectors.customers import get_customer_for_user
 from rails import gateway
-from servicing.api.actions import _key_parameter
-from servicing.api.life import IDEMPOTENT_ERRORS, KEY_PARAMETER, KEY_REPLAY
-from servicing.api.loans import (
-    LIST_FIELDS,
+from servicing.api.base import (
+    IDEMPOTENT_ERRORS,
+    KEY_PARAMETER,
+    KEY_REPLAY,
     READ_ERRORS,
-    LoanListItemSerializer,
-    PaymentSerializer,
-    payment_body,
+    key_parameter,
+    money_field,
+    parse,
 )
+from servicing.api.loans import LIST_FIELDS, LoanListItemSerializer, PaymentSerializer, payment_body
 from servicing.models import AutopayAuthorization, Component, Loan, LoanState
-from servicing.selectors import loans as selectors
+from servicing.selectors.autopay import active_autopay, has_active_autopay
+from servicing.selectors.ledger import balances_as_of
+from servicing.selectors.loans import customer_loan_rows, get_loan_for_customer, loan_parties
+from servicing.selectors.schedules import installments
+from servicing.selectors.statements import get_loan_statement, loan_statements
+from servicing.selectors.transactions import loan_transactions
 from servicing.services import autopay, online_payments, payoff, statements
 from servicing.services.service_requests import MAX_MESSAGE, REQUEST_KINDS, request_help
 from users.models import ApiKey
 
 TAGS = ["me"]
-MONEY = {"max_digits": 14, "decimal_places": 2}
 MAX_QUOTE_DAYS = 30  # as the portal's payoff page
 
 # The portal's Transactions list: money events only.
@@ -86,43 +91,25 @@ class BorrowerAccess(permissions.BasePermission):
         return True
 
 
-def my_loans(request):
-    """The signed-in borrower's loans (the portal's access selector)."""
-    return selectors.get_loans_for_customer(get_customer_for_user(request.user))
-
-
 def my_loan(request, pk: int) -> Loan:
-    """The signed-in borrower's loan `pk`; NotFound (404) for anyone else's."""
-    loan = my_loans(request).filter(pk=pk).first()
-    if loan is None:
-        raise NotFound("No such loan.")
-    return loan
+    """The signed-in borrower's loan `pk` (the portal's access selector);
+    NotFound (404) for anyone else's."""
+    return get_loan_for_customer(get_customer_for_user(request.user), pk)
 
 
 class _MeView(APIView):
     permission_classes = [BorrowerAccess]
 
 
-def _parse(serializer_class, request, extra_errors: dict | None = None) -> dict:
-    serializer = serializer_class(data=request.data)
-    if serializer.is_valid() and not extra_errors:
-        return serializer.validated_data
-    raise serializers.ValidationError({**serializer.errors, **(extra_errors or {})})
-
-
-def _money(**kwargs):
-    return serializers.DecimalField(**MONEY, **kwargs)
-
-
 # --- output serializers -------------------------------------------------------------
 
 
 class MeBalancesSerializer(serializers.Serializer):
-    principal = _money()
-    interest = _money(help_text="Interest due and unpaid.")
-    fees = _money(help_text="Fees and penalties.")
-    credit = _money(help_text="Credit held for you (unapplied and overpaid).")
-    total_outstanding = _money(help_text="What you owe net of credit held.")
+    principal = money_field()
+    interest = money_field(help_text="Interest due and unpaid.")
+    fees = money_field(help_text="Fees and penalties.")
+    credit = money_field(help_text="Credit held for you (unapplied and overpaid).")
+    total_outstanding = money_field(help_text="What you owe net of credit held.")
 
 
 class MePartySerializer(serializers.Serializer):
@@ -136,7 +123,7 @@ class MeLoanSerializer(serializers.Serializer):
     loan_number = serializers.CharField()
     state = serializers.CharField(help_text="active, overpaid, paid_off, charged_off or closed.")
     currency = serializers.CharField()
-    principal = _money(help_text="The amount borrowed.")
+    principal = money_field(help_text="The amount borrowed.")
     annual_rate = serializers.DecimalField(
         max_digits=10, decimal_places=4, help_text="Nominal annual rate in percent."
     )
@@ -146,7 +133,7 @@ class MeLoanSerializer(serializers.Serializer):
     balances = MeBalancesSerializer(help_text="From the ledger.")
     days_past_due = serializers.IntegerField()
     next_due_date = serializers.DateField(allow_null=True)
-    next_due_amount = _money()
+    next_due_amount = money_field()
     closed_on = serializers.DateField(allow_null=True)
     payable = serializers.BooleanField(help_text="Whether the loan takes a payment now.")
     autopay_active = serializers.BooleanField()
@@ -156,7 +143,7 @@ class MeLoanSerializer(serializers.Serializer):
 def loan_body(loan: Loan, me=None) -> dict:
     """The loan as its borrower reads it; `me` (the signed-in customer) marks
     their own entry among the parties."""
-    balances = selectors.balances_as_of(loan)
+    balances = balances_as_of(loan)
     return MeLoanSerializer(
         {
             "id": loan.pk,
@@ -180,14 +167,14 @@ def loan_body(loan: Loan, me=None) -> dict:
             "next_due_amount": loan.next_due_amount,
             "closed_on": loan.closed_on,
             "payable": loan.state == LoanState.ACTIVE,
-            "autopay_active": AutopayAuthorization.objects.filter(loan=loan, active=True).exists(),
+            "autopay_active": has_active_autopay(loan),
             "parties": [
                 {
                     "name": str(p.customer.legal_name),
                     "role": p.role,
                     "is_me": me is not None and p.customer_id == me.pk,
                 }
-                for p in selectors.loan_parties(loan)
+                for p in loan_parties(loan)
             ],
         }
     ).data
@@ -197,12 +184,12 @@ class MeInstallmentSerializer(serializers.Serializer):
     number = serializers.IntegerField()
     due_date = serializers.DateField()
     status = serializers.CharField(help_text="not_due, due, partially_paid, past_due or paid.")
-    principal_due = _money()
-    interest_due = _money()
-    charges_due = _money(help_text="Fees and penalties due.")
-    total_due = _money()
-    total_paid = _money()
-    outstanding = _money()
+    principal_due = money_field()
+    interest_due = money_field()
+    charges_due = money_field(help_text="Fees and penalties due.")
+    total_due = money_field()
+    total_paid = money_field()
+    outstanding = money_field()
 
 
 class MeScheduleSerializer(serializers.Serializer):
@@ -215,14 +202,14 @@ class MeTransactionSerializer(serializers.Serializer):
     id = serializers.IntegerField(help_text="The loan event's id.")
     kind = serializers.CharField(help_text="payment, fee, waiver, refund, reversal or recovery.")
     effective_date = serializers.DateField()
-    amount = _money()
+    amount = money_field()
     status = serializers.CharField(help_text="posted or reversed.")
     method = serializers.CharField(allow_null=True, help_text="For payments: card, ach, ...")
     reference = serializers.CharField(allow_null=True)
-    principal = _money(help_text="Paid to (or charged to) principal.")
-    interest = _money()
-    fees = _money(help_text="Fees and penalties.")
-    credit = _money(help_text="Held as credit (unapplied or overpayment).")
+    principal = money_field(help_text="Paid to (or charged to) principal.")
+    interest = money_field()
+    fees = money_field(help_text="Fees and penalties.")
+    credit = money_field(help_text="Held as credit (unapplied or overpayment).")
 
 
 def _split(lines) -> dict[str, Decimal]:
@@ -246,8 +233,8 @@ class MeStatementSerializer(serializers.Serializer):
     period_start = serializers.DateField()
     period_end = serializers.DateField()
     due_date = serializers.DateField(allow_null=True)
-    amount_due = _money()
-    past_due_amount = _money()
+    amount_due = money_field()
+    past_due_amount = money_field()
 
 
 # --- reads -------------------------------------------------------------------------
@@ -266,7 +253,9 @@ class MyLoanListView(GenericAPIView):
         responses={200: LoanListItemSerializer(many=True), **READ_ERRORS},
     )
     def get(self, request):
-        page = self.paginate_queryset(my_loans(request).values(*LIST_FIELDS))
+        page = self.paginate_queryset(
+            customer_loan_rows(get_customer_for_user(request.user), LIST_FIELDS)
+        )
         return self.get_paginated_response(LoanListItemSerializer(page, many=True).data)
 
 
@@ -304,7 +293,7 @@ class MyScheduleView(_MeView):
                 "total_paid": row.total_paid_amount,
                 "outstanding": row.outstanding,
             }
-            for row in selectors.installments(loan)
+            for row in installments(loan)
         ]
         body = {"loan_id": loan.pk, "loan_number": loan.loan_number, "installments": rows}
         return Response(MeScheduleSerializer(body).data)
@@ -324,7 +313,7 @@ class MyTransactionsView(_MeView):
     def get(self, request, pk: int):
         loan = my_loan(request, pk)
         rows = []
-        for row in selectors.loan_transactions(loan):
+        for row in loan_transactions(loan):
             if row.event.kind not in SHOWN_KINDS:
                 continue
             rows.append(
@@ -351,7 +340,7 @@ class MyStatementsView(_MeView):
     )
     def get(self, request, pk: int):
         loan = my_loan(request, pk)
-        return Response(MeStatementSerializer(statements.list_statements(loan), many=True).data)
+        return Response(MeStatementSerializer(loan_statements(loan), many=True).data)
 
 
 class MyStatementPdfView(_MeView):
@@ -369,9 +358,10 @@ class MyStatementPdfView(_MeView):
     )
     def get(self, request, pk: int, statement_id: int):
         loan = my_loan(request, pk)
-        statement = statements.list_statements(loan).defer(None).filter(pk=statement_id).first()
-        if statement is None:
-            raise NotFound("No such statement.")
+        try:
+            statement = get_loan_statement(loan, statement_id)
+        except NotFound:
+            raise NotFound("No such statement.") from None
         response = HttpResponse(statements.statement_pdf(statement), content_type="application/pdf")
         response["Content-Disposition"] = (
             f'attachment; filename="statement-{loan.loan_number}-{statement.statement_date}.pdf"'
@@ -383,7 +373,7 @@ class MyStatementPdfView(_MeView):
 
 
 class MePaymentInputSerializer(serializers.Serializer):
-    amount = _money(min_value=Decimal("0.01"), help_text="At most today's payoff amount.")
+    amount = money_field(min_value=Decimal("0.01"), help_text="At most today's payoff amount.")
     # Plain strings checked below: choice fields would add enums colliding in the schema.
     method = serializers.CharField(max_length=4, help_text="card or ach.")
     excess = serializers.CharField(
@@ -461,14 +451,14 @@ class MyPaymentView(_MeView):
             "409; nothing is charged or written then."
         ),
         tags=TAGS,
-        parameters=[_key_parameter(True, "Unique per payment (max 100 printable characters).")],
+        parameters=[key_parameter(True, "Unique per payment (max 100 printable characters).")],
         request=MePaymentInputSerializer,
         responses={201: PaymentSerializer, 200: PaymentSerializer, **IDEMPOTENT_ERRORS},
     )
     def post(self, request, pk: int):
         loan = my_loan(request, pk)
         key, key_errors = idempotency_key(request, required=True)
-        data = _parse(MePaymentInputSerializer, request, key_errors)
+        data = parse(MePaymentInputSerializer, request, key_errors)
         digest = hashlib.sha256(key.encode()).hexdigest()
         posted = online_payments.pay_online(
             loan,
@@ -497,15 +487,15 @@ class MePayoffInputSerializer(serializers.Serializer):
 class MePayoffSerializer(serializers.Serializer):
     quoted_on = serializers.DateField()
     good_through = serializers.DateField()
-    principal = _money()
-    interest_due = _money()
-    interest_accrued = _money()
-    interest = _money()
-    fees = _money()
-    penalties = _money()
-    credit = _money()
-    total = _money(help_text="What pays the loan off on good_through.")
-    per_diem = _money(help_text="Interest per further day.")
+    principal = money_field()
+    interest_due = money_field()
+    interest_accrued = money_field()
+    interest = money_field()
+    fees = money_field()
+    penalties = money_field()
+    credit = money_field()
+    total = money_field(help_text="What pays the loan off on good_through.")
+    per_diem = money_field(help_text="Interest per further day.")
 
 
 class MyPayoffQuoteView(_MeView):
@@ -522,7 +512,7 @@ class MyPayoffQuoteView(_MeView):
     )
     def post(self, request, pk: int):
         loan = my_loan(request, pk)
-        data = _parse(MePayoffInputSerializer, request)
+        data = parse(MePayoffInputSerializer, request)
         today = get_business_date()
         last = today + timedelta(days=MAX_QUOTE_DAYS)
         good_through = data["good_through"]
@@ -574,7 +564,7 @@ class MeAutopayCancelSerializer(serializers.Serializer):
 
 
 def _autopay_status(loan: Loan) -> dict:
-    active = AutopayAuthorization.objects.filter(loan=loan, active=True).first()
+    active = active_autopay(loan)
     version = autopay.CURRENT_AUTHORIZATION_VERSION
     return {
         "active": MeAutopaySerializer(active).data if active else None,
@@ -621,7 +611,7 @@ class MyAutopayView(_MeView):
     @idempotent
     def post(self, request, pk: int):
         loan = my_loan(request, pk)
-        data = _parse(MeAutopayInputSerializer, request)
+        data = parse(MeAutopayInputSerializer, request)
         autopay.set_up_autopay(
             loan=loan,
             routing=data["routing_number"],
@@ -692,7 +682,7 @@ class MyHelpRequestView(_MeView):
     @idempotent
     def post(self, request, pk: int):
         loan = my_loan(request, pk)
-        data = _parse(MeHelpInputSerializer, request)
+        data = parse(MeHelpInputSerializer, request)
         created = request_help(
             loan=loan,
             kind=data["kind"],

@@ -11,7 +11,6 @@ retry with the same key and body returns the first result (200, header
 `Idempotent-Replayed: true`) instead of acting again or answering 409.
 """
 
-from django.contrib.auth import get_user_model
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -22,10 +21,22 @@ from core.businessdate import get_business_date
 from core.exceptions import ValidationFailed
 from core.idempotency import idempotent
 from customers.api.customers import ErrorSerializer
-from servicing.api.life import IDEMPOTENT_ERRORS, KEY_PARAMETER, KEY_REPLAY, acting_user
-from servicing.api.loans import READ_ERRORS, VIEW
+from servicing.api.base import (
+    IDEMPOTENT_ERRORS,
+    KEY_PARAMETER,
+    KEY_REPLAY,
+    READ_ERRORS,
+    VIEW,
+    acting_user,
+    parse,
+)
 from servicing.models import ServiceRequest
-from servicing.selectors import loans as selectors
+from servicing.selectors.requests import (
+    OPEN_REQUEST_STATUSES,
+    get_service_request,
+    get_user_or_none,
+    service_request_queue,
+)
 from servicing.services import service_requests as service
 
 WORK = service.WORK_PERMISSION
@@ -49,7 +60,7 @@ class ServiceRequestSerializer(serializers.Serializer):
 
 
 def request_body(req: ServiceRequest, today) -> dict:
-    still_to_do = req.status in selectors.OPEN_REQUEST_STATUSES
+    still_to_do = req.status in OPEN_REQUEST_STATUSES
     return {
         "id": req.pk,
         "loan_id": req.loan_id,
@@ -65,12 +76,6 @@ def request_body(req: ServiceRequest, today) -> dict:
         "resolution": req.resolution,
         "resolved_at": req.resolved_at.isoformat() if req.resolved_at else None,
     }
-
-
-def _parse(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 class QueueQuerySerializer(serializers.Serializer):
@@ -111,7 +116,7 @@ class ServiceRequestListView(APIView):
         query.is_valid(raise_exception=True)
         data = query.validated_data
         today = get_business_date()
-        rows = selectors.service_request_queue(
+        rows = service_request_queue(
             today=today,
             status=data["status"],
             kind=data["kind"],
@@ -132,7 +137,7 @@ class ServiceRequestDetailView(APIView):
         responses={200: ServiceRequestSerializer, **READ_ERRORS},
     )
     def get(self, request, pk: int):
-        return Response(request_body(selectors.get_service_request(pk), get_business_date()))
+        return Response(request_body(get_service_request(pk), get_business_date()))
 
 
 class AssignInputSerializer(serializers.Serializer):
@@ -154,7 +159,7 @@ class _Action(APIView):
     required_permissions = {"POST": (VIEW, WORK)}
 
     def _done(self, req) -> Response:
-        return Response(request_body(selectors.get_service_request(req.pk), get_business_date()))
+        return Response(request_body(get_service_request(req.pk), get_business_date()))
 
 
 class ServiceRequestAssignView(_Action):
@@ -170,9 +175,9 @@ class ServiceRequestAssignView(_Action):
     )
     @idempotent
     def post(self, request, pk: int):
-        req = selectors.get_service_request(pk)
-        data = _parse(AssignInputSerializer, request)
-        assignee = get_user_model().objects.filter(pk=data["assignee_id"]).first()
+        req = get_service_request(pk)
+        data = parse(AssignInputSerializer, request)
+        assignee = get_user_or_none(data["assignee_id"])
         if assignee is None:
             raise ValidationFailed("No such user.", fields={"assignee_id": ["No such user."]})
         req = service.assign_request(request=req, assignee=assignee, user=acting_user(request))
@@ -192,7 +197,7 @@ class ServiceRequestStartView(_Action):
     )
     @idempotent
     def post(self, request, pk: int):
-        req = selectors.get_service_request(pk)
+        req = get_service_request(pk)
         req = service.start_request(request=req, user=acting_user(request))
         return self._done(req)
 
@@ -213,8 +218,8 @@ class ServiceRequestResolveView(_Action):
     )
     @idempotent
     def post(self, request, pk: int):
-        req = selectors.get_service_request(pk)
-        data = _parse(ResolveInputSerializer, request)
+        req = get_service_request(pk)
+        data = parse(ResolveInputSerializer, request)
         req = service.resolve_request(
             request=req, user=acting_user(request), resolution=data["resolution"]
         )
@@ -236,8 +241,8 @@ class ServiceRequestDeclineView(_Action):
     )
     @idempotent
     def post(self, request, pk: int):
-        req = selectors.get_service_request(pk)
-        data = _parse(DeclineInputSerializer, request)
+        req = get_service_request(pk)
+        data = parse(DeclineInputSerializer, request)
         req = service.decline_request(request=req, user=acting_user(request), reason=data["reason"])
         return self._done(req)
 

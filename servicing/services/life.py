@@ -7,7 +7,7 @@ The use cases live in sibling modules:
 - modifications.py: preview_modification, propose_modification,
   approve_modification, reject_modification
 - chargeoff.py: charge_off, record_recovery, auto_charge_off, refund_credit
-- statements.py: generate_statement, list_statements
+- statements.py: generate_statement, generate_statements, statement_pdf
 
 Every write locks the loan (`sync.lock_loan`), writes a LoanEvent and lets
 `sync.sync_loan` post the money (except charge-off and recovery, which post

@@ -263,10 +263,6 @@ def generate_statement(*, loan: Loan, statement_date: date, user=None) -> Statem
     return statement
 
 
-def list_statements(loan: Loan):
-    return Statement.objects.filter(loan=loan).defer("pdf").order_by("-statement_date")
-
-
 def generate_statements(*, dates: dict[int, list[date]], user=None) -> int:
     """The statements of many loans and cycle dates ({loan id: [dates]}),
     set-based, in the caller's transaction: the same rows and figures as

@@ -20,7 +20,16 @@ from core.finance import FinanceError, tila
 from core.money import format_money
 from core.selectors import object_history
 from servicing.models import Component, LoanState, Payment
-from servicing.selectors import loans as selectors
+from servicing.selectors.ledger import balances_as_of, loan_postings
+from servicing.selectors.loans import get_loan, loan_parties, search_loans
+from servicing.selectors.schedules import installments
+from servicing.selectors.transactions import (
+    event_allocation,
+    get_payment,
+    last_entry_id,
+    loan_transactions,
+    reapplied_since,
+)
 from servicing.services import notes
 from servicing.services.payments import PAYABLE_STATES, fingerprint, post_payment, reverse_payment
 from servicing.services.sync import loan_terms
@@ -133,7 +142,7 @@ def _apply_domain_error(form, exc: DomainError) -> None:
 
 def _loan(pk: int):
     try:
-        return selectors.get_loan(pk)
+        return get_loan(pk)
     except NotFound as exc:
         raise Http404(exc.message) from exc
 
@@ -176,7 +185,7 @@ def _disclosure(loan):
 def loan_list(request):
     form = LoanSearchForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    loans = selectors.search_loans(
+    loans = search_loans(
         filters.get("q") or "",
         state=filters.get("state") or "",
         dpd_min=filters.get("dpd_min"),
@@ -204,18 +213,18 @@ def _detail_context(request, loan, tab: str, *, note_form=None) -> dict:
         "tab": tab,
         "tabs": TABS,
         "rate_percent": _percent(loan.annual_rate),
-        "balances": selectors.balances_as_of(loan),
-        "parties": selectors.loan_parties(loan),
+        "balances": balances_as_of(loan),
+        "parties": loan_parties(loan),
         "disclosure": _disclosure(loan),
         "payable": loan.state in PAYABLE_STATES,
         "business_date": get_business_date(),
     }
     if tab == "schedule":
-        context["installments"] = selectors.installments(loan)
+        context["installments"] = installments(loan)
     elif tab == "transactions":
-        context["transactions"] = selectors.loan_transactions(loan)
+        context["transactions"] = loan_transactions(loan)
     elif tab == "ledger":
-        context["entries"] = selectors.loan_postings(loan)
+        context["entries"] = loan_postings(loan)
     elif tab == "documents":
         can_add = notes.may_add_note(request.user)
         context.update(
@@ -276,7 +285,7 @@ def payment_new(request, pk: int):
     form = PaymentForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        before = selectors.last_entry_id(loan)
+        before = last_entry_id(loan)
         try:
             result = post_payment(
                 loan=loan,
@@ -302,13 +311,13 @@ def payment_new(request, pk: int):
                     request, f"Payment of {format_money(payment.amount)} was already posted."
                 )
             else:
-                lines = selectors.event_allocation(payment.event)
+                lines = event_allocation(payment.event)
                 text = (
                     f"Payment of {format_money(payment.amount)} received "
                     f"{payment.received_on:%b} {payment.received_on.day}, "
                     f"{payment.received_on.year} posted: {describe_allocation(lines)}."
                 )
-                reapplied = selectors.reapplied_since(loan, before, exclude_event=payment.event)
+                reapplied = reapplied_since(loan, before, exclude_event=payment.event)
                 if reapplied:
                     text += (
                         f" Backdated: {reapplied} later transaction"
@@ -329,7 +338,7 @@ def payment_new(request, pk: int):
 def payment_reverse(request, pk: int, payment_pk: int):
     loan = _loan(pk)
     try:
-        payment = selectors.get_payment(loan, payment_pk)
+        payment = get_payment(loan, payment_pk)
     except NotFound as exc:
         raise Http404(exc.message) from exc
     detail_url = f"{reverse('servicing:loan-detail', args=[loan.pk])}?tab=transactions"
@@ -364,7 +373,7 @@ def payment_reverse(request, pk: int, payment_pk: int):
             "loan": loan,
             "payment": payment,
             "form": form,
-            "allocation": selectors.event_allocation(payment.event),
+            "allocation": event_allocation(payment.event),
             "nsf_fee": loan.product.nsf_fee_amount,
         },
         status=400 if form.errors else 200,

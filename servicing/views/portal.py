@@ -28,7 +28,13 @@ from core.money import format_money
 from customers.selectors.customers import get_customer_for_user
 from rails import gateway
 from servicing.models import AutopayAuthorization, Component, Loan, LoanState
-from servicing.selectors import loans as selectors
+from servicing.selectors.autopay import active_autopay
+from servicing.selectors.ledger import balances_as_of
+from servicing.selectors.loans import get_loan_for_customer, get_loans_for_customer, loan_borrowers
+from servicing.selectors.requests import customer_requests_on_loan
+from servicing.selectors.schedules import installments
+from servicing.selectors.statements import get_loan_statement, loan_statements
+from servicing.selectors.transactions import event_allocation, get_payment, loan_transactions
 from servicing.services import autopay, online_payments, payoff, statements
 from servicing.services.service_requests import REQUEST_KINDS, request_help
 from users.access import borrower_required
@@ -49,10 +55,10 @@ def _customer(request):
 
 def _loan_for_borrower(request, pk: int) -> Loan:
     """The signed-in borrower's loan `pk`; Http404 for anyone else's."""
-    loan = selectors.get_loans_for_customer(_customer(request)).filter(pk=pk).first()
-    if loan is None:
-        raise Http404("No such loan.")
-    return loan
+    try:
+        return get_loan_for_customer(_customer(request), pk)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
 
 
 def _apply_error(form: forms.Form, exc: DomainError, aliases: dict | None = None) -> None:
@@ -212,7 +218,7 @@ class HelpForm(forms.Form):
 @never_cache
 @borrower_required
 def loan_list(request):
-    loans = selectors.get_loans_for_customer(_customer(request))
+    loans = get_loans_for_customer(_customer(request))
     return render(request, "servicing/portal/loans.html", {"loans": loans})
 
 
@@ -222,23 +228,21 @@ def loan_detail(request, pk: int):
     loan = _loan_for_borrower(request, pk)
     transactions = [
         {"row": row, "split": _split(row.lines)}
-        for row in selectors.loan_transactions(loan)
+        for row in loan_transactions(loan)
         if row.event.kind in ("payment", "fee", "waiver", "refund", "reversal", "recovery")
     ]
-    balances = selectors.balances_as_of(loan)
+    balances = balances_as_of(loan)
     context = {
         "loan": loan,
-        "borrowers": selectors.loan_borrowers(loan),
+        "borrowers": loan_borrowers(loan),
         "balances": balances,
         "fees_total": balances.fees + balances.penalties,
-        "installments": selectors.installments(loan),
+        "installments": installments(loan),
         "transactions": transactions,
-        "statements": statements.list_statements(loan),
-        "autopay": AutopayAuthorization.objects.filter(loan=loan, active=True).first(),
+        "statements": loan_statements(loan),
+        "autopay": active_autopay(loan),
         "payable": loan.state == LoanState.ACTIVE,
-        "service_requests": selectors.get_service_requests_for_customer(loan.customer).filter(
-            loan=loan
-        ),
+        "service_requests": customer_requests_on_loan(loan.customer, loan),
     }
     return render(request, "servicing/portal/loan_detail.html", context)
 
@@ -299,15 +303,15 @@ def loan_pay(request, pk: int):
 def loan_payment(request, pk: int, payment_pk: int):
     loan = _loan_for_borrower(request, pk)
     try:
-        payment = selectors.get_payment(loan, payment_pk)
+        payment = get_payment(loan, payment_pk)
     except NotFound as exc:
         raise Http404(exc.message) from exc
-    lines = selectors.event_allocation(payment.event)
+    lines = event_allocation(payment.event)
     context = {
         "loan": loan,
         "payment": payment,
         "split": _split(lines),
-        "balances": selectors.balances_as_of(loan),
+        "balances": balances_as_of(loan),
     }
     return render(request, "servicing/portal/payment_receipt.html", context)
 
@@ -328,7 +332,7 @@ def _authorization_preview(loan: Loan) -> str:
 @borrower_required
 def loan_autopay(request, pk: int):
     loan = _loan_for_borrower(request, pk)
-    current = AutopayAuthorization.objects.filter(loan=loan, active=True).first()
+    current = active_autopay(loan)
     form = AutopayForm(request.POST if request.POST.get("action") != "cancel" else None)
     status = 200
     if request.method == "POST" and request.POST.get("action") == "cancel":
@@ -410,7 +414,7 @@ def loan_payoff_pdf(request, pk: int):
         {
             "loan": loan,
             "customer": loan.customer,
-            "borrowers": selectors.loan_borrowers(loan),
+            "borrowers": loan_borrowers(loan),
             "items": items,
             "good_through": good_through,
             "quoted_on": today,
@@ -427,9 +431,10 @@ def loan_payoff_pdf(request, pk: int):
 @borrower_required
 def loan_statement_pdf(request, pk: int, statement_pk: int):
     loan = _loan_for_borrower(request, pk)
-    statement = statements.list_statements(loan).defer(None).filter(pk=statement_pk).first()
-    if statement is None:
-        raise Http404("No such statement.")
+    try:
+        statement = get_loan_statement(loan, statement_pk)
+    except NotFound:
+        raise Http404("No such statement.") from None
     response = HttpResponse(statements.statement_pdf(statement), content_type="application/pdf")
     response["Content-Disposition"] = (
         f'attachment; filename="statement-{loan.loan_number}-{statement.statement_date}.pdf"'

@@ -9,9 +9,7 @@ selector: another borrower's request is a 404.
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -21,9 +19,15 @@ from django.views.decorators.http import require_POST
 from core.businessdate import get_business_date
 from core.exceptions import DomainError, NotFound, PermissionDenied
 from servicing.models import ServiceRequest
-from servicing.selectors import loans as selectors
+from servicing.selectors.requests import (
+    get_customer_service_request,
+    get_service_request,
+    request_workers,
+    service_request_counts,
+    service_request_queue,
+)
 from servicing.services import service_requests as service
-from servicing.views.life import loan_url
+from servicing.views.base import loan_url
 from servicing.views.portal import _customer, _loan_for_borrower
 from users.access import borrower_required, staff_required
 
@@ -33,15 +37,6 @@ PAGE_SIZE = 100
 
 
 # --- forms ---------------------------------------------------------------------
-
-
-def workers():
-    """Active staff users who may work requests (for the assign select)."""
-    User = get_user_model()
-    perm = Q(groups__permissions__codename="modify_loan") | Q(
-        user_permissions__codename="modify_loan"
-    )
-    return User.objects.filter(perm, is_active=True).distinct().order_by("username")
 
 
 class QueueFilterForm(forms.Form):
@@ -65,7 +60,7 @@ class QueueFilterForm(forms.Form):
             ("", "Anyone"),
             ("me", "Me"),
             ("none", "Nobody"),
-            *[(str(u.pk), u.get_username()) for u in workers()],
+            *[(str(u.pk), u.get_username()) for u in request_workers()],
         ]
 
 
@@ -74,7 +69,7 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = workers()
+        self.fields["assignee"].queryset = request_workers()
 
 
 class ResolveForm(forms.Form):
@@ -98,7 +93,7 @@ class DeclineForm(forms.Form):
 
 def _get(request_pk: int) -> ServiceRequest:
     try:
-        return selectors.get_service_request(request_pk)
+        return get_service_request(request_pk)
     except NotFound as exc:
         raise Http404(exc.message) from exc
 
@@ -120,12 +115,12 @@ def request_queue(request):
             if assignee == "me"
             else (int(assignee) if assignee.isdigit() else None),
         }
-    rows = selectors.service_request_queue(today=today, **filters)
+    rows = service_request_queue(today=today, **filters)
     context = {
         "form": form,
         "rows": rows[:PAGE_SIZE],
         "total": rows.count(),
-        "counts": selectors.service_request_counts(today=today),
+        "counts": service_request_counts(today=today),
         "statuses": ServiceRequest.Status.choices,
         "today": today,
     }
@@ -254,13 +249,10 @@ def request_decline(request, request_pk: int):
 @borrower_required
 def portal_request_detail(request, pk: int, request_pk: int):
     loan = _loan_for_borrower(request, pk)
-    req = (
-        selectors.get_service_requests_for_customer(_customer(request))
-        .filter(loan=loan, pk=request_pk)
-        .first()
-    )
-    if req is None:
-        raise Http404("No such request.")
+    try:
+        req = get_customer_service_request(_customer(request), loan, request_pk)
+    except NotFound:
+        raise Http404("No such request.") from None
     return render(request, "servicing/portal/request_detail.html", {"loan": loan, "req": req})
 
 

@@ -24,7 +24,7 @@ from origination.services import applications as app_services
 from origination.services import closing, documents, kyc, underwriting
 from origination.services import disbursement as disbursing
 from servicing.models import Installment, Loan, LoanParty
-from servicing.selectors import loans as selectors
+from servicing.selectors.loans import get_loans_for_customer, loan_borrowers
 from tests.factories import UserFactory
 from tests.origination.closing_setup import (  # noqa: F401 (fixtures)
     ADDRESS,
@@ -178,8 +178,8 @@ def test_every_party_term_condition_note_and_document_arrives_in_servicing(
     )
     assert parties == [(applicant.pk, "borrower", 0), (co_applicant.pk, "co_borrower", 1)]
     assert loan.customer_id == applicant.pk
-    assert [c.pk for c in selectors.loan_borrowers(loan)] == [applicant.pk, co_applicant.pk]
-    assert list(selectors.get_loans_for_customer(co_applicant)) == [loan]
+    assert [c.pk for c in loan_borrowers(loan)] == [applicant.pk, co_applicant.pk]
+    assert list(get_loans_for_customer(co_applicant)) == [loan]
     boarded = AuditEvent.objects.get(action="loan.boarded", object_id=str(loan.pk))
     assert boarded.metadata["parties"] == [
         {"customer_id": applicant.pk, "role": "borrower"},

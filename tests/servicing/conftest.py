@@ -10,6 +10,7 @@ from core.models import BusinessDate
 from customers import services as customer_services
 from servicing.boarding import BoardingTerms, board_loan
 from servicing.selectors.ledger import clear_account_cache
+from servicing.services.payments import post_payment
 from servicing.services.products import create_product
 
 
@@ -68,3 +69,18 @@ def make_loan(product, customer):
         )
 
     return _make
+
+
+@pytest.fixture
+def paid_loan(make_loan):
+    """1,200 at 12% over 12 months, the Feb 15 instalment paid; business date Feb 15."""
+    loan = make_loan()
+    set_business_date(date(2026, 2, 15))
+    post_payment(
+        loan=loan,
+        amount=Decimal("106.62"),
+        received_on=date(2026, 2, 15),
+        method="ach",
+        channel="staff",
+    )
+    return loan

@@ -21,7 +21,7 @@ from servicing.services.fees import assess_fee
 from servicing.services.payments import post_payment
 from servicing.services.statements import generate_statement
 from tests.servicing.conftest import set_business_date
-from tests.servicing.test_api import api_key_client, post_json
+from tests.servicing.helpers import api_key_client, post_json
 
 pytestmark = pytest.mark.django_db
 D = Decimal

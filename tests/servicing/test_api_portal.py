@@ -20,11 +20,11 @@ from servicing.models import (
     ServiceRequest,
     Statement,
 )
-from servicing.selectors import loans as selectors
+from servicing.selectors.requests import service_request_queue
 from servicing.services import autopay
 from servicing.services.statements import generate_statement
 from tests.servicing.conftest import set_business_date
-from tests.servicing.test_api import api_key_client
+from tests.servicing.helpers import api_key_client
 from tests.servicing.test_portal import GOOD_CARD, ROUTING, board, client_for, make_borrower
 
 pytestmark = pytest.mark.django_db
@@ -260,7 +260,7 @@ def test_help_request_reaches_the_staff_queue(loan, client):
         client, url(loan.pk, "requests/"), {"kind": "hardship", "message": "I lost my job."}
     )
     assert response.status_code == 201, response.content
-    queue = list(selectors.service_request_queue(today=date(2026, 2, 15)))
+    queue = list(service_request_queue(today=date(2026, 2, 15)))
     assert [(r.pk, r.loan_id, r.kind, r.message, r.status) for r in queue] == [
         (response.json()["id"], loan.pk, "hardship", "I lost my job.", "open")
     ]

@@ -17,7 +17,7 @@ from servicing.services.closing import close_loan
 from servicing.services.payments import post_payment
 from servicing.services.payoff import payoff_quote
 from tests.servicing.conftest import set_business_date
-from tests.servicing.test_api import api_key_client, post_json
+from tests.servicing.helpers import api_key_client, post_json
 
 pytestmark = pytest.mark.django_db
 D = Decimal

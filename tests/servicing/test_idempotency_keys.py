@@ -14,7 +14,7 @@ from django.test import Client
 from core.models import AuditEvent, IdempotencyRecord
 from servicing.models import LoanEvent, Modification, PayoffQuote, ServiceRequest
 from tests.servicing.conftest import set_business_date
-from tests.servicing.test_api import api_key_client, post_json
+from tests.servicing.helpers import api_key_client, post_json
 from tests.servicing.test_concurrency import race
 from tests.servicing.test_portal import board, make_borrower
 from tests.servicing.test_service_requests import ask
@@ -67,7 +67,7 @@ def test_fee_replay_mismatch_and_no_key(make_loan):
     assert AuditEvent.objects.count() == audits
     record = IdempotencyRecord.objects.get()
     assert (record.key, record.response_status) == ("fee-0001", 201)
-    assert record.scope == "servicing.api.life.FeeCreateView"
+    assert record.scope == "servicing.api.fees.FeeCreateView"
     assert record.response_body == first.json()
 
     # Without a key every request is a new fee.

@@ -16,7 +16,7 @@ from core.models import AuditEvent
 from servicing.models import LoanNote
 from servicing.services.notes import add_note
 from tests.factories import UserFactory
-from tests.servicing.test_api import api_key_client, post_json
+from tests.servicing.helpers import api_key_client, post_json
 
 pytestmark = pytest.mark.django_db
 

@@ -21,11 +21,12 @@ from core.exceptions import NotFound, ValidationFailed
 from core.models import AuditEvent
 from servicing.boarding import BoardingParty, BoardingTerms, board_loan, board_loans
 from servicing.models import JournalEntry, Loan, LoanParty
-from servicing.selectors import loans as selectors
+from servicing.selectors.loans import loan_borrowers, search_loans
+from servicing.selectors.requests import get_service_requests_for_customer
 from servicing.services.payoff import payoff_quote, record_payoff_payment
 from servicing.services.statements import generate_statement
 from tests.servicing.conftest import set_business_date
-from tests.servicing.test_api import api_key_client
+from tests.servicing.helpers import api_key_client
 from tests.servicing.test_portal import make_borrower
 
 pytestmark = pytest.mark.django_db
@@ -106,7 +107,7 @@ def test_board_loan_writes_every_party_in_order_with_conditions(product, ann, be
     assert loan.customer_id == ann.pk
     assert loan.conditions == [condition]
     # Borrowers are whom the documents address; the guarantor is not one.
-    assert [c.pk for c in selectors.loan_borrowers(loan)] == [ann.pk, ben.pk]
+    assert [c.pk for c in loan_borrowers(loan)] == [ann.pk, ben.pk]
     event = AuditEvent.objects.get(action="loan.boarded")
     assert event.metadata["parties"] == [
         {"customer_id": ann.pk, "role": "borrower"},
@@ -266,11 +267,11 @@ def test_staff_loan_page_shows_the_parties_and_conditions(product, ann, ben, gus
 
 
 def test_search_finds_the_loan_by_any_party(joint, ann, ben, gus):
-    assert list(selectors.search_loans(ben.customer_number)) == [joint]
-    assert list(selectors.search_loans("ben rower")) == [joint]
-    assert list(selectors.search_loans("rower")) == [joint]  # both match: listed once
-    assert list(selectors.search_loans(customer_id=ben.pk)) == [joint]
-    assert list(selectors.search_loans(customer_id=gus.pk)) == []
+    assert list(search_loans(ben.customer_number)) == [joint]
+    assert list(search_loans("ben rower")) == [joint]
+    assert list(search_loans("rower")) == [joint]  # both match: listed once
+    assert list(search_loans(customer_id=ben.pk)) == [joint]
+    assert list(search_loans(customer_id=gus.pk)) == []
 
 
 def test_loan_api_shows_parties_and_conditions_and_filters_by_party(joint, ann, ben, gus):
@@ -395,7 +396,7 @@ def test_a_help_request_names_the_party_who_asked(joint, ann, ben, gus):
         "customer": [f"Customer {gus.pk} is no party of loan {joint.loan_number}."]
     }
     assert ServiceRequest.objects.count() == 2
-    assert [r.pk for r in selectors.get_service_requests_for_customer(ben)] == [
-        r.pk for r in selectors.get_service_requests_for_customer(ann)
+    assert [r.pk for r in get_service_requests_for_customer(ben)] == [
+        r.pk for r in get_service_requests_for_customer(ann)
     ]
-    assert not selectors.get_service_requests_for_customer(gus).exists()
+    assert not get_service_requests_for_customer(gus).exists()

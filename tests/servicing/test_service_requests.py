@@ -11,11 +11,11 @@ from django.urls import reverse
 from core.exceptions import Conflict, PermissionDenied, ValidationFailed
 from core.models import AuditEvent
 from servicing.models import ServiceRequest
-from servicing.selectors import loans as selectors
+from servicing.selectors.requests import get_service_requests_for_customer, service_request_counts
 from servicing.services import service_requests as service
 from tests.conftest import make_staff
 from tests.servicing.conftest import set_business_date
-from tests.servicing.test_api import api_key_client, post_json
+from tests.servicing.helpers import api_key_client, post_json
 from tests.servicing.test_portal import board, client_for, make_borrower
 
 pytestmark = pytest.mark.django_db
@@ -103,7 +103,7 @@ def test_queue_shows_the_request_with_counts_and_overdue(loan, staff_client):
     assert [r.pk for r in response.context["rows"]] == [late.pk]
     response = agent.get(reverse("servicing:service-requests"), {"kind": "other"})
     assert [r.pk for r in response.context["rows"]] == [fresh.pk]
-    assert selectors.service_request_counts(today=date(2026, 2, 7)) == {
+    assert service_request_counts(today=date(2026, 2, 7)) == {
         "open": 2,
         "in_progress": 0,
         "resolved": 0,
@@ -282,7 +282,7 @@ def test_borrower_sees_their_requests_and_a_second_borrower_gets_404(product, lo
         intruder.get(reverse("portal:loan-request", args=[other_loan.pk, req.pk])).status_code
         == 404
     )
-    assert list(selectors.get_service_requests_for_customer(other)) == []
+    assert list(get_service_requests_for_customer(other)) == []
 
 
 # --- API ------------------------------------------------------------------------------

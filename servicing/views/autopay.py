@@ -1,36 +1,31 @@
-"""Servicing pages (files): a loan's autopay authorisation, the NACHA files
-of autopay debits, and the imports (ACH returns, payments, loan boarding).
-Views parse, call one service, and render."""
+"""Servicing pages, autopay: a loan's ACH debit authorisation (set up,
+cancel) and the NACHA files of autopay debits (collect, download). Views
+parse, call one service, and render.
+"""
 
-import hashlib
 from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
 
 from core.businessdate import get_business_date
 from core.exceptions import DomainError
 from rails import nacha
-from servicing.models import AchBatchFile, AutopayAuthorization, ImportRun, Loan, LoanState
-from servicing.services import autopay, imports
+from servicing.models import AutopayAuthorization, LoanState
+from servicing.selectors.autopay import (
+    ach_batch_files,
+    active_autopay,
+    autopay_history,
+    get_ach_file,
+)
+from servicing.services import autopay
+from servicing.views.base import IMPORT_FILES, POST_PAYMENT, VIEW, found, loan_or_404
 from users.access import staff_required
-
-VIEW = "servicing.view_loan"
-POST = "servicing.post_payment"
-IMPORT = "servicing.import_files"
-MAX_UPLOAD = 20 * 1024 * 1024
-
-
-def _loan(pk: int) -> Loan:
-    loan = Loan.objects.select_related("customer", "product").filter(pk=pk).first()
-    if loan is None:
-        raise Http404("No such loan.")
-    return loan
 
 
 def _client_ip(request) -> str | None:
@@ -102,10 +97,10 @@ class AutopayForm(forms.Form):
         return data
 
 
-@staff_required(VIEW, POST)
+@staff_required(VIEW, POST_PAYMENT)
 def autopay_page(request, pk: int):
-    loan = _loan(pk)
-    active = loan.autopay_authorizations.filter(active=True).first()
+    loan = loan_or_404(pk)
+    active = active_autopay(loan)
     form = AutopayForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -141,7 +136,7 @@ def autopay_page(request, pk: int):
         {
             "loan": loan,
             "active": active,
-            "history": loan.autopay_authorizations.exclude(active=True)[:20],
+            "history": autopay_history(loan),
             "form": form,
             "authorization_text": text,
             "text_version": autopay.CURRENT_AUTHORIZATION_VERSION,
@@ -153,9 +148,9 @@ def autopay_page(request, pk: int):
 
 
 @require_POST
-@staff_required(VIEW, POST)
+@staff_required(VIEW, POST_PAYMENT)
 def autopay_cancel(request, pk: int):
-    loan = _loan(pk)
+    loan = loan_or_404(pk)
     auth = autopay.cancel_autopay(
         loan=loan, reason=request.POST.get("reason", "")[:200], acting_user=request.user
     )
@@ -169,9 +164,9 @@ def autopay_cancel(request, pk: int):
 # --- ACH files -------------------------------------------------------------
 
 
-@staff_required(VIEW, IMPORT)
+@staff_required(VIEW, IMPORT_FILES)
 def ach_files(request):
-    files = AchBatchFile.objects.defer("content").select_related("created_by")
+    files = ach_batch_files()
     page = Paginator(files, 25).get_page(request.GET.get("page"))
     return render(
         request,
@@ -181,7 +176,7 @@ def ach_files(request):
 
 
 @require_POST
-@staff_required(VIEW, IMPORT, POST)
+@staff_required(VIEW, IMPORT_FILES, POST_PAYMENT)
 def ach_files_collect(request):
     business_date = get_business_date()
     try:
@@ -202,119 +197,12 @@ def ach_files_collect(request):
     return redirect("servicing:ach-files")
 
 
-@staff_required(VIEW, IMPORT)
+@staff_required(VIEW, IMPORT_FILES)
 def ach_file_download(request, pk: int):
-    batch = get_object_or_404(AchBatchFile, pk=pk)
+    batch = found(get_ach_file, pk)
     response = HttpResponse(batch.content, content_type="text/plain; charset=us-ascii")
     response["Content-Disposition"] = f'attachment; filename="{batch.filename}"'
     return response
-
-
-# --- imports ---------------------------------------------------------------
-
-
-class UploadForm(forms.Form):
-    file = forms.FileField(label="File")
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD:
-            raise forms.ValidationError("The file is larger than 20 MB.")
-        raw = upload.read()
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise forms.ValidationError("The file is not UTF-8 text.") from None
-        self.text = text
-        self.sha256 = hashlib.sha256(raw).hexdigest()
-        return upload
-
-
-IMPORTS = {
-    "payments": {
-        "title": "Import payments",
-        "kind": ImportRun.Kind.PAYMENTS,
-        "help": "CSV with the columns loan_number, amount, received_on (YYYY-MM-DD), "
-        "method (cash, check, ach, card), reference, and optionally excess (prepayment or "
-        "unapplied: where money beyond what is due goes; blank for the product's default). "
-        "Rows with a reference are recognised "
-        "by loan, reference, date and amount, so a file imported twice posts nothing twice.",
-        "perms": (VIEW, IMPORT, POST),
-    },
-    "boarding": {
-        "title": "Import loans (boarding)",
-        "kind": ImportRun.Kind.BOARDING,
-        "help": "CSV with the columns origination_reference, customer_number, product_code, "
-        "principal, annual_rate (percent), term, disbursement_date, first_payment_date, "
-        "cutover_date, principal_paid, interest_paid. Each loan is boarded on its original "
-        "terms and its paid history is recorded as one payment on the cut-over date; a row "
-        "whose resulting principal balance is not principal minus principal_paid is rejected.",
-        "perms": (VIEW, IMPORT),
-    },
-    "ach_returns": {
-        "title": "Import ACH returns",
-        "kind": ImportRun.Kind.ACH_RETURNS,
-        "help": "A NACHA return file from the bank. Each return reverses its autopay payment "
-        "and assesses the product's returned-payment fee; a return already processed is "
-        "left alone.",
-        "perms": (VIEW, IMPORT),
-    },
-}
-
-
-def _import_page(request, key: str, run_service):
-    spec = IMPORTS[key]
-    form = UploadForm(request.POST or None, request.FILES or None)
-    run = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            result = run_service(
-                text=form.text, filename=form.cleaned_data["file"].name, acting_user=request.user
-            )
-        except DomainError as exc:
-            form.add_error(
-                "file", " ".join(m for msgs in exc.fields.values() for m in msgs) or exc.message
-            )
-        else:
-            run = result.run
-            messages.success(
-                request,
-                f"{run.accepted} accepted, {run.duplicates} already done, {run.rejected} rejected.",
-            )
-    recent = ImportRun.objects.filter(kind=spec["kind"]).select_related("created_by")[:10]
-    return render(
-        request,
-        "servicing/files/import.html",
-        {
-            "spec": spec,
-            "form": form,
-            "run": run,
-            "recent": recent,
-            "url_name": f"{key.replace('_', '-')}-import",
-        },
-    )
-
-
-@staff_required(*IMPORTS["payments"]["perms"])
-def payments_import(request):
-    return _import_page(request, "payments", imports.import_payments_csv)
-
-
-@staff_required(*IMPORTS["boarding"]["perms"])
-def boarding_import(request):
-    return _import_page(request, "boarding", imports.import_boarding_csv)
-
-
-@staff_required(*IMPORTS["ach_returns"]["perms"])
-def ach_returns_import(request):
-    return _import_page(request, "ach_returns", autopay.import_ach_returns)
-
-
-@staff_required(VIEW, IMPORT)
-def import_run_detail(request, pk: int):
-    run = get_object_or_404(ImportRun, pk=pk)
-    spec = next(s for s in IMPORTS.values() if s["kind"] == run.kind)
-    return render(request, "servicing/files/import_run.html", {"run": run, "spec": spec})
 
 
 staff_patterns: list = [
@@ -323,9 +211,4 @@ staff_patterns: list = [
     path("ach-files/", ach_files, name="ach-files"),
     path("ach-files/collect/", ach_files_collect, name="ach-files-collect"),
     path("ach-files/<int:pk>/download/", ach_file_download, name="ach-file-download"),
-    path("imports/ach-returns/", ach_returns_import, name="ach-returns-import"),
-    path("imports/payments/", payments_import, name="payments-import"),
-    path("imports/boarding/", boarding_import, name="boarding-import"),
-    path("imports/<int:pk>/", import_run_detail, name="import-run"),
 ]
-portal_patterns: list = []
