@@ -14,7 +14,7 @@ obligations (`co_applicant_income`, `co_applicant_bureau_obligations`), and
 DTI/PTI are taken on the combined figures. An account the two share appears
 on both credit files and is then counted twice (conservative). The credit
 score the policy and the scorecard use for a joint application is the lower
-of the two subjects' scores (origination.services.decision.decision_score);
+of the two subjects' scores (origination.decisioning.joint.decision_score);
 affordability itself does not look at scores.
 """
 

@@ -1,10 +1,12 @@
 """The automatic decision of a submitted application.
 
-run_decision pulls the credit report (with retry, through the configured
-adapter), computes the proposed payment with the engine on the priced terms,
-affordability, the scorecard, the identity checks and the sanctions
-screening, evaluates the product's rule set, stores the BureauPull and a
-DecisionRecord with the full trace, and moves the application:
+run_decision evaluates the application outside the write transaction
+(evaluate_application, a frozen Decision: it pulls the credit report with
+retry through the configured adapter, computes the proposed payment with the
+engine on the priced terms, affordability, the scorecard, the identity
+checks and the sanctions screening, and evaluates the product's rule set),
+then stores the BureauPull and a DecisionRecord with the full trace, and
+moves the application:
 approve -> approved (terms from the grid), decline -> declined (adverse
 action notice), refer -> in underwriting. A bureau that stays unavailable
 refers; it never approves.
@@ -17,13 +19,14 @@ subject-level inputs (credit file, age, identity) are evaluated on the
 co-applicant too, their reasons marked "Co-applicant: ...". Affordability
 takes the combined stated income and both subjects' bureau obligations; the
 score the policy, the scorecard and pricing use is the lower of the two
-scores. The trace shows both subjects' inputs ("subjects", "score_used").
+scores (the joint rules: origination.decisioning.joint). The trace shows
+both subjects' inputs ("subjects", "score_used").
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -50,6 +53,14 @@ from origination.decisioning.bureau import (
     report_summary,
 )
 from origination.decisioning.identity import IdentityResult
+from origination.decisioning.joint import (
+    applicant_reasons,
+    decision_score,
+    joint_only_affordability_declines,
+    joint_outcome,
+    refer_joint_only,
+    subject_rule_set,
+)
 from origination.decisioning.reasons import (
     CANNOT_PRICE,
     CO_APPLICANT,
@@ -78,31 +89,6 @@ from origination.services.products import fee_amounts, highest_rate_for, price_f
 S = ApplicationState
 
 RESIDENTIAL = {"own": "own", "mortgage": "own", "rent": "rent", "other": "other"}
-
-# Rule variables that describe one subject (their credit file, age and
-# identity), evaluated for the co-applicant as well. "score" is not among
-# them: a joint application is decided on the lower of the two scores.
-SUBJECT_VARIABLES = frozenset(
-    {
-        "bureau_unavailable",
-        "no_credit_file",
-        "thin_file",
-        "delinquencies_24m",
-        "delinquencies_90_24m",
-        "public_records",
-        "has_bankruptcy",
-        "inquiries_6m",
-        "oldest_trade_months",
-        "age",
-        "kyc_passed",
-    }
-)
-# Rule variables that adding the co-applicant's obligations changes.
-JOINT_OBLIGATION_VARIABLES = frozenset({"dti", "pti", "residual_income"})
-JOINT_ONLY_NOTE = (
-    " (with the co-applicant's obligations; their income is not captured"
-    " separately: verify the household income)"
-)
 
 
 @dataclass(frozen=True)
@@ -258,15 +244,6 @@ def _screen(customer, application_id) -> dict:
     }
 
 
-def decision_score(applicant_score: int | None, co_applicant_score: int | None) -> int | None:
-    """The credit score a (joint) application is decided and priced on: the
-    lower of the two subjects' scores; the one there is when only one
-    subject has a score (a co-applicant without a score refers through
-    their own no-file / thin-file / bureau rules)."""
-    scores = [s for s in (applicant_score, co_applicant_score) if s is not None]
-    return min(scores) if scores else None
-
-
 def _bureau_summary(pull: Pull) -> dict:
     return {
         "customer": pull.customer.pk,
@@ -278,22 +255,6 @@ def _bureau_summary(pull: Pull) -> dict:
     }
 
 
-def _subject_rule_set(rule_set) -> dict:
-    """The rule set's rules on SUBJECT_VARIABLES only (same name and version)."""
-    if isinstance(rule_set, dict):
-        rules, name = rule_set.get("rules") or [], rule_set.get("name", "")
-        version = rule_set.get("version")
-    else:
-        rules, name, version = rule_set or [], "", None
-    return {
-        "name": name,
-        "version": version,
-        "rules": [
-            r for r in rules if isinstance(r, dict) and r.get("variable") in SUBJECT_VARIABLES
-        ],
-    }
-
-
 def _evaluate_co_applicant(app: Application, adapter, backoff, business_date) -> CoApplicant:
     """The co-applicant's pull, identity checks and subject-level rules."""
     customer = app.co_applicant
@@ -301,7 +262,7 @@ def _evaluate_co_applicant(app: Application, adapter, backoff, business_date) ->
     identity = kyc.check_identity(customer=customer)
     age = customer.age_on(business_date)
     variables = {**pull.bureau_vars, "age": age, "kyc_passed": identity.passed}
-    rules = evaluate_rules(_subject_rule_set(app.product.rule_set), variables)
+    rules = evaluate_rules(subject_rule_set(app.product.rule_set), variables)
     return CoApplicant(
         pull=pull,
         identity=identity,
@@ -383,96 +344,6 @@ def _rule_variables(
     else:
         variables.setdefault("monthly_income", app.gross_monthly_income)
     return variables
-
-
-def _joint_only_affordability_declines(
-    app, variables, decision, *, bureau_vars, affordability, payment
-) -> set:
-    """Codes of the decline rules on DTI/PTI/residual income that fire with
-    the co-applicant's bureau obligations added but not on the applicant's
-    own (empty without a co-applicant or when none fired)."""
-    if affordability is None or not affordability.co_applicant_bureau_obligations:
-        return set()
-    fired = {
-        t.code
-        for t in decision.trace
-        if t.fired and t.outcome == "decline" and t.variable in JOINT_OBLIGATION_VARIABLES
-    }
-    if not fired:
-        return set()
-    solo = assess_affordability(
-        gross_monthly_income=app.gross_monthly_income,
-        housing_cost=app.housing_cost,
-        bureau_monthly_obligations=bureau_vars.get("bureau_monthly_obligations") or 0,
-        other_obligations=app.other_obligations,
-        proposed_payment=payment,
-    )
-    solo_decision = evaluate_rules(app.product.rule_set, {**variables, **solo.variables()})
-    solo_fired = {t.code for t in solo_decision.trace if t.fired and t.outcome == "decline"}
-    return fired - solo_fired
-
-
-def _applicant_reasons(rules: RuleDecision, *, score, score_from_co_applicant) -> list[Reason]:
-    """The rules' reasons; a score reason names the co-applicant's score
-    when that is the one used."""
-    reasons = list(rules.reasons)
-    if score_from_co_applicant:
-        score_rules = {t.code for t in rules.trace if t.variable == "score"}
-        reasons = [
-            replace(r, text=f"{r.text} (the co-applicant's score, {score})")
-            if r.rule_code in score_rules
-            else r
-            for r in reasons
-        ]
-    return reasons
-
-
-def _refer_joint_only(
-    outcome: Outcome, reasons: list[Reason], rules: RuleDecision, joint_only: set
-) -> tuple[Outcome, list[Reason]]:
-    """A decline that rests only on adding the co-applicant's obligations
-    to the one stated income (the co-applicant's income is not captured
-    separately) goes to an underwriter to verify the household income."""
-    if not joint_only:
-        return outcome, reasons
-    reasons = [
-        replace(r, outcome="refer", text=r.text + JOINT_ONLY_NOTE)
-        if r.rule_code in joint_only
-        else r
-        for r in reasons
-    ]
-    still_declined = any(
-        t.fired and t.outcome == "decline" and t.code not in joint_only for t in rules.trace
-    )
-    return ("decline" if still_declined else "refer"), reasons
-
-
-def _merge_reasons(main: list[Reason], co: tuple[Reason, ...]) -> list[Reason]:
-    """Declines before refers (the applicant's first within each), without
-    repeating a reason (code and subject); each subject's list is already
-    at most the rules engine's principal reasons."""
-    merged: list[Reason] = []
-    for outcome in ("decline", "refer", "approve"):
-        for reason in [*main, *co]:
-            if reason.outcome != outcome:
-                continue
-            if all((m.code, m.subject) != (reason.code, reason.subject) for m in merged):
-                merged.append(reason)
-    return merged
-
-
-def _with_co_applicant(
-    outcome: Outcome, reasons: list[Reason], co: CoApplicant | None
-) -> tuple[Outcome, list[Reason]]:
-    """The joint outcome (the worse of the two subjects') and reasons."""
-    if co is None:
-        return outcome, reasons
-    outcomes = (outcome, co.rules.outcome)
-    if "decline" in outcomes:
-        outcome = "decline"
-    elif "refer" in outcomes:
-        outcome = "refer"
-    return outcome, _merge_reasons(reasons, co.reasons)
 
 
 def _referrals(
@@ -615,16 +486,17 @@ def evaluate_application(app: Application, *, adapter=None, backoff=None) -> Dec
     variables["scorecard_points"] = scorecard.total_points
     rules = evaluate_rules(app.product.rule_set, variables)
 
-    reasons = _applicant_reasons(
+    reasons = applicant_reasons(
         rules,
         score=score,
         score_from_co_applicant=bool(co and score is not None and score != pull.score),
     )
-    joint_only = _joint_only_affordability_declines(
+    joint_only = joint_only_affordability_declines(
         app, variables, rules, bureau_vars=bureau_vars, affordability=affordability, payment=payment
     )
-    outcome, reasons = _refer_joint_only(rules.outcome, reasons, rules, joint_only)
-    outcome, reasons = _with_co_applicant(outcome, reasons, co)
+    outcome, reasons = refer_joint_only(rules.outcome, reasons, rules, joint_only)
+    if co is not None:
+        outcome, reasons = joint_outcome(outcome, reasons, co.rules.outcome, co.reasons)
     if outcome != "decline":
         extra = _referrals(
             reasons, pull=pull, co=co, sanctions_unavailable=sanctions_unavailable, rate=rate

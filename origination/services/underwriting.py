@@ -12,7 +12,7 @@ from core.audit import actor_of
 from core.exceptions import Conflict, PermissionDenied, ValidationFailed
 from core.models import AuditCategory, AuditEvent
 from core.money import format_money
-from origination.decisioning.reasons import REASONS
+from origination.decisioning.reasons import REASONS, Reason
 from origination.decisioning.rules import MAX_PRINCIPAL_REASONS
 from origination.models import (
     Application,
@@ -446,14 +446,16 @@ def approve_conditionally(
     return app
 
 
-def _reason(item) -> dict:
+def _reason(item) -> Reason:
+    """A principal reason of a staff decline: a {"code", "text"} dict, a
+    catalogue code or a text of the underwriter's own (code OTHER)."""
     if isinstance(item, dict):
         code = item.get("code", "OTHER")
-        return {"code": code, "text": item.get("text") or REASONS.get(code, code)}
+        return Reason(code, item.get("text") or REASONS.get(code, code), "decline")
     text = str(item).strip()
     if text in REASONS:
-        return {"code": text, "text": REASONS[text]}
-    return {"code": "OTHER", "text": text}
+        return Reason.of(text, "decline")
+    return Reason("OTHER", text, "decline")
 
 
 def _decline_locked(app: Application, acting_user, *, principal, note, override_reason):
@@ -463,7 +465,7 @@ def _decline_locked(app: Application, acting_user, *, principal, note, override_
     check_can(app, "decline")
     kind = _override_kind(app, "decline", override_reason)
     app.decided_at = timezone.now()
-    app.decision_reasons = [{**r, "outcome": "decline", "rule": ""} for r in principal]
+    app.decision_reasons = [r.as_dict() for r in principal]
     text = "; ".join(p for p in (note.strip(), (override_reason or "").strip()) if p)
     _record(
         app,
@@ -478,9 +480,9 @@ def _decline_locked(app: Application, acting_user, *, principal, note, override_
         app,
         "decline",
         acting_user=acting_user,
-        note=text or "Declined: " + "; ".join(r["text"] for r in principal),
+        note=text or "Declined: " + "; ".join(r.text for r in principal),
         fields=("decided_at", "decision_reasons"),
-        metadata={"kind": kind, "reasons": [r["code"] for r in principal]},
+        metadata={"kind": kind, "reasons": [r.code for r in principal]},
     )
     return adverse_action.create_notice(
         app, reasons=app.decision_reasons, acting_user=actor_of(acting_user)
@@ -524,7 +526,7 @@ def decline_for_sanctions(hit: SanctionsHit, acting_user):
     app = Application.objects.select_for_update().filter(pk=hit.application_id).first()
     if app is None or not can_proceed(app.decline):
         return None
-    principal = [{"code": SANCTIONS_DECLINE_CODE, "text": REASONS[SANCTIONS_DECLINE_CODE]}]
+    principal = [Reason.of(SANCTIONS_DECLINE_CODE, "decline")]
     contrary = app.auto_outcome == "approve"
     notice = _decline_locked(
         app,

@@ -9,9 +9,9 @@ import pytest
 
 from customers.services import customer as customer_services
 from origination.decisioning.affordability import assess_affordability
+from origination.decisioning.joint import decision_score
 from origination.models import Application, ApplicationState, BureauPull, DecisionRecord
 from origination.services import applications as apps
-from origination.services.decision import decision_score
 from tests.origination.test_applications import (
     APPLICATION_DATA,
     BANKRUPT,
