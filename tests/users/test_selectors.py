@@ -9,7 +9,11 @@ from django.test import Client
 
 from core.exceptions import NotFound
 from tests.factories import UserFactory, current_totp, totp_device
-from users import selectors, services
+from users import services
+from users.selectors.api_keys import all_api_keys, get_api_key
+from users.selectors.sign_in import failed_attempts, user_by_username
+from users.selectors.staff import get_staff_user, staff_users, with_roles
+from users.selectors.two_factor import TwoFactorStatus, two_factor_status
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +56,7 @@ def staff():
 
 
 def test_staff_users_lists_staff_only_by_username_with_annotations(staff):
-    assert rows(selectors.staff_users()) == [
+    assert rows(staff_users()) == [
         ("maya", True, False),
         ("olga", False, True),
         ("umar", False, False),
@@ -61,7 +65,7 @@ def test_staff_users_lists_staff_only_by_username_with_annotations(staff):
 
 def test_staff_users_filters(staff):
     def names(*args, **kwargs):
-        return [u.username for u in selectors.staff_users(*args, **kwargs)]
+        return [u.username for u in staff_users(*args, **kwargs)]
 
     assert names("MA") == ["maya", "umar"]  # username "maya", first name "Umar"
     assert names("berg") == ["olga"]  # last name
@@ -79,16 +83,16 @@ def test_lockout_needs_the_failure_limit_within_the_cool_off(settings):
     cal = UserFactory(username="cal")
     fail_sign_in("bea", 4)
     fail_sign_in("cal", 5)
-    assert rows(selectors.staff_users()) == [("bea", False, False), ("cal", False, True)]
+    assert rows(staff_users()) == [("bea", False, False), ("cal", False, True)]
     settings.AXES_COOLOFF_TIME = timedelta(0)
-    assert rows(selectors.staff_users()) == [("bea", False, False), ("cal", False, False)]
-    assert selectors.get_staff_user(cal.pk).locked_out is False
-    assert selectors.get_staff_user(bea.pk).locked_out is False
+    assert rows(staff_users()) == [("bea", False, False), ("cal", False, False)]
+    assert get_staff_user(cal.pk).locked_out is False
+    assert get_staff_user(bea.pk).locked_out is False
 
 
 def test_with_roles_fills_the_role_cache_from_prefetched_groups(staff, django_assert_num_queries):
     with django_assert_num_queries(2):  # users, then their groups
-        users = selectors.with_roles(selectors.staff_users())
+        users = with_roles(staff_users())
     with django_assert_num_queries(0):
         labels = [(u.username, u.role, u.role_label) for u in users]
     assert labels == [
@@ -100,34 +104,34 @@ def test_with_roles_fills_the_role_cache_from_prefetched_groups(staff, django_as
 
 def test_get_staff_user(staff):
     maya, _, olga = staff
-    found = selectors.get_staff_user(olga.pk)
+    found = get_staff_user(olga.pk)
     assert found == olga
     assert (found.two_factor_on, found.locked_out, found._role_cache) == (
         False,
         True,
         "loan_officer",
     )
-    found = selectors.get_staff_user(maya.pk)
+    found = get_staff_user(maya.pk)
     assert (found.two_factor_on, found.locked_out, found._role_cache) == (True, False, "manager")
 
 
 def test_get_staff_user_refuses_other_kinds_and_unknown_ids(staff):
-    borrower = selectors.user_by_username("bo@example.com")
+    borrower = user_by_username("bo@example.com")
     with pytest.raises(NotFound) as refused:
-        selectors.get_staff_user(borrower.pk)
+        get_staff_user(borrower.pk)
     assert (refused.value.message, refused.value.status_code) == ("No such staff user.", 404)
     with pytest.raises(NotFound):
-        selectors.get_staff_user(selectors.user_by_username("api-bot").pk)
+        get_staff_user(user_by_username("api-bot").pk)
     with pytest.raises(NotFound):
-        selectors.get_staff_user(10**9)
+        get_staff_user(10**9)
 
 
 def test_user_by_username_is_exact_and_any_kind(staff):
     maya, _, _ = staff
-    assert selectors.user_by_username("maya") == maya
-    assert selectors.user_by_username("bo@example.com").kind == "borrower"
-    assert selectors.user_by_username("Maya") is None
-    assert selectors.user_by_username("may") is None
+    assert user_by_username("maya") == maya
+    assert user_by_username("bo@example.com").kind == "borrower"
+    assert user_by_username("Maya") is None
+    assert user_by_username("may") is None
 
 
 # --- sign-in failures --------------------------------------------------------------------------
@@ -135,15 +139,15 @@ def test_user_by_username_is_exact_and_any_kind(staff):
 
 def test_failed_attempts_counts_records_per_address():
     dee = UserFactory(username="dee")
-    assert selectors.failed_attempts("dee") == 0
+    assert failed_attempts("dee") == 0
     fail_sign_in("dee", 2)
-    assert selectors.failed_attempts("dee") == 1
+    assert failed_attempts("dee") == 1
     fail_sign_in("dee", 1, address="10.0.0.2")
-    assert selectors.failed_attempts("dee") == 2
-    assert selectors.failed_attempts("nobody") == 0
+    assert failed_attempts("dee") == 2
+    assert failed_attempts("nobody") == 0
     admin = UserFactory(role="administrator")
     services.unlock_user(user=dee, acting_user=admin)
-    assert selectors.failed_attempts("dee") == 0
+    assert failed_attempts("dee") == 0
 
 
 # --- own two-factor ----------------------------------------------------------------------------
@@ -151,33 +155,29 @@ def test_failed_attempts_counts_records_per_address():
 
 def test_two_factor_status_through_enrolment_and_reset():
     user = UserFactory(role="loan_officer")
-    status = selectors.two_factor_status(user)
-    assert status == selectors.TwoFactorStatus(
-        device=None, has_pending_device=False, backup_codes_left=0
-    )
+    status = two_factor_status(user)
+    assert status == TwoFactorStatus(device=None, has_pending_device=False, backup_codes_left=0)
     assert status.enabled is False
 
     pending = services.start_totp_enrolment(user=user)
-    assert selectors.two_factor_status(user) == selectors.TwoFactorStatus(
+    assert two_factor_status(user) == TwoFactorStatus(
         device=None, has_pending_device=True, backup_codes_left=0
     )
 
     device, codes = services.confirm_totp_device(user=user, token=current_totp(pending))
-    status = selectors.two_factor_status(user)
-    assert status == selectors.TwoFactorStatus(
-        device=device, has_pending_device=False, backup_codes_left=10
-    )
+    status = two_factor_status(user)
+    assert status == TwoFactorStatus(device=device, has_pending_device=False, backup_codes_left=10)
     assert status.device.pk == pending.pk and status.enabled is True
     assert len(codes) == 10
 
     services.reset_two_factor(user=user, acting_user=UserFactory(role="administrator"))
-    assert selectors.two_factor_status(user) == selectors.TwoFactorStatus(
+    assert two_factor_status(user) == TwoFactorStatus(
         device=None, has_pending_device=False, backup_codes_left=0
     )
 
 
 def test_two_factor_status_is_frozen():
-    status = selectors.two_factor_status(UserFactory())
+    status = two_factor_status(UserFactory())
     with pytest.raises(AttributeError):
         status.backup_codes_left = 3
 
@@ -191,9 +191,7 @@ def test_api_keys_newest_first_including_revoked(django_assert_num_queries):
     services.create_api_key(name="CRM", scopes=["customers:write"], created_by=admin)
     services.revoke_api_key(key=first, acting_user=admin)
     with django_assert_num_queries(1):
-        keys = [
-            (k.name, k.created_by.username, k.revoked_by, k.user.kind) for k in selectors.api_keys()
-        ]
+        keys = [(k.name, k.created_by.username, k.revoked_by, k.user.kind) for k in all_api_keys()]
     assert keys == [
         ("CRM", admin.username, None, "integration"),
         ("Ledger", admin.username, admin, "integration"),
@@ -204,8 +202,8 @@ def test_get_api_key(django_assert_num_queries):
     admin = UserFactory(role="administrator")
     created, _ = services.create_api_key(name="Ledger", scopes=["customers:read"], created_by=admin)
     with django_assert_num_queries(1):
-        key = selectors.get_api_key(created.pk)
+        key = get_api_key(created.pk)
         assert (key.name, key.created_by, key.user.kind) == ("Ledger", admin, "integration")
     with pytest.raises(NotFound) as refused:
-        selectors.get_api_key(10**9)
+        get_api_key(10**9)
     assert refused.value.message == "No such API key."

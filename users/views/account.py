@@ -12,8 +12,17 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp import login as otp_login
 
 from core.exceptions import DomainError
-from users import forms, selectors, services
+from users import services
 from users.access import StaffRequiredMixin, two_factor_state
+from users.forms.errors import add_domain_error
+from users.forms.passwords import (
+    PortalPasswordResetForm,
+    ResetSetPasswordForm,
+    StaffPasswordChangeForm,
+    StaffPasswordResetForm,
+)
+from users.forms.two_factor import ConfirmDeviceForm, DisableTwoFactorForm
+from users.selectors.two_factor import two_factor_status
 from users.views.sign_in import AFTER_ENROLMENT_KEY, NEW_BACKUP_CODES_KEY, with_next
 
 # --- own two-factor -------------------------------------------------------------------
@@ -41,14 +50,12 @@ def otp_setup(request):
     if gate:
         return gate
     user = request.user
-    status = selectors.two_factor_status(user)
+    status = two_factor_status(user)
     device = status.device
     action = request.POST.get("action") if request.method == "POST" else None
 
     if device is not None:
-        disable_form = forms.DisableTwoFactorForm(
-            user, request.POST if action == "disable" else None
-        )
+        disable_form = DisableTwoFactorForm(user, request.POST if action == "disable" else None)
         if action == "backup-codes":
             request.session[NEW_BACKUP_CODES_KEY] = services.regenerate_backup_codes(user=user)
             return redirect("users:otp-backup-codes")
@@ -81,14 +88,14 @@ def otp_setup(request):
     pending = services.start_totp_enrolment(user=user, restart=action == "restart")
     if action in ("start", "restart"):
         return redirect("users:otp-setup")
-    form = forms.ConfirmDeviceForm(request.POST if action == "confirm" else None)
+    form = ConfirmDeviceForm(request.POST if action == "confirm" else None)
     if action == "confirm" and form.is_valid():
         try:
             device, codes = services.confirm_totp_device(
                 user=user, token=form.cleaned_data["token"]
             )
         except DomainError as exc:
-            forms.add_domain_error(form, exc)
+            add_domain_error(form, exc)
         else:
             otp_login(request, device)
             request.session[NEW_BACKUP_CODES_KEY] = codes
@@ -128,7 +135,7 @@ def otp_backup_codes(request):
 
 
 class StaffPasswordChangeView(StaffRequiredMixin, auth_views.PasswordChangeView):
-    form_class = forms.StaffPasswordChangeForm
+    form_class = StaffPasswordChangeForm
     template_name = "users/password_change.html"
     success_url = reverse_lazy("staff-home")
 
@@ -171,7 +178,7 @@ def _reset_views(context: dict, namespace: str, form_class, email_template: str)
         ),
         "confirm": auth_views.PasswordResetConfirmView.as_view(
             template_name="users/password_reset_confirm.html",
-            form_class=forms.ResetSetPasswordForm,
+            form_class=ResetSetPasswordForm,
             success_url=reverse_lazy(f"{namespace}:password-reset-complete"),
             extra_context=context,
         ),
@@ -182,11 +189,11 @@ def _reset_views(context: dict, namespace: str, form_class, email_template: str)
 
 
 staff_reset = _reset_views(
-    STAFF_AUTH, "users", forms.StaffPasswordResetForm, "users/email/password_reset_email.txt"
+    STAFF_AUTH, "users", StaffPasswordResetForm, "users/email/password_reset_email.txt"
 )
 portal_reset = _reset_views(
     PORTAL_AUTH,
     "portal",
-    forms.PortalPasswordResetForm,
+    PortalPasswordResetForm,
     "users/email/portal_password_reset_email.txt",
 )

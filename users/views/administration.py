@@ -8,11 +8,17 @@ from django.views.decorators.cache import never_cache
 
 from core import selectors as core_selectors
 from core.exceptions import DomainError, NotFound
-from users import forms, selectors, services
+from users import services
 from users.access import staff_required
+from users.forms.api_keys import ApiKeyCreateForm
+from users.forms.errors import add_domain_error
+from users.forms.staff import StaffCreateForm, StaffDetailsForm, StaffFilterForm, StaffRoleForm
 from users.models import User
 from users.roles import ROLES
 from users.scopes import SCOPES
+from users.selectors.api_keys import all_api_keys, get_api_key
+from users.selectors.sign_in import failed_attempts
+from users.selectors.staff import get_staff_user, staff_users, with_roles
 
 PAGE_SIZE = 50
 
@@ -22,20 +28,20 @@ PAGE_SIZE = 50
 
 def _staff_user(pk: int) -> User:
     try:
-        return selectors.get_staff_user(pk)
+        return get_staff_user(pk)
     except NotFound as exc:
         raise Http404(exc.message) from exc
 
 
 @staff_required("users.manage_users")
 def staff_list(request):
-    form = forms.StaffFilterForm(request.GET or None)
+    form = StaffFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    users = selectors.staff_users(
+    users = staff_users(
         filters.get("q") or "", role=filters.get("role") or "", status=filters.get("status") or ""
     )
     page = Paginator(users, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = selectors.with_roles(page.object_list)
+    rows = with_roles(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -47,7 +53,7 @@ def staff_list(request):
 
 @staff_required("users.manage_users")
 def staff_create(request):
-    form = forms.StaffCreateForm(request.POST or None)
+    form = StaffCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -61,7 +67,7 @@ def staff_create(request):
                 acting_user=request.user,
             )
         except DomainError as exc:
-            forms.add_domain_error(form, exc)
+            add_domain_error(form, exc)
         else:
             if form.initial_password:
                 messages.success(
@@ -98,14 +104,14 @@ def staff_edit(request, pk: int):
     """One staff user: details, role, active flag, two-factor reset, lockout
     and password link. Each POST carries an `action` and calls one service."""
     target = _staff_user(pk)
-    details_form = forms.StaffDetailsForm(
+    details_form = StaffDetailsForm(
         initial={
             "first_name": target.first_name,
             "last_name": target.last_name,
             "email": target.email,
         }
     )
-    role_form = forms.StaffRoleForm(initial={"role": target.role})
+    role_form = StaffRoleForm(initial={"role": target.role})
     action = request.POST.get("action") if request.method == "POST" else None
     if action is not None:
         if action not in STAFF_ACTIONS:
@@ -114,7 +120,7 @@ def staff_edit(request, pk: int):
         acting = request.user
         try:
             if action == "details":
-                details_form = forms.StaffDetailsForm(request.POST)
+                details_form = StaffDetailsForm(request.POST)
                 if details_form.is_valid():
                     services.update_staff_details(
                         user=target, acting_user=acting, **details_form.cleaned_data
@@ -122,7 +128,7 @@ def staff_edit(request, pk: int):
                     messages.success(request, "Details saved.")
                     return redirect("users:staff-edit", pk=pk)
             elif action == "role":
-                role_form = forms.StaffRoleForm(request.POST)
+                role_form = StaffRoleForm(request.POST)
                 if role_form.is_valid():
                     role = role_form.cleaned_data["role"]
                     services.change_role(user=target, role=role, acting_user=acting)
@@ -157,7 +163,7 @@ def staff_edit(request, pk: int):
         except DomainError as exc:
             form = {"details": details_form, "role": role_form}.get(action)
             if form is not None and exc.fields:
-                forms.add_domain_error(form, exc)
+                add_domain_error(form, exc)
             else:
                 messages.error(request, exc.message)
                 return redirect("users:staff-edit", pk=pk)
@@ -172,7 +178,7 @@ def staff_edit(request, pk: int):
             "role_form": role_form,
             "two_factor_on": target.two_factor_on,
             "locked_out": target.locked_out,
-            "failed_attempts": selectors.failed_attempts(target.username),
+            "failed_attempts": failed_attempts(target.username),
             "is_self": target.pk == request.user.pk,
             "history": history[::-1],
         },
@@ -184,14 +190,14 @@ def staff_edit(request, pk: int):
 
 @staff_required("users.manage_api_keys")
 def api_keys(request):
-    page = Paginator(selectors.api_keys(), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(all_api_keys(), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "users/api_keys.html", {"page": page, "scopes": SCOPES})
 
 
 @never_cache
 @staff_required("users.manage_api_keys")
 def api_key_create(request):
-    form = forms.ApiKeyCreateForm(request.POST or None)
+    form = ApiKeyCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             key, full_key = services.create_api_key(
@@ -201,7 +207,7 @@ def api_key_create(request):
                 expires_at=form.expires_at,
             )
         except DomainError as exc:
-            forms.add_domain_error(form, exc)
+            add_domain_error(form, exc)
         else:
             # Rendered, not redirected: the full key exists only in this response.
             return render(
@@ -215,7 +221,7 @@ def api_key_create(request):
 @staff_required("users.manage_api_keys")
 def api_key_revoke(request, pk: int):
     try:
-        key = selectors.get_api_key(pk)
+        key = get_api_key(pk)
     except NotFound as exc:
         raise Http404(exc.message) from exc
     if request.method == "POST":

@@ -28,9 +28,11 @@ from django.views.decorators.http import require_POST
 from django_otp import DEVICE_ID_SESSION_KEY, user_has_device
 from django_otp import login as otp_login
 
-from users import forms, selectors, services
+from users import services
 from users.access import staff_required, two_factor_state
+from users.forms.sign_in import PortalLoginForm, StaffLoginForm, TokenForm
 from users.roles import ROLES, areas_for
+from users.selectors.sign_in import user_by_username
 
 NEW_BACKUP_CODES_KEY = "users.new_backup_codes"
 AFTER_ENROLMENT_KEY = "users.after_enrolment"
@@ -84,7 +86,7 @@ def _audit_refusal(request, form, *, surface: str, username: str) -> None:
     reason = _refusal_reason(request, form)
     if reason is None:
         return
-    user = getattr(form, "user_cache", None) or selectors.user_by_username(username)
+    user = getattr(form, "user_cache", None) or user_by_username(username)
     services.record_sign_in_refused(username=username, surface=surface, reason=reason, user=user)
 
 
@@ -130,7 +132,7 @@ def staff_login(request):
     next_url = safe_next(request, "staff-home")
     if request.method == "GET" and request.user.is_authenticated and request.user.is_staff_member:
         return redirect(next_url)
-    form = forms.StaffLoginForm(request, data=request.POST if request.method == "POST" else None)
+    form = StaffLoginForm(request, data=request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if form.is_valid():
             user = form.get_user()
@@ -167,7 +169,7 @@ def otp_verify(request):
         auth_logout(request)
         return get_lockout_response(request, None, credentials)
 
-    form = forms.TokenForm(request.POST if request.method == "POST" else None)
+    form = TokenForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         result = None
         if form.is_valid():
@@ -211,7 +213,7 @@ def portal_login(request):
     next_url = safe_next(request, reverse("portal:home"))
     if request.method == "GET" and request.user.is_authenticated and request.user.is_borrower:
         return redirect(next_url)
-    form = forms.PortalLoginForm(request, data=request.POST if request.method == "POST" else None)
+    form = PortalLoginForm(request, data=request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if form.is_valid():
             user = form.get_user()
