@@ -1,16 +1,16 @@
-"""Forms of the staff application pages: the pipeline filters, the new
-application a loan officer takes in the branch, and the underwriting and
-funding actions. Forms only parse; the services validate against the
-product and the state chart (their errors are attached back to the fields)."""
+"""Forms of the staff application pages (origination.views.applications):
+the new application a loan officer takes in the branch, assignment, and
+the reason to return or withdraw. Forms only parse; the services validate
+against the product and the state chart (their errors are attached back to
+the fields). The pipeline filters are in forms.pipeline, the underwriting
+actions in forms.underwriting, the bank account in forms.disbursement."""
 
 from decimal import Decimal
 
 from django import forms
 
-from origination.decisioning.reasons import REASONS
-from origination.models import Application, ApplicationDocument, ApplicationState, Disbursement
+from origination.models import Application
 
-STATE_CHOICES = [("", "Open states"), ("all", "All states"), *ApplicationState.choices]
 CONSENT_VERSION = "branch-2026-01"
 CREDIT_PULL_TEXT = (
     "The applicant authorised us, in person at the branch, to obtain a consumer credit "
@@ -20,39 +20,6 @@ E_RECORDS_TEXT = (
     "The applicant agreed, in person at the branch, to receive disclosures and sign "
     "documents electronically."
 )
-
-
-class PipelineFilterForm(forms.Form):
-    state = forms.ChoiceField(choices=STATE_CHOICES, required=False)
-    officer = forms.ChoiceField(label="Officer", required=False)
-    product = forms.ChoiceField(label="Product", required=False)
-    min_age = forms.IntegerField(label="Older than (days)", required=False, min_value=0)
-    view = forms.ChoiceField(
-        choices=[("board", "Board"), ("list", "List")], required=False, widget=forms.HiddenInput
-    )
-
-    def __init__(self, *args, officers=(), products=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["officer"].choices = [
-            ("", "Anyone"),
-            ("me", "Assigned to me"),
-            ("none", "Unassigned"),
-            *[(str(pk), name) for pk, name in officers],
-        ]
-        self.fields["product"].choices = [("", "Any product"), *products]
-
-
-class QueueFilterForm(forms.Form):
-    assigned = forms.ChoiceField(label="Assigned", required=False)
-
-    def __init__(self, *args, officers=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["assigned"].choices = [
-            ("", "Anyone"),
-            ("me", "Assigned to me"),
-            ("none", "Unassigned"),
-            *[(str(pk), name) for pk, name in officers],
-        ]
 
 
 class NewApplicationForm(forms.Form):
@@ -139,71 +106,3 @@ class AssignForm(forms.Form):
             ("", "Unassigned"),
             *[(str(pk), name) for pk, name in officers],
         ]
-
-
-class ApproveForm(forms.Form):
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
-    override_reason = forms.CharField(
-        label="Override reason",
-        widget=forms.Textarea(attrs={"rows": 2}),
-        required=False,
-        help_text="Needed when this contradicts the automatic decision.",
-    )
-
-
-class ConditionalForm(ApproveForm):
-    conditions = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), help_text="One condition per line."
-    )
-
-    def condition_lines(self) -> list[str]:
-        return [
-            line.strip() for line in self.cleaned_data["conditions"].splitlines() if line.strip()
-        ]
-
-
-class CounterOfferForm(ApproveForm):
-    amount = forms.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
-    term = forms.IntegerField(label="Term (months)", min_value=1)
-
-
-class DeclineForm(forms.Form):
-    reasons = forms.MultipleChoiceField(
-        choices=sorted(REASONS.items(), key=lambda item: item[1]),
-        widget=forms.SelectMultiple(attrs={"size": 6}),
-        help_text="One to four principal reasons (they appear on the adverse action notice).",
-    )
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
-    override_reason = forms.CharField(
-        label="Override reason", widget=forms.Textarea(attrs={"rows": 2}), required=False
-    )
-
-
-class ConditionForm(forms.Form):
-    text = forms.CharField(label="Condition", max_length=2000)
-
-
-class ResolveConditionForm(forms.Form):
-    note = forms.CharField(max_length=2000, required=False)
-
-
-class UploadForm(forms.Form):
-    kind = forms.ChoiceField(label="Document")
-    file = forms.FileField()
-
-    def __init__(self, *args, kinds=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [*kinds, ("other", "Other")]
-
-
-class RejectDocumentForm(forms.Form):
-    reason = forms.CharField(max_length=2000)
-
-
-class BankAccountForm(forms.Form):
-    routing_number = forms.CharField(label="Routing number", max_length=9)
-    account_number = forms.CharField(label="Account number", max_length=17)
-    account_type = forms.ChoiceField(choices=Disbursement.AccountType.choices)
-
-
-DOCUMENT_STATUS = ApplicationDocument.Status

@@ -1,6 +1,7 @@
-"""Underwriting input, shared by the staff pages (views.underwriting) and the
-REST API (api.underwriting): approve, approve conditionally, counter-offer,
-decline, conditions and document verification.
+"""Underwriting input: the staff forms (views.underwriting: the queue's
+filter, approve, approve conditionally, counter-offer, decline, conditions,
+documents) and the actions shared by the staff pages and the REST API
+(api.underwriting).
 
 Each action takes the application, the acting user and the validated input
 as a dict (a form's cleaned_data or a serializer's validated_data),
@@ -15,10 +16,84 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django import forms
+
+from origination.decisioning.reasons import REASONS
+from origination.forms.pipeline import officer_choices
 from origination.models import Application, Condition
 from origination.selectors.applications import condition_on, document_on
 from origination.services import documents as document_services
 from origination.services import underwriting
+
+
+class QueueFilterForm(forms.Form):
+    assigned = forms.ChoiceField(label="Assigned", required=False)
+
+    def __init__(self, *args, officers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assigned"].choices = officer_choices(officers)
+
+
+class ApproveForm(forms.Form):
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    override_reason = forms.CharField(
+        label="Override reason",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text="Needed when this contradicts the automatic decision.",
+    )
+
+
+class ConditionalForm(ApproveForm):
+    conditions = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), help_text="One condition per line."
+    )
+
+    def condition_lines(self) -> list[str]:
+        return [
+            line.strip() for line in self.cleaned_data["conditions"].splitlines() if line.strip()
+        ]
+
+
+class CounterOfferForm(ApproveForm):
+    amount = forms.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
+    term = forms.IntegerField(label="Term (months)", min_value=1)
+
+
+class DeclineForm(forms.Form):
+    reasons = forms.MultipleChoiceField(
+        choices=sorted(REASONS.items(), key=lambda item: item[1]),
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+        help_text="One to four principal reasons (they appear on the adverse action notice).",
+    )
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    override_reason = forms.CharField(
+        label="Override reason", widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+
+
+class ConditionForm(forms.Form):
+    text = forms.CharField(label="Condition", max_length=2000)
+
+
+class ResolveConditionForm(forms.Form):
+    note = forms.CharField(max_length=2000, required=False)
+
+
+class UploadForm(forms.Form):
+    kind = forms.ChoiceField(label="Document")
+    file = forms.FileField()
+
+    def __init__(self, *args, kinds=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [*kinds, ("other", "Other")]
+
+
+class RejectDocumentForm(forms.Form):
+    reason = forms.CharField(max_length=2000)
+
+
+# --- actions ---------------------------------------------------------------------------------
 
 
 def _fraction(percent):

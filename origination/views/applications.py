@@ -21,6 +21,8 @@ from core.exceptions import DomainError, NotFound, PermissionDenied
 from core.money import format_money
 from customers.selectors.customers import search_customers
 from origination.forms import applications as f
+from origination.forms import disbursement as disbursement_forms
+from origination.forms import underwriting as underwriting_forms
 from origination.models import (
     Application,
     ApplicationState,
@@ -254,16 +256,16 @@ def render_application(request, app: Application, *, forms=None, status=200, err
         ),
         "return": f.ReasonForm(prefix="return"),
         "withdraw": f.ReasonForm(prefix="withdraw"),
-        "approve": f.ApproveForm(prefix="approve"),
-        "conditional": f.ConditionalForm(prefix="conditional"),
-        "counter": f.CounterOfferForm(
+        "approve": underwriting_forms.ApproveForm(prefix="approve"),
+        "conditional": underwriting_forms.ConditionalForm(prefix="conditional"),
+        "counter": underwriting_forms.CounterOfferForm(
             prefix="counter",
             initial={"amount": app.requested_amount, "term": app.requested_term},
         ),
-        "decline": f.DeclineForm(prefix="decline"),
-        "condition": f.ConditionForm(prefix="condition"),
-        "upload": f.UploadForm(kinds=kinds, prefix="upload"),
-        "bank": f.BankAccountForm(prefix="bank"),
+        "decline": underwriting_forms.DeclineForm(prefix="decline"),
+        "condition": underwriting_forms.ConditionForm(prefix="condition"),
+        "upload": underwriting_forms.UploadForm(kinds=kinds, prefix="upload"),
+        "bank": disbursement_forms.BankAccountForm(prefix="bank"),
     }
     blank.update(forms or {})
     sanctions = []

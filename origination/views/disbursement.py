@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from core.businessdate import get_business_date
 from core.exceptions import DomainError, NotFound
-from origination.forms import applications as f
+from origination.forms import disbursement as f
 from origination.selectors import closing as selectors_closing
 from origination.services import disbursement as disbursing
 from origination.services.disbursement import DISBURSE_PERMISSION

@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 
 from core.businessdate import get_business_date
-from origination.forms import applications as f
+from origination.forms import pipeline as f
 from origination.models import NON_FINAL_STATES, ApplicationState
 from origination.selectors import pipeline
 from origination.views.applications import VIEW

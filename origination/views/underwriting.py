@@ -17,8 +17,7 @@ from django.views.decorators.http import require_POST
 
 from core.businessdate import get_business_date
 from core.exceptions import DomainError, NotFound
-from origination.forms import applications as f
-from origination.forms import underwriting as actions
+from origination.forms import underwriting as f
 from origination.models import ApplicationDocument
 from origination.selectors import closing as selectors_closing
 from origination.selectors import pipeline
@@ -82,7 +81,7 @@ def _action_view(prefix: str, form_class, action, done: str):
 # --- decisions ---------------------------------------------------------------------------------
 
 
-approve = _action_view("approve", f.ApproveForm, actions.approve, "Approved; offers are ready.")
+approve = _action_view("approve", f.ApproveForm, f.approve, "Approved; offers are ready.")
 
 
 @require_POST
@@ -90,7 +89,7 @@ approve = _action_view("approve", f.ApproveForm, actions.approve, "Approved; off
 def approve_conditionally(request, pk: int):
     def call(app, form):
         data = {**form.cleaned_data, "conditions": form.condition_lines()}
-        actions.approve_conditionally(app, request.user, data)
+        f.approve_conditionally(app, request.user, data)
 
     return _act(
         request, pk, "conditional", f.ConditionalForm, call, "Approved subject to conditions."
@@ -98,25 +97,23 @@ def approve_conditionally(request, pk: int):
 
 
 counter_offer = _action_view(
-    "counter", f.CounterOfferForm, actions.counter_offer, "Counter-offer approved."
+    "counter", f.CounterOfferForm, f.counter_offer, "Counter-offer approved."
 )
 decline = _action_view(
-    "decline", f.DeclineForm, actions.decline, "Declined; the adverse action notice is sent."
+    "decline", f.DeclineForm, f.decline, "Declined; the adverse action notice is sent."
 )
 
 
 # --- conditions ------------------------------------------------------------------------------
 
 
-add_condition = _action_view(
-    "condition", f.ConditionForm, actions.add_condition, "Condition added."
-)
+add_condition = _action_view("condition", f.ConditionForm, f.add_condition, "Condition added.")
 
 
 @require_POST
 @staff_required(VIEW)
 def resolve_condition(request, pk: int, condition_id: int, action: str):
-    resolve = actions.satisfy_condition if action == "satisfy" else actions.waive_condition
+    resolve = f.satisfy_condition if action == "satisfy" else f.waive_condition
     call = _shared(resolve, request, condition_id=condition_id)
     done = "Condition satisfied." if action == "satisfy" else "Condition waived."
     return _act(request, pk, f"resolve{condition_id}", f.ResolveConditionForm, call, done)
@@ -154,14 +151,14 @@ def upload_document(request, pk: int):
 @require_POST
 @staff_required(VIEW)
 def verify_document(request, pk: int, document_id: int):
-    call = _shared(actions.verify_document, request, document_id=document_id)
+    call = _shared(f.verify_document, request, document_id=document_id)
     return _act(request, pk, f"doc{document_id}", f.ResolveConditionForm, call, "Verified.")
 
 
 @require_POST
 @staff_required(VIEW)
 def reject_document(request, pk: int, document_id: int):
-    call = _shared(actions.reject_document, request, document_id=document_id)
+    call = _shared(f.reject_document, request, document_id=document_id)
     return _act(request, pk, f"reject{document_id}", f.RejectDocumentForm, call, "Rejected.")
 
 
