@@ -12,9 +12,9 @@ import customers.urls
 import origination.urls
 import reporting.urls
 import servicing.urls
-import users.operations
 import users.urls
 import users.views
+import users.views.operations
 from core.views import healthz
 
 handler400 = "core.views.error_400"
@@ -30,17 +30,17 @@ staff_patterns = [
     path("servicing/", include((servicing.urls.staff_patterns, "servicing"))),
     path("collections/", include((arrears.urls.staff_patterns, "collections"))),
     path("reports/", include((reporting.urls.staff_patterns, "reporting"))),
-    path("business-date/", users.operations.business_date, name="business-date"),
-    path("business-date/eod/<int:run_id>/", users.operations.eod_run, name="eod-run"),
+    path("business-date/", users.views.operations.business_date, name="business-date"),
+    path("business-date/eod/<int:run_id>/", users.views.operations.eod_run, name="eod-run"),
     path(
         "business-date/eod/<int:run_id>/progress/",
-        users.operations.eod_run_progress,
+        users.views.operations.eod_run_progress,
         name="eod-run-progress",
     ),
-    path("audit/", users.operations.audit_log, name="audit-log"),
+    path("audit/", users.views.operations.audit_log, name="audit-log"),
     path(
         "audit/<str:object_type>/<str:object_id>/",
-        users.operations.object_history,
+        users.views.operations.object_history,
         name="audit-object",
     ),
 ]

@@ -5,7 +5,6 @@ its access guards."""
 
 from datetime import timedelta
 
-from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -14,38 +13,13 @@ from django.shortcuts import redirect, render
 from core import selectors
 from core.businessdate import advance_business_date, get_business_date
 from core.exceptions import Conflict, DomainError
-from core.models import AuditCategory, EodRun
+from core.models import EodRun
 from core.services.eod import start_end_of_day
 from users.access import staff_required
+from users.forms.errors import add_domain_error
+from users.forms.operations import AdvanceBusinessDateForm, AuditFilterForm
 
 PAGE_SIZE = 50
-
-
-class AuditFilterForm(forms.Form):
-    actor = forms.CharField(required=False, label="Who")
-    action = forms.CharField(required=False, label="Action contains")
-    category = forms.ChoiceField(
-        required=False, choices=[("", "Any category"), *AuditCategory.choices]
-    )
-    object_type = forms.ChoiceField(required=False, label="Object type", choices=())
-    since = forms.DateField(
-        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    until = forms.DateField(
-        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["object_type"].choices = [("", "Any object")] + [
-            (t, t) for t in selectors.audited_object_types() if t
-        ]
-
-    def clean(self):
-        data = super().clean()
-        if data.get("since") and data.get("until") and data["since"] > data["until"]:
-            self.add_error("until", "The end date is before the start date.")
-        return data
 
 
 @staff_required("core.view_auditevent")
@@ -73,14 +47,6 @@ def object_history(request, object_type, object_id):
     )
 
 
-class AdvanceBusinessDateForm(forms.Form):
-    to = forms.DateField(
-        label="New business date",
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Dates only move forward. End-of-day runs will advance it automatically.",
-    )
-
-
 @staff_required("core.change_businessdate")
 def business_date(request):
     current = get_business_date()
@@ -93,11 +59,7 @@ def business_date(request):
             try:
                 advance_business_date(to=form.cleaned_data["to"], acting_user=request.user)
             except DomainError as exc:
-                for field, errors in exc.fields.items():
-                    for error in errors:
-                        form.add_error(field if field in form.fields else None, error)
-                if not exc.fields:
-                    form.add_error(None, exc.message)
+                add_domain_error(form, exc)
             else:
                 messages.success(
                     request, f"Business date advanced to {form.cleaned_data['to']:%B %-d, %Y}."
