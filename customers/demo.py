@@ -24,6 +24,7 @@ from core import context
 from customers import services
 from customers.consent_wording import TOPICS_BY_PAIR
 from customers.models import Consent, Customer
+from customers.tax_ids import tax_id_hash
 from users.demo import DEMO_PASSWORD
 from users.models import User
 
@@ -357,11 +358,11 @@ def demo_specs(*, count: int, seed: int = DEFAULT_SEED) -> list[DemoSpec]:
     shorter one's."""
     rng = random.Random(seed)
     specs: list[DemoSpec] = []
-    seen = {services.tax_id_hash(DEMO_BORROWER_TAX_ID.replace("-", ""), Customer.TaxIdType.SSN)}
+    seen = {tax_id_hash(DEMO_BORROWER_TAX_ID.replace("-", ""), Customer.TaxIdType.SSN)}
     while len(specs) < count:
         index = len(specs) + 1
         spec = _business(rng, index) if rng.random() < 0.2 else _person(rng, index)
-        digest = services.tax_id_hash(spec.data["tax_id"], spec.data["tax_id_type"])
+        digest = tax_id_hash(spec.data["tax_id"], spec.data["tax_id_type"])
         if digest in seen:
             continue
         seen.add(digest)
@@ -379,7 +380,7 @@ def load_demo_customers(
     with _as_demo_job():
         for spec in demo_specs(count=count, seed=seed):
             existing = Customer.objects.filter(
-                tax_id_hash=services.tax_id_hash(spec.data["tax_id"], spec.data["tax_id_type"])
+                tax_id_hash=tax_id_hash(spec.data["tax_id"], spec.data["tax_id_type"])
             ).first()
             if existing is not None:
                 customers.append(existing)

@@ -45,6 +45,7 @@ from core.exceptions import ValidationFailed
 from customers import services as customer_services
 from customers.demo import create_demo_borrower
 from customers.models import Customer
+from customers.tax_ids import tax_id_hash
 from origination.models import Application, ApplicationState, LoanProduct, SanctionsList
 from origination.selectors.closing import signing_package
 from origination.services import applications as app_services
@@ -199,9 +200,7 @@ def demo_applicant(key: str) -> Customer:
     """The demo applicant `key`, created on the first run, found by tax id after."""
     spec = APPLICANTS[key]
     digits = spec.tax_id.replace("-", "")
-    found = Customer.objects.filter(
-        tax_id_hash=customer_services.tax_id_hash(digits, Customer.TaxIdType.SSN)
-    ).first()
+    found = Customer.objects.filter(tax_id_hash=tax_id_hash(digits, Customer.TaxIdType.SSN)).first()
     if found is not None:
         return found
     return customer_services.create_customer(

@@ -9,7 +9,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from core.exceptions import NotFound
 from customers.models import Address, Customer, Phone
-from customers.services import tax_id_hashes
+from customers.tax_ids import tax_id_hashes
 from customers.validators import tax_id_digits
 
 _CUSTOMER_NUMBER_RE = re.compile(r"^c-?0*(\d{1,9})$", re.IGNORECASE)

@@ -15,7 +15,6 @@ modules inside are its parts: customer, contact (addresses and phones),
 consents, portal (borrower self-service), _common (shared helpers).
 """
 
-from customers.services._common import tax_id_hash, tax_id_hashes
 from customers.services.consents import record_consent, set_consents
 from customers.services.contact import (
     add_address,
@@ -53,8 +52,6 @@ __all__ = [
     "reveal_date_of_birth",
     "reveal_tax_id",
     "set_consents",
-    "tax_id_hash",
-    "tax_id_hashes",
     "update_address",
     "update_borrower_profile",
     "update_customer",

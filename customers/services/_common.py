@@ -1,4 +1,4 @@
-"""Helpers shared by the customer services: tax id hashing and storage,
+"""Helpers shared by the customer services: tax id storage,
 row locks, audit actors and snapshots."""
 
 from collections.abc import Mapping
@@ -10,8 +10,7 @@ from django.db import IntegrityError, transaction
 from core import audit, context, crypto
 from core.exceptions import Conflict
 from customers.models import Customer
-
-TAX_ID_PURPOSE = "tax_id"
+from customers.tax_ids import tax_id_hash
 
 # What a customer's audit diff shows. The tax id and the date of birth
 # appear as masked pairs under "tax_id" and "date_of_birth" (see
@@ -35,23 +34,6 @@ AUDITED_FIELDS = (
 )
 ADDRESS_FIELDS = ("kind", "line1", "line2", "city", "state", "postal_code", "country", "is_primary")
 PHONE_FIELDS = ("kind", "number", "is_primary")
-
-
-def tax_id_hash(digits: str, tax_id_type: str) -> str:
-    """The blind index of a tax id: HMAC of "<family>:<nine digits>".
-
-    SSNs and ITINs share one family ("individual": the IRS never issues an
-    ITIN that equals an SSN, and one person must not appear twice under
-    either), EINs are another, because an EIN and an unrelated person's SSN
-    can have the same nine digits."""
-    family = "ein" if tax_id_type == Customer.TaxIdType.EIN else "individual"
-    return crypto.blind_index(f"{family}:{digits}", TAX_ID_PURPOSE)
-
-
-def tax_id_hashes(digits: str) -> tuple[str, str]:
-    """Both possible blind indexes of nine digits (for look-ups by number
-    when the type is unknown)."""
-    return tax_id_hash(digits, Customer.TaxIdType.SSN), tax_id_hash(digits, Customer.TaxIdType.EIN)
 
 
 def lock(customer: Customer) -> Customer:

@@ -22,10 +22,10 @@ from customers.services._common import (
     save_customer,
     set_date_of_birth,
     set_tax_id,
-    tax_id_hash,
 )
 from customers.services.consents import insert_consent
 from customers.services.contact import insert_address, insert_phone
+from customers.tax_ids import tax_id_hash
 from customers.validators import Errors
 
 REVEAL_PERMISSION = "customers.reveal_tax_id"
