@@ -370,8 +370,7 @@ def record_consents(application: Application, consents, acting_user=None) -> lis
     arguments), in one transaction: one refused records none."""
     with transaction.atomic():
         return [
-            record_consent(application, **consent, acting_user=acting_user)
-            for consent in consents
+            record_consent(application, **consent, acting_user=acting_user) for consent in consents
         ]
 
 

@@ -114,12 +114,16 @@ def test_confirming_the_hit_declines_with_a_notice_and_approval_stays_refused(fl
     flagged.refresh_from_db()
     assert (hit.status, flagged.state) == ("potential_match", S.IN_UNDERWRITING)
     with pytest.raises(PermissionDenied):
-        underwriting.confirm_hit(hit=hit, acting_user=UserFactory(role="loan_officer"), reason="Match")
+        underwriting.confirm_hit(
+            hit=hit, acting_user=UserFactory(role="loan_officer"), reason="Match"
+        )
     flagged.refresh_from_db()
     assert flagged.state == S.IN_UNDERWRITING
     assert not GeneratedDocument.objects.filter(application=flagged).exists()
 
-    confirmed = underwriting.confirm_hit(hit=hit, acting_user=reviewer, reason="Passport A1234567 matches")
+    confirmed = underwriting.confirm_hit(
+        hit=hit, acting_user=reviewer, reason="Passport A1234567 matches"
+    )
     assert confirmed.status == "confirmed"
     flagged.refresh_from_db()
     assert flagged.state == S.DECLINED
