@@ -81,7 +81,7 @@ class ProductNotFoundMiddleware:
     raised in a view) with its technical page, which lists every URL pattern
     of the project. `make run` runs with DEBUG on, so a newcomer would see
     that instead of the product. Under DEBUG this middleware answers with
-    the project's own handler404 (core.views.error_404: the product's page,
+    the project's own handler404 (core.views.errors.error_404: the product's page,
     JSON `{code, message, fields}` under /api/), exactly as production does;
     with DEBUG off it does nothing, Django already uses handler404.
 

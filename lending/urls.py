@@ -15,12 +15,12 @@ import servicing.urls
 import users.urls
 import users.views
 import users.views.operations
-from core.views import healthz
+from core.views.health import healthz
 
-handler400 = "core.views.error_400"
-handler403 = "core.views.error_403"
-handler404 = "core.views.error_404"
-handler500 = "core.views.error_500"
+handler400 = "core.views.errors.error_400"
+handler403 = "core.views.errors.error_403"
+handler404 = "core.views.errors.error_404"
+handler500 = "core.views.errors.error_500"
 
 staff_patterns = [
     path("", users.views.staff_home, name="staff-home"),

@@ -13,7 +13,7 @@ from __future__ import annotations
 from django.db.models import F, Q, QuerySet
 
 from core.exceptions import NotFound
-from core.selectors import object_history
+from core.selectors.audit import object_history
 from customers.models import Customer
 from origination.models import (
     Application,

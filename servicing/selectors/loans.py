@@ -10,7 +10,7 @@ import django_filters
 from django.db.models import Q, QuerySet
 
 from core.exceptions import NotFound
-from core.selectors import object_history
+from core.selectors.audit import object_history
 from servicing.models import BORROWER_ROLES, Loan, LoanParty, LoanState
 
 _LOAN_NUMBER_RE = re.compile(r"^l-?0*(\d{1,12})$", re.IGNORECASE)

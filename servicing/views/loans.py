@@ -18,7 +18,7 @@ from core.businessdate import get_business_date
 from core.exceptions import DomainError, NotFound, PermissionDenied
 from core.finance import FinanceError, tila
 from core.money import format_money
-from core.selectors import object_history
+from core.selectors.audit import object_history
 from servicing.models import Component, LoanState, Payment
 from servicing.selectors.ledger import balances_as_of, loan_postings
 from servicing.selectors.loans import get_loan, loan_parties, search_loans

@@ -15,7 +15,7 @@ from core.businessdate import get_business_date
 from core.eod import register_step, run_end_of_day, steps, unregister_step
 from core.exceptions import Conflict, ValidationFailed
 from core.models import AuditCategory, AuditEvent, BusinessDate, EodChunk, EodRun
-from core.selectors import recent_eod_runs
+from core.selectors.eod import recent_eod_runs
 from core.services import eod as eod_services
 from core.tasks import run_end_of_day_task
 

@@ -3,8 +3,8 @@ filter and moving the business date on."""
 
 from django import forms
 
-from core import selectors
 from core.models import AuditCategory
+from core.selectors.audit import audited_object_types
 
 
 class AuditFilterForm(forms.Form):
@@ -24,7 +24,7 @@ class AuditFilterForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["object_type"].choices = [("", "Any object")] + [
-            (t, t) for t in selectors.audited_object_types() if t
+            (t, t) for t in audited_object_types() if t
         ]
 
     def clean(self):

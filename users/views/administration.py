@@ -6,8 +6,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
-from core import selectors as core_selectors
 from core.exceptions import DomainError, NotFound
+from core.selectors.audit import object_history
 from users import services
 from users.access import staff_required
 from users.forms.api_keys import ApiKeyCreateForm
@@ -168,7 +168,7 @@ def staff_edit(request, pk: int):
                 messages.error(request, exc.message)
                 return redirect("users:staff-edit", pk=pk)
 
-    history = list(core_selectors.object_history(User._meta.label_lower, str(target.pk)))[-25:]
+    history = list(object_history(User._meta.label_lower, str(target.pk)))[-25:]
     return render(
         request,
         "users/staff_edit.html",

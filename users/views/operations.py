@@ -10,10 +10,10 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 
-from core import selectors
 from core.businessdate import advance_business_date, get_business_date
 from core.exceptions import Conflict, DomainError
 from core.models import EodRun
+from core.selectors import audit, eod
 from core.services.eod import start_end_of_day
 from users.access import staff_required
 from users.forms.errors import add_domain_error
@@ -26,7 +26,7 @@ PAGE_SIZE = 50
 def audit_log(request):
     form = AuditFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
-    events = selectors.audit_events(**{k: v for k, v in filters.items() if v})
+    events = audit.audit_events(**{k: v for k, v in filters.items() if v})
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -39,7 +39,7 @@ def audit_log(request):
 
 @staff_required("core.view_auditevent")
 def object_history(request, object_type, object_id):
-    events = selectors.object_history(object_type, object_id)
+    events = audit.object_history(object_type, object_id)
     return render(
         request,
         "operations/object_history.html",
@@ -69,8 +69,8 @@ def business_date(request):
 
 
 def _business_date_page(request, current, form, *, eod_error: str = "", status: int = 200):
-    history = selectors.audit_events(action="business_date.advanced")[:20]
-    active = selectors.active_eod_run()
+    history = audit.audit_events(action="business_date.advanced")[:20]
+    active = eod.active_eod_run()
     return render(
         request,
         "operations/business_date.html",
@@ -78,8 +78,8 @@ def _business_date_page(request, current, form, *, eod_error: str = "", status: 
             "form": form,
             "current": current,
             "history": history,
-            "eod_runs": selectors.recent_eod_runs(10),
-            "eod_active": selectors.eod_run_progress(active.pk) if active else None,
+            "eod_runs": eod.recent_eod_runs(10),
+            "eod_active": eod.eod_run_progress(active.pk) if active else None,
             "eod_error": eod_error,
         },
         status=status,
@@ -111,7 +111,7 @@ def eod_run(request, run_id):
     """One end-of-day run: its steps with counts and progress bars, refreshed
     in place (htmx polls `eod_run_progress`) until the run ends."""
     try:
-        progress = selectors.eod_run_progress(run_id)
+        progress = eod.eod_run_progress(run_id)
     except EodRun.DoesNotExist:
         raise Http404("No such end-of-day run.") from None
     return render(request, "operations/eod_run.html", {"progress": progress})
@@ -122,7 +122,7 @@ def eod_run_progress(request, run_id):
     """The progress fragment alone, for polling; a finished run's fragment
     no longer polls."""
     try:
-        progress = selectors.eod_run_progress(run_id)
+        progress = eod.eod_run_progress(run_id)
     except EodRun.DoesNotExist:
         raise Http404("No such end-of-day run.") from None
     return render(request, "operations/_eod_progress.html", {"progress": progress})

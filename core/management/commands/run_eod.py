@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from core.eod import run_end_of_day
 from core.exceptions import DomainError
 from core.models import EodRun
-from core.selectors import StepProgress, eod_run_progress
+from core.selectors.eod import StepProgress, eod_run_progress
 
 
 def progress_line(step: StepProgress) -> str:

@@ -1,15 +1,12 @@
-"""Platform-level views: health check and the error pages (JSON under /api/)."""
+"""The health check: 200 when the database (and Redis, if configured) answer."""
 
 import logging
 
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-
-from core.api.errors import error_body
 
 log = logging.getLogger(__name__)
 
@@ -49,36 +46,3 @@ def healthz(request):
     healthy = all(value in ("ok", "not configured") for value in checks.values())
     body = {"status": "ok" if healthy else "unavailable", **checks}
     return JsonResponse(body, status=200 if healthy else 503)
-
-
-def _wants_json(request) -> bool:
-    return request.path.startswith("/api/")
-
-
-def error_404(request, exception=None):
-    if _wants_json(request):
-        return JsonResponse(error_body("not_found", "Not found."), status=404)
-    return render(request, "errors/404.html", status=404)
-
-
-def error_403(request, exception=None):
-    if _wants_json(request):
-        return JsonResponse(
-            error_body("permission_denied", "You do not have permission to do this."), status=403
-        )
-    return render(request, "errors/403.html", status=403)
-
-
-def error_400(request, exception=None):
-    if _wants_json(request):
-        return JsonResponse(error_body("bad_request", "Bad request."), status=400)
-    return render(request, "errors/400.html", status=400)
-
-
-def error_500(request):
-    if _wants_json(request):
-        return JsonResponse(
-            error_body("server_error", "Something went wrong on our side. It has been logged."),
-            status=500,
-        )
-    return render(request, "errors/500.html", status=500)

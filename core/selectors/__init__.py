@@ -1,0 +1,1 @@
+"""Reads over the shared kernel's tables (nothing here writes), one module per domain."""

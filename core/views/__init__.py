@@ -1,0 +1,1 @@
+"""Platform pages: the health check and the error pages, one module per domain."""
