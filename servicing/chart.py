@@ -8,6 +8,7 @@ ACCOUNTS = (
     ("1100", "Cash clearing", "asset"),
     ("1200", "Loan principal receivable", "asset"),
     ("1210", "Interest receivable", "asset"),
+    ("1215", "Accrued interest receivable", "asset"),
     ("1220", "Fees receivable", "asset"),
     ("1230", "Penalties receivable", "asset"),
     ("2100", "Unapplied funds", "liability"),

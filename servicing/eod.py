@@ -1,13 +1,20 @@
 """Servicing's end-of-day steps, registered with core.eod at start-up
-(ServicingConfig.ready imports this module).
+(ServicingConfig.ready imports this module). In order:
 
-In order: accrue (replay each live loan to the business date: accruals of
-instalments falling due, days past due), late_fees, charge_off (the
-automatic rule of servicing.services.chargeoff), statements (loans whose
-product's cycle day is today), autopay (one chunk). Loan steps are chunked
-by id range, CHUNK_SIZE loans each (their progress counts loans), and every
-per-loan service they call is idempotent, so re-running a day posts nothing
-new.
+- fall_due (10): instalments falling due, statuses, days past due and the
+  day's delinquency rows, for the loans whose figures move with the date
+  (an instalment falling due, or already past due), set-based
+  (servicing.services.daily);
+- late_fees (20): the loans with an instalment newly past the grace, found
+  in one query, charged in one batch (fees.assess_late_fees_many);
+- accrue (30): the day's interest accrual on every active loan, set-based,
+  which also marks the loan closed through the date;
+- charge_off (40): the automatic rule of servicing.services.chargeoff;
+- statements (50): loans whose product's cycle day is today;
+- autopay (60): one chunk.
+
+Loan steps are chunked (LOAN_CHUNK loans each; their progress counts
+loans). Every step is idempotent: re-running a day posts nothing new.
 """
 
 from datetime import date
@@ -16,56 +23,70 @@ from django.db.models import F
 
 from core.eod import Chunk, id_ranges, in_chunk, register_step
 from core.exceptions import Conflict
-from servicing.models import JournalEntry, Loan, LoanState
+from servicing.models import Loan, LoanState
+from servicing.services import daily
 from servicing.services.autopay import ach_origin, collect_autopay, due_authorizations
 from servicing.services.chargeoff import charge_off
-from servicing.services.fees import assess_late_fees
+from servicing.services.fees import assess_late_fees_many
 from servicing.services.statements import generate_statement
-from servicing.services.sync import lock_loans, refresh_statistics, sync_loans
+from servicing.services.sync import refresh_statistics
 
 LIVE = (LoanState.ACTIVE, LoanState.OVERPAID)
 
 
-def _ranges(queryset) -> list[tuple[int, int]]:
-    return id_ranges(queryset.order_by("pk").values_list("pk", flat=True))
+# Loans per chunk of a set-based step: a chunk costs a fixed number of
+# statements, so bigger chunks mean fewer transactions and less overhead.
+LOAN_CHUNK = 5000
+# assess_late_fees_many replays each loan it charges: smaller chunks.
+LATE_FEE_CHUNK = 500
 
 
-# --- accrue ------------------------------------------------------------------
+def _ranges(queryset, size: int = LOAN_CHUNK) -> list[tuple[int, int]]:
+    return id_ranges(queryset.order_by("pk").values_list("pk", flat=True), size)
 
 
-def accrue_chunks(business_date: date) -> list[Chunk]:
-    refresh_statistics()  # the loan steps read 500 loans' rows at a time
-    return _ranges(Loan.objects.filter(state__in=LIVE))
+def _lists(ids: list[int], size: int = LOAN_CHUNK) -> list[Chunk]:
+    """`ids` (ascending) as chunks of explicit id lists: the step works on
+    exactly these loans, not on every loan in a range."""
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
-def accrue(business_date: date, chunk: Chunk) -> dict:
-    """Sync the chunk's live loans as of `business_date`, set-based (the
-    caller's transaction; the loans locked in id order)."""
-    ids = list(
-        in_chunk(Loan.objects.filter(state__in=LIVE), chunk)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    entries = in_chunk(JournalEntry.objects.all(), chunk, "loan_id")
-    before = entries.count()
-    sync_loans(list(lock_loans(ids).values()), as_of=business_date)
-    return {"loans": len(ids), "entries": entries.count() - before}
+# --- falling due and ageing ---------------------------------------------------------
+
+
+def due_chunks(business_date: date) -> list[Chunk]:
+    refresh_statistics()  # the loan steps read thousands of loans' rows at a time
+    return _lists(daily.loans_to_age(business_date))
+
+
+def fall_due(business_date: date, chunk: Chunk) -> dict:
+    return daily.fall_due(chunk, business_date)
 
 
 # --- late fees ---------------------------------------------------------------
 
 
 def late_fee_chunks(business_date: date) -> list[Chunk]:
-    return _ranges(Loan.objects.filter(state=LoanState.ACTIVE))
+    return _lists(daily.late_fee_candidates(business_date), LATE_FEE_CHUNK)
 
 
 def late_fees(business_date: date, chunk: Chunk) -> dict:
-    ids = in_chunk(Loan.objects.filter(state=LoanState.ACTIVE), chunk).order_by("pk")
-    loans = fees = 0
-    for loan_id in ids.values_list("pk", flat=True):
-        loans += 1
-        fees += len(assess_late_fees(loan=Loan(pk=loan_id), business_date=business_date))
-    return {"loans": loans, "fees": fees}
+    ids = list(
+        in_chunk(Loan.objects.filter(state=LoanState.ACTIVE), chunk).values_list("pk", flat=True)
+    )
+    created = assess_late_fees_many(dates=dict.fromkeys(ids, business_date))
+    return {"loans": len(ids), "fees": sum(len(fees) for fees in created.values())}
+
+
+# --- accrue ------------------------------------------------------------------
+
+
+def accrue_chunks(business_date: date) -> list[Chunk]:
+    return _ranges(Loan.objects.filter(state=LoanState.ACTIVE))
+
+
+def accrue(business_date: date, chunk: Chunk) -> dict:
+    return daily.accrue_daily(chunk, business_date)
 
 
 # --- charge-off --------------------------------------------------------------
@@ -152,8 +173,9 @@ def autopay(business_date: date, chunk: Chunk) -> dict:
     }
 
 
-register_step("accrue", 10, chunks=accrue_chunks, run=accrue, unit="loans")
+register_step("fall_due", 10, chunks=due_chunks, run=fall_due, unit="loans")
 register_step("late_fees", 20, chunks=late_fee_chunks, run=late_fees, unit="loans")
-register_step("charge_off", 30, chunks=charge_off_chunks, run=charge_off_step, unit="loans")
-register_step("statements", 40, chunks=statement_chunks, run=statements, unit="loans")
-register_step("autopay", 50, chunks=autopay_chunks, run=autopay)
+register_step("accrue", 30, chunks=accrue_chunks, run=accrue, unit="loans")
+register_step("charge_off", 40, chunks=charge_off_chunks, run=charge_off_step, unit="loans")
+register_step("statements", 50, chunks=statement_chunks, run=statements, unit="loans")
+register_step("autopay", 60, chunks=autopay_chunks, run=autopay)

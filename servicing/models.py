@@ -59,6 +59,7 @@ class AccountRole(models.TextChoices):
 
     PRINCIPAL = "principal_receivable", "Loan principal receivable"
     INTEREST = "interest_receivable", "Interest receivable"
+    ACCRUED_INTEREST = "accrued_interest", "Accrued interest receivable (not yet due)"
     FEES = "fees_receivable", "Fees receivable"
     PENALTIES = "penalties_receivable", "Penalties receivable"
     INTEREST_INCOME = "interest_income", "Interest income"
@@ -206,6 +207,17 @@ class Loan(FSMModelMixin, TimeStampedModel):
     days_past_due = models.PositiveIntegerField(default=0)
     next_due_date = models.DateField(null=True, blank=True)
     next_due_amount = models.DecimalField(**MONEY, default=ZERO_DEFAULT)
+    accrued_interest = models.DecimalField(
+        **MONEY,
+        default=ZERO_DEFAULT,
+        help_text="Interest accrued day by day by end of day on the current period's "
+        "instalment, not yet due (the 'daily:' entries not yet moved to due).",
+    )
+    closed_through = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The last business date end of day has closed for this loan.",
+    )
     # boarding
     underwriting_notes = models.TextField(blank=True)
     conditions = models.JSONField(
@@ -389,6 +401,16 @@ class Installment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["loan", "number"], name="installment_loan_number")
         ]
+        indexes = [
+            # end of day: a loan's current period (the first row due after a date)
+            models.Index(fields=["loan", "due_date"], name="installment_loan_due"),
+            # end of day: the rows falling due (few, whatever the size of the book)
+            models.Index(
+                fields=["due_date"],
+                name="installment_coming_due",
+                condition=Q(status__in=["not_due", "due"]),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.number} due {self.due_date}"
@@ -400,6 +422,35 @@ class Installment(models.Model):
     @property
     def total_paid(self):
         return self.principal_paid + self.interest_paid + self.fees_paid + self.penalties_paid
+
+
+class DelinquencyDay(models.Model):
+    """A delinquent loan's position at the close of one business date,
+    written by end of day (servicing.eod): days past due and delinquent days
+    as measured that evening, and what was past due. A loan with no row for
+    a date was not past due then, so the table holds the delinquent part of
+    the book only (reports read it as of any past date)."""
+
+    id = models.BigAutoField(primary_key=True)
+    loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="delinquency_days")
+    business_date = models.DateField()
+    days_past_due = models.PositiveIntegerField()
+    delinquent_days = models.PositiveIntegerField(default=0)
+    oldest_due_date = models.DateField()
+    amount_past_due = models.DecimalField(**MONEY, help_text="Principal and interest past due.")
+    principal_balance = models.DecimalField(**MONEY)
+
+    class Meta:
+        ordering = ["business_date", "loan"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["business_date", "loan"], name="delinquency_day_date_loan"
+            )
+        ]
+        indexes = [models.Index(fields=["loan", "business_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.loan_id} {self.business_date}: {self.days_past_due} days past due"
 
 
 class LoanEvent(models.Model):
@@ -522,8 +573,9 @@ class JournalEntry(models.Model):
     )
     source = models.CharField(
         max_length=60,
-        help_text="What the entry realises: 'event:<id>', 'accrual:<n>', 'credit:<date>', "
-        "'disbursement', 'charge_off'. Entries of one source sum to its current effect.",
+        help_text="What the entry realises: 'event:<id>', 'accrual:<n>', 'daily:<date>', "
+        "'credit:<date>', 'disbursement', 'charge_off'. "
+        "Entries of one source sum to its current effect.",
     )
     key = models.CharField(max_length=80, help_text="Natural idempotency key within the loan.")
     memo = models.CharField(max_length=200, blank=True)

@@ -56,6 +56,9 @@ def charge_off(*, loan: Loan, user=None, reason: str) -> Loan:
         balances = balances_by_role(loan)
         written = {role: balances[role] for role, _ in RECEIVABLES if balances[role] != 0}
         total = sum(written.values(), ZERO)
+        # Interest accrued but not yet due was never billed: it is reversed
+        # out of income, not written off as a loss.
+        accrued = balances["accrued_interest"]
         event = LoanEvent.objects.create(
             loan=loan,
             kind=LoanEvent.Kind.CHARGE_OFF,
@@ -75,7 +78,12 @@ def charge_off(*, loan: Loan, user=None, reason: str) -> Loan:
             key="charge_off",
             source="charge_off",
             lines=[Line("charge_off_expense", total)]
-            + [Line(role, -amount, components[role]) for role, amount in written.items()],
+            + [Line(role, -amount, components[role]) for role, amount in written.items()]
+            + (
+                [Line("interest_income", accrued), Line("accrued_interest", -accrued, "interest")]
+                if accrued
+                else []
+            ),
             event=event,
             memo=reason.strip()[:200],
             user=actor_of(user),

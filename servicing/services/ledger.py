@@ -153,3 +153,72 @@ def post_entries(specs: list[EntrySpec]) -> list[JournalEntry | None]:
     ]
     insert_rows(Posting, _POSTING_FIELDS, rows, count=len(rows))
     return entries
+
+
+# --- set-based posting (end of day) ------------------------------------------------
+
+# The columns a `post_lines_sql` query yields, one row per posting line.
+LINE_COLUMNS = (
+    "loan_id, product_id, entry_type, effective_date, source, seq, memo, "
+    "role, component, installment_number, amount"
+)
+
+
+def post_lines_sql(cursor, lines_sql: str, params: dict) -> int:
+    """Post, in one statement, the entries described by `lines_sql`: a SELECT
+    yielding LINE_COLUMNS, one row per line, `amount` > 0 a debit and < 0 a
+    credit of the product's account for `role`. Lines of one (loan, source)
+    make one entry keyed "<source>#<seq>" (seq from its lines; the unique key
+    refuses a second posting of the same key); zero lines are dropped and a
+    source whose lines are all zero posts nothing. The balance trigger checks
+    every entry when the statement ends. Returns the number of entries.
+
+    The batch twin of `post_entries`, for work on thousands of loans at a
+    time without a round trip per loan (the caller holds their row locks)."""
+    cursor.execute(
+        f"""
+        WITH lines AS MATERIALIZED ({lines_sql}),
+        grouped AS (
+            SELECT loan_id, source, min(entry_type) AS entry_type,
+                   min(effective_date) AS effective_date, min(seq) AS seq, min(memo) AS memo,
+                   nextval(%(entry_sequence)s::regclass) AS entry_id
+            FROM lines WHERE amount <> 0 GROUP BY loan_id, source
+        ),
+        entries AS (
+            INSERT INTO servicing_journalentry
+                (id, loan_id, entry_type, effective_date, booked_at, source, key, memo)
+            SELECT entry_id, loan_id, entry_type, effective_date, now(), source,
+                   source || '#' || seq, memo
+            FROM grouped
+            RETURNING id
+        ),
+        postings AS (
+            INSERT INTO servicing_posting
+                (entry_id, loan_id, account_id, component, installment_number, debit, credit,
+                 effective_date)
+            SELECT g.entry_id, l.loan_id, pa.account_id, l.component, l.installment_number,
+                   GREATEST(l.amount, 0), GREATEST(-l.amount, 0), g.effective_date
+            FROM lines l
+            JOIN grouped g ON g.loan_id = l.loan_id AND g.source = l.source
+            JOIN servicing_productaccount pa
+              ON pa.product_id = l.product_id AND pa.role = l.role
+            WHERE l.amount <> 0
+            RETURNING entry_id
+        )
+        SELECT (SELECT count(*) FROM entries), (SELECT count(*) FROM postings)
+        """,  # noqa: S608 - fixed SQL fragments; values are parameters
+        {**params, "entry_sequence": _entry_sequence(cursor)},
+    )
+    entries, _postings = cursor.fetchone()
+    return entries
+
+
+_SEQUENCE: list[str] = []
+
+
+def _entry_sequence(cursor) -> str:
+    """The journal entry id sequence's name (looked up once per process)."""
+    if not _SEQUENCE:
+        cursor.execute("SELECT pg_get_serial_sequence('servicing_journalentry', 'id')")
+        _SEQUENCE.append(cursor.fetchone()[0])
+    return _SEQUENCE[0]

@@ -31,6 +31,7 @@ DEFAULT_CHART = {
     AccountRole.CASH: "1100",
     AccountRole.PRINCIPAL: "1200",
     AccountRole.INTEREST: "1210",
+    AccountRole.ACCRUED_INTEREST: "1215",
     AccountRole.FEES: "1220",
     AccountRole.PENALTIES: "1230",
     AccountRole.UNAPPLIED: "2100",

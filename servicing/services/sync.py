@@ -19,8 +19,12 @@ new payments gets one entry per payment rather than a chain of
 re-applications.
 
 Sources: "event:<id>" (payments, fees, waivers, refunds, modifications),
-"accrual:<n>" (interest of instalment n recognised when it falls due),
-"credit:<date>" (credit balance applied automatically on a due date).
+"daily:<date>" (the day's interest accrued by end of day on the current
+period's instalment: accrued interest receivable against interest income;
+posted by servicing.eod, never corrected here), "accrual:<n>" (instalment n
+falling due: its interest moves from accrued to due, and whatever the daily
+accruals did not recognise of it is recognised), "credit:<date>" (credit
+balance applied automatically on a due date).
 Each entry's effective date is its source's date, so balances as of any
 past date are one query over postings.
 
@@ -241,15 +245,53 @@ def _credit(out: dict, credit) -> None:
     _apply_lines(out, credit.lines)
 
 
-def expected_postings(state: ServicingState) -> dict[str, tuple[date, str, dict]]:
-    """source -> (effective date, entry type, {(role, component, instalment): amount})."""
+DAILY = "daily:"
+
+
+def daily_accrued(posted: dict[str, dict]) -> dict[int, Decimal]:
+    """instalment -> what the daily accruals ("daily:<date>" sources in
+    `posted`, one loan's posted sums) have put in accrued interest for it."""
+    out: dict[int, Decimal] = defaultdict(Decimal)
+    for source, lines in posted.items():
+        if source.startswith(DAILY):
+            for (role, _component, number), amount in lines.items():
+                if role == "accrued_interest":
+                    out[number] += amount
+    return out
+
+
+def accrued_not_due(state: ServicingState, accrued: dict[int, Decimal]) -> Decimal:
+    """The accrued interest still awaiting its due date (Loan.accrued_interest)."""
+    return sum(
+        (accrued.get(i.number, ZERO) for i in state.installments if i.due_date > state.as_of), ZERO
+    )
+
+
+def expected_postings(
+    state: ServicingState, accrued: dict[int, Decimal] | None = None
+) -> dict[str, tuple[date, str, dict]]:
+    """source -> (effective date, entry type, {(role, component, instalment): amount}).
+    `accrued`: instalment -> interest the daily accruals posted for it
+    (`daily_accrued`); when the instalment falls due that moves to interest
+    receivable, and the rest of its interest is recognised then. Accruals of
+    an instalment the schedule no longer has are reversed."""
+    accrued = accrued or {}
     result: dict[str, tuple[date, str, dict]] = {}
     for inst in state.installments:
-        if inst.due_date <= state.as_of and inst.interest_due:
+        moved = accrued.get(inst.number, ZERO)
+        if inst.due_date <= state.as_of and (inst.interest_due or moved):
             lines = defaultdict(lambda: ZERO)
             lines[("interest_receivable", "interest", inst.number)] += inst.interest_due
-            lines[("interest_income", "", None)] -= inst.interest_due
+            lines[("accrued_interest", "interest", inst.number)] -= moved
+            lines[("interest_income", "", None)] -= inst.interest_due - moved
             result[f"accrual:{inst.number}"] = (inst.due_date, JournalEntry.Type.ACCRUAL, lines)
+    numbers = {inst.number for inst in state.installments}
+    for number, amount in accrued.items():
+        if number not in numbers and amount:
+            lines = defaultdict(lambda: ZERO)
+            lines[("accrued_interest", "interest", number)] -= amount
+            lines[("interest_income", "", None)] += amount
+            result[f"accrual:{number}"] = (state.as_of, JournalEntry.Type.ACCRUAL, lines)
     for effect in state.effects.values():
         lines = defaultdict(lambda: ZERO)
         if isinstance(effect, PaymentEffect):
@@ -316,10 +358,10 @@ def plan_entries(
     """The entries that make the ledger equal the replayed `state`: for each
     source, the difference between what it should have posted and what it
     has. `event_dates(event_id)` gives a reversed event's effective date."""
-    expected = expected_postings(state)
+    expected = expected_postings(state, daily_accrued(posted))
     planned = []
     for source in sorted(set(expected) | set(posted)):
-        if source in _SKIP:
+        if source in _SKIP or source.startswith(DAILY):
             continue
         when, kind, want = expected.get(source, (None, None, {}))
         have = posted.get(source, {})
@@ -389,6 +431,11 @@ def sync_loans(
                 )
             )
     post_entries(specs)
+    for loan in loans:
+        accrued = daily_accrued(posted.get(loan.pk, {}))
+        loan.accrued_interest = (
+            ZERO if loan.state in FROZEN_STATES else accrued_not_due(states[loan.pk], accrued)
+        )
     _refresh(loans, states)
     return states
 
@@ -446,6 +493,7 @@ CACHE_FIELDS = [
     "days_past_due",
     "next_due_date",
     "next_due_amount",
+    "accrued_interest",
     "updated_at",
 ]
 

@@ -5,7 +5,8 @@ For each loan it derives the balances twice, independently:
 
 - from the ledger: the sum of the loan's postings per GL account role
   (principal_balance = principal receivable, interest_balance = interest
-  receivable, fees, penalties; unapplied_balance = -unapplied funds,
+  receivable, accrued_interest = accrued interest receivable (the daily
+  accruals not yet due), fees, penalties; unapplied_balance = -unapplied funds,
   overpayment_balance = -overpayment liability);
 - from a fresh replay of the loan's events (core.finance.servicing.replay
   as of the business date), which also gives days past due and the next
@@ -84,8 +85,15 @@ LEDGER_FIELDS = {
     "penalties_balance": (AccountRole.PENALTIES, 1),
     "unapplied_balance": (AccountRole.UNAPPLIED, -1),
     "overpayment_balance": (AccountRole.OVERPAYMENT, -1),
+    "accrued_interest": (AccountRole.ACCRUED_INTEREST, 1),
 }
-RECEIVABLE_FIELDS = ("principal_balance", "interest_balance", "fees_balance", "penalties_balance")
+RECEIVABLE_FIELDS = (
+    "principal_balance",
+    "interest_balance",
+    "fees_balance",
+    "penalties_balance",
+    "accrued_interest",
+)
 PAID_FIELDS = ("principal_paid", "interest_paid", "fees_paid", "penalties_paid")
 # Installment column -> posting component
 PAID_COMPONENTS = {f: f.removesuffix("_paid") for f in PAID_FIELDS}
@@ -372,6 +380,9 @@ def _installment_ledger(lo: int, hi: int) -> dict[int, dict[int, dict[str, tuple
             "FROM servicing_posting p JOIN servicing_journalentry e ON e.id = p.entry_id "
             "WHERE p.loan_id BETWEEN %s AND %s AND p.installment_number IS NOT NULL "
             "AND p.component <> '' "
+            # accrued interest is not yet a receivable of the instalment
+            "AND p.account_id NOT IN (SELECT account_id FROM servicing_productaccount "
+            "WHERE role = 'accrued_interest') "
             "GROUP BY p.loan_id, p.installment_number, p.component",
             [lo, hi],
         )
