@@ -55,8 +55,9 @@ def flaky():
 def test_registered_steps_run_in_order():
     assert [s.name for s in steps()] == [
         "expire_applications",
-        "accrue",
+        "fall_due",
         "late_fees",
+        "accrue",
         "charge_off",
         "statements",
         "autopay",
@@ -210,16 +211,17 @@ def test_recent_runs_summarise_steps(flaky):
     fields += ("items_total", "items_done", "counts")
     assert [tuple(getattr(s, f) for f in fields) for s in summary.steps] == [
         ("expire_applications", "done", 1, 1, 0, None, 0, {"expired": 0}),
-        ("accrue", "done", 0, 0, 0, 0, 0, {}),
+        ("fall_due", "done", 0, 0, 0, 0, 0, {}),
         ("late_fees", "done", 0, 0, 0, 0, 0, {}),
-        ("charge_off", "done", 0, 0, 0, 0, 0, {}),
+        ("accrue", "done", 0, 0, 0, 0, 0, {}),
         ("flaky", "failed", 3, 1, 1, 3, 1, {"items": 1}),
+        ("charge_off", "pending", None, 0, 0, None, 0, {}),
         ("statements", "pending", None, 0, 0, None, 0, {}),
         ("autopay", "pending", None, 0, 0, None, 0, {}),
         ("purge_idempotency_records", "pending", None, 0, 0, None, 0, {}),
     ]
     assert summary.steps_done == 4
-    assert summary.percent == int(100 * (4 + 1 / 3) / 8)
+    assert summary.percent == int(100 * (4 + 1 / 3) / 9)
     assert summary.current.name == "flaky"
     assert summary.steps[4].summary == "1 of 3 items, 1 of 3 chunks, 1 failed"
 

@@ -187,13 +187,14 @@ def test_start_queues_to_redis_and_a_celery_worker_runs_it(
     run.refresh_from_db()
     assert (run.status, run.error) == (EodRun.Status.COMPLETED, "")
     assert queued_messages() == []
-    # the worker did the work: each loan's first instalment accrued, as the manager
-    assert JournalEntry.objects.count() == entries_before + len(loans)
+    # the worker did the work, as the manager: each loan's first instalment
+    # fell due (accrual:1) and its second period's first day accrued (daily:)
+    assert JournalEntry.objects.count() == entries_before + 2 * len(loans)
     assert AuditEvent.objects.get(action="eod.completed").actor_id == manager.pk
 
     page = client.get(reverse("eod-run-progress", args=[run.pk])).content.decode()
     assert "hx-trigger" not in page
-    assert "Completed" in page and "7 of 7 steps done" in page  # the worker's registered steps
+    assert "Completed" in page and "8 of 8 steps done" in page  # the worker's registered steps
     assert '<progress class="eod-run-bar" value="100" max="100"' in page
     accrue = page[page.index('data-step="accrue"') :]
     accrue = accrue[: accrue.index("</tr>")]
@@ -214,7 +215,7 @@ def test_progress_fragment_shows_a_run_in_progress(staff_client, gate, eager):
     try:
         page = client.get(reverse("eod-run-progress", args=[run.pk])).content.decode()
         assert 'hx-trigger="every 1s"' in page
-        assert "Running" in page and "4 of 8 steps done, now gate." in page
+        assert "Running" in page and "4 of 9 steps done, now gate." in page
         row = page[page.index('data-step="gate"') :]
         row = row[: row.index("</tr>")]
         assert 'data-status="running"' in row
@@ -223,7 +224,7 @@ def test_progress_fragment_shows_a_run_in_progress(staff_client, gate, eager):
         assert "items 1" in row
         statements = page[page.index('data-step="statements"') :]
         assert "not started" in statements[: statements.index("</tr>")]
-        percent = int(100 * (4 + 1 / 3) / 8)
+        percent = int(100 * (4 + 1 / 3) / 9)
         assert f'<progress class="eod-run-bar" value="{percent}" max="100"' in page
         # the business date page shows the same fragment for the run in progress
         page = client.get(reverse("business-date")).content.decode()
@@ -265,10 +266,11 @@ def test_eager_start_returns_before_the_run_and_the_run_completes_after(staff_cl
         EodStep.objects.filter(run=run).order_by("position").values_list("name", "status")
     ) == [
         ("expire_applications", "done"),
-        ("accrue", "done"),
+        ("fall_due", "done"),
         ("late_fees", "done"),
-        ("charge_off", "done"),
+        ("accrue", "done"),
         ("gate", "done"),
+        ("charge_off", "done"),
         ("statements", "done"),
         ("autopay", "done"),
         ("purge_idempotency_records", "done"),
@@ -328,7 +330,7 @@ def test_run_eod_prints_progress_and_the_page_lists_its_run(
     assert lines.index("  accrue: running, 0 of 1 loans, 0 of 1 chunks") < lines.index(
         "  accrue: done, 1 of 1 loans, 1 of 1 chunks (entries 1, loans 1)"
     )
-    assert "  late_fees: done, 1 of 1 loans, 1 of 1 chunks (fees 0, loans 1)" in lines
+    assert "  late_fees: done, nothing to do" in lines  # no instalment past its grace
     assert "  charge_off: done, nothing to do" in lines
     assert lines[-1] == "End of day 2026-02-15 completed."
     run = EodRun.objects.get()
@@ -339,8 +341,8 @@ def test_run_eod_prints_progress_and_the_page_lists_its_run(
     assert "manage.py run_eod" in page
     assert "accrue: done, 1 of 1 loans, 1 of 1 chunks, entries 1, loans 1" in page
     page = client.get(reverse("eod-run", args=[run.pk])).content.decode()
-    assert "Started via manage.py run_eod," in page and "8 of 8 steps done" not in page  # 7 steps
-    assert "7 of 7 steps done" in page
+    assert "Started via manage.py run_eod," in page and "9 of 9 steps done" not in page  # 8 steps
+    assert "8 of 8 steps done" in page
 
     out = io.StringIO()
     call_command("run_eod", "--date", "2026-02-15", stdout=out)

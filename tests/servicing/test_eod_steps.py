@@ -48,7 +48,12 @@ def test_due_instalment_accrues_and_ages(make_loan):
 
     assert run.status == EodRun.Status.COMPLETED
     assert get_business_date() == date(2026, 2, 16)
-    assert entries(loan)[1:] == [("accrual:1", "accrual", date(2026, 2, 15))]
+    # No close ran before (no daily accruals): the instalment's 12.00 is
+    # recognised as it falls due, and the second period's first day accrues.
+    assert entries(loan)[1:] == [
+        ("accrual:1", "accrual", date(2026, 2, 15)),
+        ("daily:2026-02-15", "accrual", date(2026, 2, 15)),
+    ]
     lines = Posting.objects.filter(entry__source="accrual:1").order_by("account__code")
     assert [(p.account.code, p.debit, p.credit, p.installment_number) for p in lines] == [
         ("1210", D("12.00"), D("0.00"), 1),
@@ -60,15 +65,20 @@ def test_due_instalment_accrues_and_ages(make_loan):
         0,
         D("106.62"),
     )
+    # period 2: Feb 15 - Mar 15, 28 days, 11.05 of interest; day 1 accrues 0.39
+    assert loan.accrued_interest == D("0.39")
+    assert totals(run)["fall_due"] == {"loans": 1, "replayed": 0, "entries": 1, "delinquent": 0}
     assert totals(run)["accrue"] == {"loans": 1, "entries": 1}
 
-    # the next day: nothing new to post, one day past due
+    # the next day: one day past due, and only the day's accrual is posted
     run = run_end_of_day()
     assert run.business_date == date(2026, 2, 16)
     loan.refresh_from_db()
     assert loan.days_past_due == 1
-    assert totals(run)["accrue"] == {"loans": 1, "entries": 0}
-    assert len(entries(loan)) == 2
+    assert loan.accrued_interest == D("0.79")  # round(11.05 x 2 / 28)
+    assert totals(run)["fall_due"] == {"loans": 1, "replayed": 0, "entries": 0, "delinquent": 1}
+    assert totals(run)["accrue"] == {"loans": 1, "entries": 1}
+    assert entries(loan)[3:] == [("daily:2026-02-16", "accrual", date(2026, 2, 16))]
     assert get_business_date() == date(2026, 2, 17)
 
 
@@ -82,7 +92,8 @@ def test_paid_loan_is_not_late(make_loan):
     run = run_end_of_day()
     loan.refresh_from_db()
     assert loan.days_past_due == 0
-    assert totals(run)["late_fees"] == {"loans": 1, "fees": 0}
+    # the late-fee step looks only at loans with an instalment past the grace
+    assert "late_fees" not in totals(run)
     assert not LoanEvent.objects.filter(loan=loan, kind="fee").exists()
 
 
@@ -241,10 +252,11 @@ def test_autopay_due_without_ach_configured_fails_the_run(make_loan):
     assert get_business_date() == date(2026, 2, 15)
     # the loan steps before it are done and are not redone when it resumes
     done = dict(EodChunk.objects.filter(run=run).values_list("step", "status"))
+    # (no late fee is due yet, so that step had no chunk to do)
     assert done == {
         "expire_applications": "done",
+        "fall_due": "done",
         "accrue": "done",
-        "late_fees": "done",
         "autopay": "failed",
     }
     with override_settings(**ACH):

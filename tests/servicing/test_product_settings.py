@@ -319,7 +319,7 @@ def test_admin_add_form_creates_a_product_through_the_service(product, staff_cli
     assert response.status_code == 302, response.content.decode()[:3000]
     created = ServicingProduct.objects.get(code="auto")
     assert (created.version, created.statement_cycle_day) == (1, 15)
-    assert created.accounts.count() == 11
+    assert created.accounts.count() == 12  # every role, accrued interest included
     assert AuditEvent.objects.filter(
         action="servicing_product.created", object_id=str(created.pk), actor_id=user.pk
     ).exists()
