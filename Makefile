@@ -64,11 +64,14 @@ pytest: install-dev
 ## make bench: performance figures (printed, never asserted); servicing runs
 ## once per size in BENCH_SIZES (make bench BENCH_SIZES=10000 for a quick one)
 BENCH_SIZES ?= 10000 100000
+## end of day over a generated book, once per size in EOD_SIZES
+EOD_SIZES ?= 100000 1000000
 BENCH_ENV = DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL)
 bench: install-dev services
 	$(BENCH_ENV) $(BIN)/python -m bench finance
 	for n in $(BENCH_SIZES); do $(BENCH_ENV) $(BIN)/python -m bench servicing --n $$n || exit 1; done
 	$(BENCH_ENV) $(BIN)/python -m bench origination --n 1000
+	for n in $(EOD_SIZES); do $(BENCH_ENV) $(BIN)/python -m bench eod --n $$n || exit 1; done
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

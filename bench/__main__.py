@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-MODULES: tuple[str, ...] = ("finance", "servicing", "origination")
+MODULES: tuple[str, ...] = ("finance", "servicing", "origination", "eod")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -33,6 +33,7 @@ an instalment falling due is replayed instead: the replay applies the credit
 on the due date.
 """
 
+import contextlib
 from datetime import date
 
 from django.db import connection
@@ -42,6 +43,24 @@ from servicing.services.ledger import post_lines_sql
 from servicing.services.sync import lock_loans, sync_loans
 
 ACTIVE = LoanState.ACTIVE.value
+
+
+@contextlib.contextmanager
+def _chunk_plans(cursor):
+    """Plans for a chunk's statements: they reach a few thousand loans' rows
+    by index, and JIT compilation costs them more than it saves. (The
+    statements are written so that the planner reaches other tables through
+    their indexes, never by hashing a whole table: a LATERAL ... LIMIT probe
+    for "no such entry yet", the id list repeated on each updated table.)
+    Set for the block, then restored."""
+    settings = ("jit",)
+    for name in settings:
+        cursor.execute(f"SET LOCAL {name} = off")
+    try:
+        yield
+    finally:
+        for name in settings:
+            cursor.execute(f"RESET {name}")
 
 
 def _ids(chunk) -> tuple[str, dict]:
@@ -83,7 +102,7 @@ def fall_due(chunk, business_date: date) -> dict:
     as of `business_date`, and their delinquency row for the day."""
     where, params = _ids(chunk)
     params.update(d=business_date, active=ACTIVE)
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, _chunk_plans(cursor):
         cursor.execute(
             f"""
             SELECT l.id, (l.unapplied_balance > 0 OR l.overpayment_balance > 0)
@@ -134,8 +153,11 @@ def _fall_due_sql(cursor, ids: list[int], business_date: date) -> int:
             ('accrued_interest', 'interest', d.number, -d.moved),
             ('interest_income', '', NULL::integer, d.moved - d.interest_due)
         ) AS v(role, component, installment_number, amount)
-        WHERE NOT EXISTS (SELECT 1 FROM servicing_journalentry e
-                          WHERE e.loan_id = d.loan_id AND e.source = 'accrual:' || d.number)
+        LEFT JOIN LATERAL (
+            SELECT 1 AS found FROM servicing_journalentry e
+            WHERE e.loan_id = d.loan_id AND e.source = 'accrual:' || d.number LIMIT 1
+        ) posted ON TRUE
+        WHERE posted.found IS NULL
         """,
         params,
     )
@@ -176,7 +198,7 @@ def _fall_due_sql(cursor, ids: list[int], business_date: date) -> int:
                             FILTER (WHERE due_date <= %(d)s AND status <> 'paid'), 0) AS days
             FROM servicing_installment WHERE loan_id = ANY(%(ids)s) GROUP BY loan_id
         ) s
-        WHERE l.id = s.loan_id
+        WHERE l.id = s.loan_id AND l.id = ANY(%(ids)s)
           AND (l.interest_balance <> s.interest OR l.days_past_due <> s.days)
         """,
         params,
@@ -260,7 +282,7 @@ def accrue_daily(chunk, business_date: date) -> dict:
     them closed through `business_date` (see the module docstring)."""
     where, params = _ids(chunk)
     params.update(d=business_date, day=business_date.isoformat(), active=ACTIVE)
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, _chunk_plans(cursor):
         cursor.execute(
             "CREATE TEMP TABLE IF NOT EXISTS eod_accrual (loan_id bigint PRIMARY KEY, "
             "product_id bigint, number integer, accrued numeric, target numeric, seq integer) "
@@ -288,15 +310,20 @@ def accrue_daily(chunk, business_date: date) -> dict:
                         ELSE 1 END
             FROM servicing_loan l
             CROSS JOIN LATERAL (
-                SELECT number, interest_due, due_date FROM servicing_installment
-                WHERE loan_id = l.id AND due_date > %(d)s ORDER BY due_date, number LIMIT 1
+                SELECT c.number, c.interest_due, c.due_date,
+                       COALESCE((SELECT q.due_date FROM servicing_installment q
+                                 WHERE q.loan_id = l.id AND q.number = c.number - 1),
+                                l.disbursement_date) AS start
+                FROM servicing_installment c
+                WHERE c.loan_id = l.id AND c.due_date > %(d)s
+                ORDER BY c.due_date, c.number LIMIT 1
             ) i
-            LEFT JOIN servicing_installment p ON p.loan_id = l.id AND p.number = i.number - 1
-            CROSS JOIN LATERAL (SELECT COALESCE(p.due_date, l.disbursement_date) AS start) s
+            CROSS JOIN LATERAL (SELECT i.start) s
             WHERE {where} AND l.state = %(active)s
             """,  # noqa: S608 - fixed SQL fragments; values are parameters
             params,
         )
+        cursor.execute("ANALYZE eod_accrual")
         entries = post_lines_sql(
             cursor,
             """
@@ -314,13 +341,17 @@ def accrue_daily(chunk, business_date: date) -> dict:
         )
         cursor.execute(
             f"""
-            UPDATE servicing_loan l
-            SET accrued_interest = COALESCE(a.target, l.accrued_interest),
-                closed_through = %(d)s
-            FROM servicing_loan c LEFT JOIN eod_accrual a ON a.loan_id = c.id
-            WHERE l.id = c.id AND {where.replace("l.id", "c.id")} AND c.state = %(active)s
-              AND (c.closed_through IS DISTINCT FROM %(d)s
-                   OR a.target IS DISTINCT FROM c.accrued_interest AND a.target IS NOT NULL)
+            UPDATE servicing_loan l SET accrued_interest = a.target, closed_through = %(d)s
+            FROM eod_accrual a
+            WHERE {where} AND l.id = a.loan_id
+              AND (a.target <> l.accrued_interest OR l.closed_through IS DISTINCT FROM %(d)s)
+            """,  # noqa: S608 - fixed SQL fragments; values are parameters
+            params,
+        )
+        cursor.execute(
+            f"""
+            UPDATE servicing_loan l SET closed_through = %(d)s
+            WHERE {where} AND l.state = %(active)s AND l.closed_through IS DISTINCT FROM %(d)s
             """,  # noqa: S608 - fixed SQL fragments; values are parameters
             params,
         )
