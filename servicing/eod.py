@@ -28,6 +28,7 @@ from servicing.services import daily
 from servicing.services.autopay import ach_origin, collect_autopay, due_authorizations
 from servicing.services.chargeoff import charge_off
 from servicing.services.fees import assess_late_fees_many
+from servicing.services.locks import closing_day
 from servicing.services.statements import generate_statement
 from servicing.services.sync import refresh_statistics
 
@@ -173,9 +174,24 @@ def autopay(business_date: date, chunk: Chunk) -> dict:
     }
 
 
-register_step("fall_due", 10, chunks=due_chunks, run=fall_due, unit="loans")
-register_step("late_fees", 20, chunks=late_fee_chunks, run=late_fees, unit="loans")
-register_step("accrue", 30, chunks=accrue_chunks, run=accrue, unit="loans")
-register_step("charge_off", 40, chunks=charge_off_chunks, run=charge_off_step, unit="loans")
-register_step("statements", 50, chunks=statement_chunks, run=statements, unit="loans")
-register_step("autopay", 60, chunks=autopay_chunks, run=autopay)
+def _closing(run):
+    """The step's run, with the writes it calls not catching loans up (end
+    of day is closing them, one date at a time: servicing.services.locks)."""
+
+    def step(business_date: date, chunk: Chunk) -> dict:
+        with closing_day():
+            return run(business_date, chunk)
+
+    step.__name__ = run.__name__
+    step.__doc__ = run.__doc__
+    return step
+
+
+register_step("fall_due", 10, chunks=due_chunks, run=_closing(fall_due), unit="loans")
+register_step("late_fees", 20, chunks=late_fee_chunks, run=_closing(late_fees), unit="loans")
+register_step("accrue", 30, chunks=accrue_chunks, run=_closing(accrue), unit="loans")
+register_step(
+    "charge_off", 40, chunks=charge_off_chunks, run=_closing(charge_off_step), unit="loans"
+)
+register_step("statements", 50, chunks=statement_chunks, run=_closing(statements), unit="loans")
+register_step("autopay", 60, chunks=autopay_chunks, run=_closing(autopay))

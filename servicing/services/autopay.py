@@ -37,8 +37,8 @@ from servicing.models import (
     Payment,
 )
 from servicing.services.imports import report_rows
+from servicing.services.locks import lock_loan
 from servicing.services.payments import post_payment, reverse_payment
-from servicing.services.sync import lock_loan
 
 # The versions of the authorisation wording a borrower may agree to. A new
 # wording is a new key; old keys stay so past authorisations still resolve.

@@ -23,7 +23,8 @@ from servicing.models import JournalEntry, Loan, LoanEvent, LoanState
 from servicing.selectors.ledger import balances_by_role
 from servicing.services.ledger import Line, post_entry
 from servicing.services.life import engine_refused, money, require_perm
-from servicing.services.sync import lock_loan, sync_loan
+from servicing.services.locks import lock_loan
+from servicing.services.sync import sync_loan
 
 RECEIVABLES = (
     ("principal_receivable", "principal"),

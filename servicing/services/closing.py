@@ -25,7 +25,7 @@ from core.money import ZERO, format_money
 from servicing.models import AccountRole, Loan, LoanState
 from servicing.selectors.ledger import balances_by_role
 from servicing.services.life import require_perm
-from servicing.services.sync import lock_loan
+from servicing.services.locks import lock_loan
 
 CLOSE_PERMISSION = "servicing.modify_loan"
 CLOSE_CHARGED_OFF_PERMISSION = "servicing.charge_off_loan"

@@ -40,7 +40,7 @@ from django.db import connection
 
 from servicing.models import LoanState
 from servicing.services.ledger import post_lines_sql
-from servicing.services.sync import lock_loans, sync_loans
+from servicing.services.sync import lock_rows, sync_loans
 
 ACTIVE = LoanState.ACTIVE.value
 
@@ -117,7 +117,7 @@ def fall_due(chunk, business_date: date) -> dict:
         ids = [loan_id for loan_id, _ in rows]
         replayed = [loan_id for loan_id, credit in rows if credit]
         if replayed:
-            sync_loans(list(lock_loans(replayed).values()), as_of=business_date)
+            sync_loans(list(lock_rows(replayed).values()), as_of=business_date)
         rest = sorted(set(ids) - set(replayed))
         entries = _fall_due_sql(cursor, rest, business_date) if rest else 0
         delinquent = record_delinquency(cursor, ids, business_date)

@@ -28,9 +28,8 @@ from core.models import AuditCategory
 from core.money import CENT, ZERO
 from servicing.models import Loan, LoanEvent, LoanState, ServicingProduct
 from servicing.services.life import engine_refused, money, require_perm
+from servicing.services.locks import lock_loan, lock_loans
 from servicing.services.sync import (
-    lock_loan,
-    lock_loans,
     read_events,
     replay_events,
     replay_loan,

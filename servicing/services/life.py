@@ -9,7 +9,8 @@ The use cases live in sibling modules:
 - chargeoff.py: charge_off, record_recovery, auto_charge_off, refund_credit
 - statements.py: generate_statement, generate_statements, statement_pdf
 
-Every write locks the loan (`sync.lock_loan`), writes a LoanEvent and lets
+Every write locks the loan (`locks.lock_loan`, which first catches up a
+loan end of day left behind), writes a LoanEvent and lets
 `sync.sync_loan` post the money (except charge-off and recovery, which post
 their journal entries directly), and records an audit event, in one
 transaction.

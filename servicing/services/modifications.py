@@ -26,7 +26,8 @@ from core.models import AuditCategory
 from core.money import ZERO
 from servicing.models import Loan, LoanEvent, LoanState, Modification
 from servicing.services.life import engine_refused, plain, require_perm
-from servicing.services.sync import lock_loan, replay_loan, sync_loan
+from servicing.services.locks import lock_loan
+from servicing.services.sync import replay_loan, sync_loan
 
 TEMP_ID = 2**62  # preview events: far above any real LoanEvent id
 FIELDS = {

@@ -27,7 +27,8 @@ from core.businessdate import get_business_date
 from core.exceptions import Conflict, DomainError, ValidationFailed
 from core.models import AuditCategory
 from servicing.models import Loan, LoanEvent, LoanState, Payment
-from servicing.services.sync import lock_loan, lock_loans, sync_loan, sync_loans
+from servicing.services.locks import lock_loan, lock_loans
+from servicing.services.sync import sync_loan, sync_loans
 
 PAYABLE_STATES = (LoanState.ACTIVE, LoanState.OVERPAID, LoanState.PAID_OFF)
 

@@ -23,8 +23,9 @@ from core.money import format_money
 from servicing.models import Loan, LoanState, PayoffQuote
 from servicing.selectors.loans import loan_borrowers
 from servicing.services.life import require_perm
+from servicing.services.locks import lock_loan
 from servicing.services.payments import post_payment
-from servicing.services.sync import lock_loan, replay_loan
+from servicing.services.sync import replay_loan
 
 MAX_QUOTE_DAYS = 90
 

@@ -27,7 +27,7 @@ from core.exceptions import Conflict, ValidationFailed
 from core.models import AuditCategory
 from servicing.models import Loan, LoanParty, ServiceRequest
 from servicing.services.life import require_perm
-from servicing.services.sync import lock_loan
+from servicing.services.locks import lock_loan
 
 REQUEST_KINDS = {
     "hardship": "Hardship help",

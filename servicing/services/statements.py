@@ -37,7 +37,8 @@ from core.money import ZERO, format_money
 from servicing.models import Loan, LoanEvent, ServicingProduct, Statement
 from servicing.selectors.loans import loan_borrowers
 from servicing.services.life import plain
-from servicing.services.sync import engine_events, loan_setup, lock_loan, lock_loans, read_events
+from servicing.services.locks import lock_loan, lock_loans
+from servicing.services.sync import engine_events, loan_setup, read_events
 
 SIGN = {
     LoanEvent.Kind.PAYMENT: -1,

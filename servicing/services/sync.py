@@ -28,7 +28,7 @@ balance applied automatically on a due date).
 Each entry's effective date is its source's date, so balances as of any
 past date are one query over postings.
 
-Callers hold the loans' row locks (`lock_loan`, `lock_loans`) so concurrent
+Callers hold the loans' row locks (servicing.services.locks) so concurrent
 postings on one loan serialise.
 """
 
@@ -106,15 +106,11 @@ def refresh_statistics() -> list[str]:
 # --- locks -------------------------------------------------------------------------
 
 
-def lock_loan(loan_id: int) -> Loan:
-    """The loan row (with its product), locked FOR UPDATE until the
-    transaction ends."""
-    return Loan.objects.select_for_update(of=("self",)).select_related("product").get(pk=loan_id)
-
-
-def lock_loans(loan_ids) -> dict[int, Loan]:
+def lock_rows(loan_ids) -> dict[int, Loan]:
     """The loans, locked FOR UPDATE in id order (so concurrent batches and
-    single postings cannot deadlock), with their products."""
+    single postings cannot deadlock), with their products. Writers use
+    servicing.services.locks, which also catches up a loan end of day left
+    behind; this is the plain lock (end of day's own)."""
     loans = list(Loan.objects.select_for_update().filter(pk__in=set(loan_ids)).order_by("pk"))
     # Products apart: a handful of rows instead of one copy per loan.
     products = ServicingProduct.objects.in_bulk({loan.product_id for loan in loans})

@@ -20,8 +20,9 @@ from django.test import Client
 
 from servicing.models import Installment, JournalEntry, Loan, LoanEvent, Payment
 from servicing.selectors.ledger import balances_by_role
+from servicing.services.locks import lock_loan
 from servicing.services.payments import post_payment
-from servicing.services.sync import lock_loan, sync_loan
+from servicing.services.sync import sync_loan
 from tests.factories import UserFactory
 from tests.servicing.conftest import set_business_date
 from users.authentication import hash_secret

@@ -17,7 +17,7 @@ from django.core.management import CommandError, call_command
 from core.eod import run_end_of_day
 from servicing.models import DelinquencyDay, Installment, JournalEntry, Loan, Posting
 from servicing.services.payments import post_payment, reverse_payment
-from servicing.services.sync import CACHE_FIELDS, INSTALLMENT_FIELDS, lock_loans, sync_loans
+from servicing.services.sync import CACHE_FIELDS, INSTALLMENT_FIELDS, lock_rows, sync_loans
 from tests.servicing.conftest import set_business_date
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +40,7 @@ def snapshot(loans):
 def assert_replay_agrees(loans, as_of):
     before = snapshot(loans)
     entries = JournalEntry.objects.count()
-    sync_loans(list(lock_loans(loans).values()), as_of=as_of)
+    sync_loans(list(lock_rows(loans).values()), as_of=as_of)
     assert JournalEntry.objects.count() == entries, (
         as_of,
         list(JournalEntry.objects.order_by("-id").values_list("loan_id", "source", "key")[:5]),
@@ -156,3 +156,35 @@ def test_rerun_posts_nothing_and_delinquency_is_recorded(make_loan):
         )
     )
     assert rows == [(date(2026, 2, 16), 1, D("106.62")), (date(2026, 2, 17), 2, D("106.62"))]
+
+
+def test_a_write_catches_up_a_loan_end_of_day_left_behind(make_loan):
+    """Closed through Jan 20, then nothing until a payment on Feb 20: the
+    payment first closes Jan 21 .. Feb 19 for the loan, in order (the Feb 15
+    instalment falls due with its accrued interest), then posts; a full
+    replay then finds nothing to change."""
+    loan = make_loan()
+    day = START
+    while day <= date(2026, 1, 20):
+        set_business_date(day)
+        run_end_of_day(day)
+        day += timedelta(days=1)
+    set_business_date(date(2026, 2, 20))
+
+    pay(loan, "106.62", date(2026, 2, 20))
+
+    loan.refresh_from_db()
+    assert loan.closed_through == date(2026, 2, 19)
+    daily = set(
+        JournalEntry.objects.filter(loan=loan, source__startswith="daily:").values_list(
+            "effective_date", flat=True
+        )
+    )
+    assert {date(2026, 1, 21), date(2026, 2, 14), date(2026, 2, 19)} <= daily
+    move = Posting.objects.filter(loan=loan, entry__source="accrual:1").order_by("account__code")
+    assert [(p.account.code, p.debit, p.credit) for p in move] == [
+        ("1210", D("12.00"), D("0.00")),
+        ("1215", D("0.00"), D("12.00")),
+    ]
+    assert loan.days_past_due == 0  # the payment cured the Feb 15 instalment
+    assert_replay_agrees([loan.pk], date(2026, 2, 20))

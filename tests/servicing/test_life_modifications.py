@@ -20,6 +20,7 @@ from servicing.models import (
 )
 from servicing.selectors.ledger import balances_by_role
 from servicing.services.chargeoff import auto_charge_off, charge_off, record_recovery, refund_credit
+from servicing.services.locks import lock_loan
 from servicing.services.modifications import (
     approve_modification,
     preview_modification,
@@ -28,7 +29,7 @@ from servicing.services.modifications import (
 )
 from servicing.services.payments import post_payment
 from servicing.services.statements import generate_statement
-from servicing.services.sync import lock_loan, sync_loan
+from servicing.services.sync import sync_loan
 from tests.conftest import make_staff
 from tests.servicing.conftest import set_business_date
 

@@ -25,9 +25,10 @@ from servicing.management.commands.verify_ledger import LEDGER_FIELDS
 from servicing.models import JournalEntry, Loan, LoanState, Payment, Posting, ProductAccount
 from servicing.selectors.ledger import balances_by_role
 from servicing.services.fees import assess_fee, waivable, waive_fee
+from servicing.services.locks import lock_loan
 from servicing.services.modifications import propose_modification
 from servicing.services.payments import post_payment, reverse_payment
-from servicing.services.sync import lock_loan, replay_loan, sync_loan
+from servicing.services.sync import replay_loan, sync_loan
 from tests.servicing.conftest import set_business_date
 
 pytestmark = pytest.mark.django_db(transaction=False)
