@@ -271,7 +271,8 @@ def load_demo_statements(loans: list[Loan]) -> int:
         loan.pk: cycle_dates(
             after=loan.disbursement_date,
             through=last_paid.get(loan.pk, today) if loan.state in ended else today,
-            cycle_day=products[loan.product_id].statement_cycle_day,
+            cycle_day=products[loan.product_id].statement_cycle_day
+            or min(loan.first_payment_date.day, 28),
         )
         for loan in loans
     }

@@ -19,7 +19,7 @@ loans). Every step is idempotent: re-running a day posts nothing new.
 
 from datetime import date
 
-from django.db.models import F
+from django.db.models import F, Q
 
 from core.eod import Chunk, id_ranges, in_chunk, register_step
 from core.exceptions import Conflict
@@ -29,7 +29,7 @@ from servicing.services.autopay import ach_origin, collect_autopay, due_authoriz
 from servicing.services.chargeoff import charge_off
 from servicing.services.fees import assess_late_fees_many
 from servicing.services.locks import closing_day
-from servicing.services.statements import generate_statement
+from servicing.services.statements import generate_statements
 from servicing.services.sync import refresh_statistics
 
 LIVE = (LoanState.ACTIVE, LoanState.OVERPAID)
@@ -125,13 +125,20 @@ def charge_off_step(business_date: date, chunk: Chunk) -> dict:
 
 
 def _statement_due(business_date: date):
-    """Live loans whose product bills on this day of the month, disbursed
-    before it, with no statement of this date yet."""
-    return Loan.objects.filter(
-        state__in=LIVE,
-        product__statement_cycle_day=business_date.day,
-        disbursement_date__lt=business_date,
-    ).exclude(statements__statement_date=business_date)
+    """Live loans billed on this day of the month (their product's cycle day,
+    or with a product cycle of 0 their own due day: Loan.statement_cycle_day),
+    disbursed before it, with no statement of this date yet."""
+    own_day = Q(first_payment_date__day=business_date.day)
+    if business_date.day == 28:
+        own_day |= Q(first_payment_date__day__gt=28)
+    return (
+        Loan.objects.filter(state__in=LIVE, disbursement_date__lt=business_date)
+        .filter(
+            Q(product__statement_cycle_day=business_date.day)
+            | Q(product__statement_cycle_day=0) & own_day
+        )
+        .exclude(statements__statement_date=business_date)
+    )
 
 
 def statement_chunks(business_date: date) -> list[Chunk]:
@@ -139,12 +146,11 @@ def statement_chunks(business_date: date) -> list[Chunk]:
 
 
 def statements(business_date: date, chunk: Chunk) -> dict:
-    made = 0
-    for loan in (
-        in_chunk(_statement_due(business_date), chunk).select_related("product").order_by("pk")
-    ):
-        generate_statement(loan=loan, statement_date=business_date)
-        made += 1
+    """The chunk's statements as rows, set-based (statements.generate_statements);
+    each PDF is rendered on its first download, outside any end-of-day
+    transaction (statement_pdf)."""
+    ids = list(in_chunk(_statement_due(business_date), chunk).values_list("pk", flat=True))
+    made = generate_statements(dates={loan_id: [business_date] for loan_id in ids})
     return {"statements": made}
 
 

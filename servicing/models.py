@@ -107,7 +107,11 @@ class ServicingProduct(TimeStampedModel):
     nsf_fee_amount = models.DecimalField(**MONEY, default=ZERO_DEFAULT)
     # life events
     charge_off_days_past_due = models.PositiveSmallIntegerField(default=120)
-    statement_cycle_day = models.PositiveSmallIntegerField(default=1)
+    statement_cycle_day = models.PositiveSmallIntegerField(
+        default=1,
+        help_text="Day of the month statements are dated (1-28), or 0 for each loan's own "
+        "due day, which spreads a book's statements over the month.",
+    )
     modification_approval_limit = models.DecimalField(
         **MONEY,
         default="5000.00",
@@ -119,8 +123,8 @@ class ServicingProduct(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(fields=["code", "version"], name="product_code_version"),
             models.CheckConstraint(
-                condition=Q(statement_cycle_day__gte=1, statement_cycle_day__lte=28),
-                name="product_cycle_day_1_28",
+                condition=Q(statement_cycle_day__gte=0, statement_cycle_day__lte=28),
+                name="product_cycle_day_0_28",
             ),
         ]
 
@@ -269,6 +273,13 @@ class Loan(FSMModelMixin, TimeStampedModel):
                 func=PRIMARY_BORROWER_CHECK.format(loan="NEW.id"),
             )
         ]
+
+    @property
+    def statement_cycle_day(self) -> int:
+        """The day of the month this loan's statements are dated: the
+        product's, or with a product cycle of 0 the loan's own due day (the
+        28th for due days after it, so every month has one)."""
+        return self.product.statement_cycle_day or min(self.first_payment_date.day, 28)
 
     def __str__(self) -> str:
         return self.loan_number

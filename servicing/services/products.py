@@ -219,7 +219,7 @@ def validate_settings(values: dict) -> dict:
     _check_int_range(
         errors, values, "charge_off_days_past_due", 30, 720, "Charge-off days past due"
     )
-    _check_int_range(errors, values, "statement_cycle_day", 1, 28, "The statement cycle day")
+    _check_int_range(errors, values, "statement_cycle_day", 0, 28, "The statement cycle day")
 
     if errors:
         raise ValidationFailed("The product settings are not valid.", fields=errors)

@@ -80,7 +80,7 @@ def proposed_statement_date(loan: Loan, today: date) -> tuple[date, bool]:
     and True; or, while the loan has not lived through a cycle yet, its first
     cycle date after disbursement, and False (it cannot be generated before
     then)."""
-    cycle_day = loan.product.statement_cycle_day
+    cycle_day = loan.statement_cycle_day
     last = last_cycle_date(cycle_day=cycle_day, on=today)
     if last > loan.disbursement_date:
         return last, True
@@ -190,10 +190,9 @@ def statement_figures(
 def _check_date(loan: Loan, statement_date: date, today: date) -> None:
     """Refuse a statement date that is off the product's cycle, after today
     or not after the disbursement."""
-    product = loan.product
     errors = []
-    if statement_date.day != product.statement_cycle_day:
-        errors.append(f"Statements are dated on day {product.statement_cycle_day} of the month.")
+    if statement_date.day != loan.statement_cycle_day:
+        errors.append(f"Statements are dated on day {loan.statement_cycle_day} of the month.")
     if statement_date > today:
         errors.append(f"A statement cannot be dated after today's business date {today}.")
     if statement_date <= loan.disbursement_date:

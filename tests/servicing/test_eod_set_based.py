@@ -188,3 +188,22 @@ def test_a_write_catches_up_a_loan_end_of_day_left_behind(make_loan):
     ]
     assert loan.days_past_due == 0  # the payment cured the Feb 15 instalment
     assert_replay_agrees([loan.pk], date(2026, 2, 20))
+
+
+def test_statements_on_each_loans_own_due_day(make_loan, product):
+    """A product cycle of 0 dates each loan's statements on its own due day,
+    spreading the book over the month; the step writes rows, not PDFs."""
+    from servicing.models import ServicingProduct, Statement
+    from servicing.services.statements import statement_pdf
+
+    ServicingProduct.objects.filter(pk=product.pk).update(statement_cycle_day=0)
+    on_15th = make_loan("APP-1")  # due on the 15th
+    on_3rd = make_loan("APP-2", disbursement_date=date(2026, 1, 3), business_date=date(2026, 1, 3))
+    for day in (date(2026, 2, 3), date(2026, 2, 15)):
+        set_business_date(day)
+        run_end_of_day(day)
+    made = dict(Statement.objects.values_list("loan_id", "statement_date"))
+    assert made == {on_3rd.pk: date(2026, 2, 3), on_15th.pk: date(2026, 2, 15)}
+    statement = Statement.objects.get(loan=on_15th)
+    assert bytes(statement.pdf) == b""  # rendered on first download
+    assert statement_pdf(statement).startswith(b"%PDF")

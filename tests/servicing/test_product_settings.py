@@ -39,8 +39,9 @@ INVALID = [
     ("nsf_fee_amount", D("-30.00"), "zero or more"),
     ("charge_off_days_past_due", 29, "from 30 to 720"),
     ("charge_off_days_past_due", 721, "from 30 to 720"),
-    ("statement_cycle_day", 0, "from 1 to 28"),
-    ("statement_cycle_day", 29, "from 1 to 28"),
+    # 0 is each loan's own due day (issue 13: spread cycle days); 29+ is refused
+    ("statement_cycle_day", -1, "from 0 to 28"),
+    ("statement_cycle_day", 29, "from 0 to 28"),
     ("day_count", "30/365", "valid day count"),
 ]
 IDS = [f"{name}={value!r}" for name, value, _ in INVALID]
