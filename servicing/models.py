@@ -878,6 +878,7 @@ class ServiceRequest(TimeStampedModel):
     resolved or declined. Due `SLA_DAYS` after the business date it arrived."""
 
     SLA_DAYS = 5
+    MAX_NOTE = 2000  # a resolution or a reason for declining
 
     class Kind(models.TextChoices):
         HARDSHIP = "hardship", "Hardship help"
