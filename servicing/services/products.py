@@ -75,6 +75,7 @@ SETTING_FIELDS = (
     "late_fee_cap",
     "nsf_fee_amount",
     "charge_off_days_past_due",
+    "arrears_grace_days",
     "statement_cycle_day",
     "modification_approval_limit",
 )
@@ -139,7 +140,9 @@ def validate_settings(values: dict) -> dict:
 
     Amounts are Decimals (or strings) in the product's currency, in whole
     cents; `late_fee_percent` is a fraction of the late instalment
-    (0.05 = 5%, at most 1 = 100%)."""
+    (0.05 = 5%, at most 1 = 100%). `late_fee_grace_days` N: no late fee
+    until the payment is more than N days late; `arrears_grace_days`:
+    delinquent days are the days past due beyond it."""
     errors: dict[str, list[str]] = {}
     clean = dict(values)
     unknown = sorted(set(values) - set(SETTING_FIELDS))
@@ -207,7 +210,7 @@ def validate_settings(values: dict) -> dict:
             ]
         elif percent != percent.quantize(Decimal("0.0001")):
             errors["late_fee_percent"] = ["The late fee percent has at most four decimals."]
-    _check_int_range(errors, values, "late_fee_grace_days", 0, 60, "Grace days")
+    _check_int_range(errors, values, "late_fee_grace_days", 0, 60, "The late fee grace (days)")
     _check_money(errors, values, "late_fee_cap", "late fee cap", optional=True)
     if "late_fee_cap" in values and values["late_fee_cap"] == "":
         clean["late_fee_cap"] = None
@@ -218,6 +221,7 @@ def validate_settings(values: dict) -> dict:
     _check_int_range(
         errors, values, "charge_off_days_past_due", 30, 720, "Charge-off days past due"
     )
+    _check_int_range(errors, values, "arrears_grace_days", 0, 90, "The arrears grace (days)")
     _check_int_range(errors, values, "statement_cycle_day", 1, 28, "The statement cycle day")
 
     if errors:
