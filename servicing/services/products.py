@@ -80,8 +80,10 @@ SETTING_FIELDS = (
     "modification_approval_limit",
 )
 # Read by the replay of a loan's whole history (servicing.services.sync), so
-# changing them on a product with loans would re-allocate past payments.
-REPLAYED_FIELDS = ("allocation_order", "allocation_method")
+# changing them on a product with loans would re-allocate past payments or,
+# for the late fee grace, change which past payments were late (a shorter
+# grace would charge fees for payments made in time under the old one).
+REPLAYED_FIELDS = ("allocation_order", "allocation_method", "late_fee_grace_days")
 
 
 def _choices(enum) -> str:
@@ -297,11 +299,12 @@ def update_product(product: ServicingProduct, *, changes: dict, acting_user) -> 
     charge-offs and payments posted from now on. Past postings are never
     rewritten; schedule parameters (day count, interest method, ...) and the
     prepayment mode were copied onto each loan at boarding, so they apply to
-    loans boarded from now on. The allocation order and method are read
-    when a loan's history is replayed, so changing them on a product that
-    already has loans would re-allocate past payments: that raises Conflict,
-    and such a change is made as a new version (`create_product` with the
-    same code), which new loans are boarded on.
+    loans boarded from now on. The allocation order and method and the late
+    fee grace are read when a loan's history is replayed, so changing them
+    on a product that already has loans would re-allocate past payments or
+    change which of them were late: that raises Conflict, and such a change
+    is made as a new version (`create_product` with the same code), which
+    new loans are boarded on.
     """
     _require_perm(acting_user)
     clean = validate_settings(dict(changes))
@@ -319,7 +322,8 @@ def update_product(product: ServicingProduct, *, changes: dict, acting_user) -> 
         if replayed and Loan.objects.filter(product=locked).exists():
             raise Conflict(
                 "This product already has loans; a new allocation order or method would "
-                "re-allocate their past payments. Create a new version of the product instead.",
+                "re-allocate their past payments, a new late fee grace would change which of "
+                "them were late. Create a new version of the product instead.",
                 code="product_has_loans",
                 fields={
                     name: ["Cannot change on a product with loans; create a new version."]

@@ -19,6 +19,7 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 
+from core.exceptions import Conflict
 from servicing.models import Loan, LoanEvent, ServicingProduct
 from servicing.services.fees import assess_late_fees
 from servicing.services.payments import post_payment
@@ -149,3 +150,17 @@ def test_the_late_fee_grace_is_stated_as_regulations_state_it(loan):
     assert late_fee_warning(product) == (
         "If your payment is more than 1 day late, a late fee of $25.00 will be charged."
     )
+
+
+def test_the_late_fee_grace_of_a_product_with_loans_cannot_change(loan):
+    """A shorter grace would make payments made in time under the old one
+    late, and charge them at the next end of day: a new version instead."""
+    pay(loan, "106.62", date(2026, 1, 8))  # 7 days late: in time with 10 days' grace
+    with pytest.raises(Conflict) as caught:
+        update_product(loan.product, changes={"late_fee_grace_days": 5}, acting_user=None)
+    assert "late_fee_grace_days" in caught.value.fields
+    assert ServicingProduct.objects.get(pk=loan.product_id).late_fee_grace_days == 10
+    assert late_fees_on(loan, date(2026, 1, 20)) == []
+    # The arrears grace only measures: it may change.
+    update_product(loan.product, changes={"arrears_grace_days": 3}, acting_user=None)
+    assert figures_on(loan, FEB4) == (3, 0)
