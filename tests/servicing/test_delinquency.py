@@ -15,8 +15,10 @@ and allocates fees first (its default order).
 
 from datetime import date
 from decimal import Decimal
+from io import StringIO
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import transaction
 
 from core.exceptions import Conflict
@@ -164,3 +166,18 @@ def test_the_late_fee_grace_of_a_product_with_loans_cannot_change(loan):
     # The arrears grace only measures: it may change.
     update_product(loan.product, changes={"arrears_grace_days": 3}, acting_user=None)
     assert figures_on(loan, FEB4) == (3, 0)
+
+
+def test_verify_ledger_re_derives_delinquent_days(loan):
+    update_product(loan.product, changes={"arrears_grace_days": 5}, acting_user=None)
+    assert late_fees_on(loan, JAN12) == [(1, D("25.00"))]
+    pay(loan, "106.62", date(2026, 1, 20))
+    assert figures_on(loan, FEB4) == (3, 0)
+    out = StringIO()
+    call_command("verify_ledger", stdout=out)
+    assert out.getvalue().splitlines()[-1].startswith("1 loans checked, 0 mismatches (")
+    Loan.objects.filter(pk=loan.pk).update(delinquent_days=3)
+    out = StringIO()
+    with pytest.raises(CommandError):
+        call_command("verify_ledger", stdout=out)
+    assert f"{loan.loan_number} delinquent_days: cached 3, replay 0" in out.getvalue().splitlines()
