@@ -228,6 +228,8 @@ class Profiles:
                 loan.unapplied_balance,
                 loan.overpayment_balance,
                 loan.days_past_due,
+                loan.delinquent_days,
+                loan.arrears_since,
                 loan.next_due_date,
                 loan.next_due_amount,
                 accrued_not_due(state, accrued),
@@ -289,7 +291,8 @@ CREATE TEMP TABLE bp_loan (pid int PRIMARY KEY, disbursement_date date, first_pa
   principal numeric, annual_rate numeric, term int, disbursed_amount numeric, terms jsonb,
   principal_balance numeric, interest_balance numeric, fees_balance numeric,
   penalties_balance numeric, unapplied_balance numeric, overpayment_balance numeric,
-  days_past_due int, next_due_date date, next_due_amount numeric, accrued_interest numeric);
+  days_past_due int, delinquent_days int, arrears_since date, next_due_date date,
+  next_due_amount numeric, accrued_interest numeric);
 CREATE TEMP TABLE bp_installment (pid int, number int, due_date date, principal_due numeric,
   interest_due numeric, fees_due numeric, penalties_due numeric, principal_paid numeric,
   interest_paid numeric, fees_paid numeric, penalties_paid numeric, status text);
@@ -333,7 +336,8 @@ def generate(n: int, product, customers: list[int]) -> None:
             "pid, disbursement_date, first_payment_date, principal, "
             "annual_rate, term, disbursed_amount, terms, principal_balance, interest_balance, "
             "fees_balance, penalties_balance, unapplied_balance, overpayment_balance, "
-            "days_past_due, next_due_date, next_due_amount, accrued_interest",
+            "days_past_due, delinquent_days, arrears_since, next_due_date, next_due_amount, "
+            "accrued_interest",
             profiles.loans,
         )
         _copy(
@@ -365,7 +369,8 @@ def generate(n: int, product, customers: list[int]) -> None:
               origination_reference, state, currency, principal, annual_rate, term,
               disbursement_date, first_payment_date, disbursed_amount, terms, prepayment_mode,
               principal_balance, interest_balance, fees_balance, penalties_balance,
-              unapplied_balance, overpayment_balance, days_past_due, next_due_date,
+              unapplied_balance, overpayment_balance, days_past_due, delinquent_days,
+              arrears_since, next_due_date,
               next_due_amount, underwriting_notes, documents, conditions, customer_id,
               product_id, accrued_interest, closed_through)
             SELECT a.loan_id, now(), now(), 'B-' || lpad(a.loan_id::text, 7, '0'),
@@ -373,7 +378,8 @@ def generate(n: int, product, customers: list[int]) -> None:
               p.disbursement_date, p.first_payment_date, p.disbursed_amount, p.terms,
               'reduce_term', p.principal_balance, p.interest_balance, p.fees_balance,
               p.penalties_balance, p.unapplied_balance, p.overpayment_balance,
-              p.days_past_due, p.next_due_date, p.next_due_amount, '', '[]', '[]',
+              p.days_past_due, p.delinquent_days, p.arrears_since, p.next_due_date,
+              p.next_due_amount, '', '[]', '[]',
               a.customer_id, %(product)s, p.accrued_interest, %(yesterday)s
             FROM bp_assign a JOIN bp_loan p ON p.pid = a.pid
             """,

@@ -133,6 +133,7 @@ class ServicingProductAdmin(admin.ModelAdmin):
             {
                 "fields": (
                     "charge_off_days_past_due",
+                    "arrears_grace_days",
                     "statement_cycle_day",
                     "modification_approval_limit",
                 )

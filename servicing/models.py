@@ -102,11 +102,25 @@ class ServicingProduct(TimeStampedModel):
     late_fee_type = models.CharField(max_length=10, choices=LateFeeType.choices, default="flat")
     late_fee_amount = models.DecimalField(**MONEY, default=ZERO_DEFAULT)
     late_fee_percent = models.DecimalField(max_digits=6, decimal_places=4, default="0")
-    late_fee_grace_days = models.PositiveSmallIntegerField(default=10)
+    late_fee_grace_days = models.PositiveSmallIntegerField(
+        "late fee grace (days)",
+        default=10,
+        help_text="No late fee until the payment is more than this many days late "
+        "(10: a payment due on the 1st is charged a late fee if it is not paid in full "
+        "by the 11th). The payment is its principal and interest: unpaid fees never make "
+        "it late.",
+    )
     late_fee_cap = models.DecimalField(**MONEY, null=True, blank=True)
     nsf_fee_amount = models.DecimalField(**MONEY, default=ZERO_DEFAULT)
     # life events
     charge_off_days_past_due = models.PositiveSmallIntegerField(default=120)
+    arrears_grace_days = models.PositiveSmallIntegerField(
+        "arrears grace (days)",
+        default=0,
+        help_text="Delinquent days are the days past due beyond this many. Days past due "
+        "always count from the due date of the oldest unpaid periodic payment "
+        "(principal and interest), without any grace.",
+    )
     statement_cycle_day = models.PositiveSmallIntegerField(
         default=1,
         help_text="Day of the month statements are dated (1-28), or 0 for each loan's own "
@@ -210,7 +224,14 @@ class Loan(FSMModelMixin, TimeStampedModel):
     penalties_balance = models.DecimalField(**MONEY, default=ZERO_DEFAULT)
     unapplied_balance = models.DecimalField(**MONEY, default=ZERO_DEFAULT)
     overpayment_balance = models.DecimalField(**MONEY, default=ZERO_DEFAULT)
-    days_past_due = models.PositiveIntegerField(default=0)
+    days_past_due = models.PositiveIntegerField(
+        default=0,
+        help_text="Days since the due date of the oldest periodic payment (principal and "
+        "interest) not paid in full; fees do not count (Regulation X, 12 CFR 1024.31).",
+    )
+    delinquent_days = models.PositiveIntegerField(
+        default=0, help_text="Days past due beyond the product's arrears grace."
+    )
     next_due_date = models.DateField(null=True, blank=True)
     next_due_amount = models.DecimalField(**MONEY, default=ZERO_DEFAULT)
     accrued_interest = models.DecimalField(
@@ -218,6 +239,12 @@ class Loan(FSMModelMixin, TimeStampedModel):
         default=ZERO_DEFAULT,
         help_text="Interest accrued day by day by end of day on the current period's "
         "instalment, not yet due (the 'daily:' entries not yet moved to due).",
+    )
+    arrears_since = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Due date of the oldest periodic payment (principal and interest) not "
+        "paid in full: days past due count from it.",
     )
     closed_through = models.DateField(
         null=True,
@@ -960,6 +987,7 @@ class ServiceRequest(TimeStampedModel):
     resolved or declined. Due `SLA_DAYS` after the business date it arrived."""
 
     SLA_DAYS = 5
+    MAX_NOTE = 2000  # a resolution or a reason for declining
 
     class Kind(models.TextChoices):
         HARDSHIP = "hardship", "Hardship help"

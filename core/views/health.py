@@ -3,19 +3,18 @@
 import logging
 
 from django.conf import settings
-from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from core.selectors.health import database_answers
 
 log = logging.getLogger(__name__)
 
 
 def _check_database() -> str:
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
+        database_answers()
     except Exception as exc:  # any failure is a failed health check
         log.warning("healthz: database check failed: %s", exc)
         return f"error: {exc.__class__.__name__}"

@@ -61,6 +61,7 @@ from servicing.selectors.statements import get_loan_statement, loan_statements
 from servicing.selectors.transactions import loan_transactions
 from servicing.services import autopay, online_payments, payoff, statements
 from servicing.services.service_requests import MAX_MESSAGE, REQUEST_KINDS, request_help
+from servicing.validators import validate_bank_account
 from users.models import ApiKey
 
 TAGS = ["me"]
@@ -427,7 +428,7 @@ class MePaymentInputSerializer(serializers.Serializer):
                     today=get_business_date(),
                 )
         else:
-            errors = autopay.validate_bank_account(
+            errors = validate_bank_account(
                 routing=data["routing_number"].strip(),
                 account=data["account_number"].replace(" ", "").replace("-", ""),
                 account_type=data["account_type"],

@@ -39,6 +39,7 @@ from servicing.models import (
 from servicing.services.imports import report_rows
 from servicing.services.locks import lock_loan
 from servicing.services.payments import post_payment, reverse_payment
+from servicing.validators import validate_bank_account
 
 # The versions of the authorisation wording a borrower may agree to. A new
 # wording is a new key; old keys stay so past authorisations still resolve.
@@ -68,18 +69,6 @@ def authorization_text(
         amount=amount,
         loan_number=loan.loan_number,
     )
-
-
-def validate_bank_account(*, routing: str, account: str, account_type: str) -> dict:
-    """Field errors ({} when valid) for a US bank account."""
-    errors = {}
-    if not nacha.is_valid_routing(routing or ""):
-        errors["routing_number"] = ["Enter a valid 9-digit ABA routing number."]
-    if not (account or "").isdigit() or not 4 <= len(account) <= 17:
-        errors["account_number"] = ["Enter the account number: 4 to 17 digits."]
-    if account_type not in AutopayAuthorization.AccountType.values:
-        errors["account_type"] = ["Choose checking or savings."]
-    return errors
 
 
 def set_up_autopay(

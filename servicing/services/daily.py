@@ -105,9 +105,12 @@ def fall_due(chunk, business_date: date) -> dict:
     with connection.cursor() as cursor, _chunk_plans(cursor):
         cursor.execute(
             f"""
-            SELECT l.id, (l.unapplied_balance > 0 OR l.overpayment_balance > 0)
-                   AND EXISTS (SELECT 1 FROM servicing_installment i WHERE i.loan_id = l.id
-                               AND i.status = 'not_due' AND i.due_date <= %(d)s)
+            SELECT l.id,
+                   EXISTS (SELECT 1 FROM servicing_installment i WHERE i.loan_id = l.id
+                           AND i.status = 'not_due' AND i.due_date <= %(d)s)
+                   AND (l.unapplied_balance > 0 OR l.overpayment_balance > 0
+                        OR EXISTS (SELECT 1 FROM servicing_loanevent e
+                                   WHERE e.loan_id = l.id AND e.kind = 'fee'))
             FROM servicing_loan l WHERE {where} AND l.state = %(active)s
             ORDER BY l.id FOR UPDATE
             """,  # noqa: S608 - fixed SQL fragments; values are parameters
@@ -185,21 +188,31 @@ def _fall_due_sql(cursor, ids: list[int], business_date: date) -> int:
         """,
         params,
     )
-    # 4. Interest due and days past due (from the oldest instalment due and unpaid).
+    # 4. Interest due, and days past due from the oldest periodic payment not
+    # paid in full (Regulation X; the replay's periodic_arrears): it stays
+    # what it was, or is the first instalment falling due now unpaid. (These
+    # loans have no fee: payments deemed applied to principal and interest
+    # first are then the payments as booked.)
     cursor.execute(
         """
         UPDATE servicing_loan l
-        SET interest_balance = s.interest, days_past_due = s.days, updated_at = now()
+        SET interest_balance = s.interest, arrears_since = s.since,
+            days_past_due = COALESCE(%(d)s - s.since, 0),
+            delinquent_days = GREATEST(COALESCE(%(d)s - s.since, 0) - p.arrears_grace_days, 0),
+            updated_at = now()
         FROM (
-            SELECT loan_id,
-                   COALESCE(SUM(interest_due - interest_paid)
-                            FILTER (WHERE due_date <= %(d)s), 0) AS interest,
-                   COALESCE(%(d)s - MIN(due_date)
-                            FILTER (WHERE due_date <= %(d)s AND status <> 'paid'), 0) AS days
-            FROM servicing_installment WHERE loan_id = ANY(%(ids)s) GROUP BY loan_id
-        ) s
-        WHERE l.id = s.loan_id AND l.id = ANY(%(ids)s)
-          AND (l.interest_balance <> s.interest OR l.days_past_due <> s.days)
+            SELECT i.loan_id,
+                   COALESCE(SUM(i.interest_due - i.interest_paid)
+                            FILTER (WHERE i.due_date <= %(d)s), 0) AS interest,
+                   COALESCE(min(x.arrears_since), MIN(i.due_date) FILTER (
+                       WHERE i.due_date <= %(d)s AND i.principal_paid + i.interest_paid
+                             < i.principal_due + i.interest_due)) AS since
+            FROM servicing_installment i JOIN servicing_loan x ON x.id = i.loan_id
+            WHERE i.loan_id = ANY(%(ids)s) AND x.id = ANY(%(ids)s) GROUP BY i.loan_id
+        ) s, servicing_servicingproduct p
+        WHERE l.id = s.loan_id AND l.id = ANY(%(ids)s) AND p.id = l.product_id
+          AND (l.interest_balance <> s.interest OR l.arrears_since IS DISTINCT FROM s.since
+               OR l.days_past_due <> COALESCE(%(d)s - s.since, 0))
         """,
         params,
     )
@@ -224,7 +237,7 @@ def record_delinquency(cursor, ids: list[int], business_date: date) -> int:
         INSERT INTO servicing_delinquencyday
             (loan_id, business_date, days_past_due, delinquent_days, oldest_due_date,
              amount_past_due, principal_balance)
-        SELECT l.id, %(d)s, l.days_past_due, l.days_past_due, %(d)s - l.days_past_due,
+        SELECT l.id, %(d)s, l.days_past_due, l.delinquent_days, %(d)s - l.days_past_due,
                (SELECT COALESCE(SUM(i.principal_due - i.principal_paid
                                     + i.interest_due - i.interest_paid), 0)
                 FROM servicing_installment i

@@ -1,15 +1,26 @@
 """Fees: the product's late fee (end-of-day), manual fees and waivers.
 
-Late fee rule (per product): an instalment that still owes principal or
-interest more than `late_fee_grace_days` days after its due date (due
-15 Feb, grace 10: first assessed on 26 Feb) is charged once:
+Late fee rule (per product), in the words regulations and disclosures use:
+no fee until the payment is more than `late_fee_grace_days` days late. The
+payment is the instalment's periodic payment, its principal and interest;
+fees are not part of it. With grace 10, a payment due 15 Feb and paid in
+full by the end of 25 Feb (10 days late) is charged nothing; one still
+short at the end of 25 Feb is charged on the first business date after it
+(26 Feb, or a later date being caught up). For this test payments are
+deemed applied to periodic payments before any fee, whatever the product's
+allocation order (core.finance.servicing, "Delinquency"), so a fee never
+makes a later, otherwise full and timely payment late: late fees never
+pyramid (FTC Credit Practices Rule, 16 CFR 444.4; Reg Z 1026.36(c)(2)).
+The engine reports those payments as `state.late_payments`, each with what
+it still lacked when its grace period ended, and a fee is charged once:
 - flat: `late_fee_amount`;
-- percent: `late_fee_percent` (a fraction, 0.05 = 5%) of the instalment's
-  unpaid principal and interest on the business date, half-up to cents;
+- percent: `late_fee_percent` (a fraction, 0.05 = 5%) of what the periodic
+  payment lacked at the end of its grace period, half-up to cents;
 then capped by `late_fee_cap` when set. "Once" is checked against every
 fee LoanEvent of kind late for that instalment ({"fee_kind": "late",
 "installment_number": n}), so re-running a day is a no-op and a waived fee
-is not charged again.
+is not charged again. The decision for business date D reads only events
+dated up to D.
 """
 
 from collections import defaultdict
@@ -30,6 +41,7 @@ from servicing.models import Loan, LoanEvent, LoanState, ServicingProduct
 from servicing.services.life import engine_refused, money, require_perm
 from servicing.services.locks import lock_loan, lock_loans
 from servicing.services.sync import (
+    engine_events,
     read_events,
     replay_events,
     replay_loan,
@@ -55,21 +67,15 @@ def late_fee_amount(product: ServicingProduct, unpaid: Decimal) -> Decimal:
 
 def _late_fees(loan: Loan, state, charged: set, business_date: date, user) -> list[LoanEvent]:
     """The unsaved late-fee events `loan` owes on `business_date`, given its
-    replayed `state` and the instalments already `charged` a late fee."""
+    `state` replayed as of that date (events dated up to it) and the
+    instalments already `charged` a late fee."""
     product = loan.product
+    numbers = {inst.number for inst in state.installments}
     created = []
-    for inst in state.installments:
-        if (
-            inst.number in charged
-            or (business_date - inst.due_date).days <= product.late_fee_grace_days
-        ):
+    for late in state.late_payments:
+        if late.number in charged or late.number not in numbers:
             continue
-        unpaid = (inst.principal_due - inst.principal_paid) + (
-            inst.interest_due - inst.interest_paid
-        )
-        if unpaid <= 0:
-            continue
-        amount = late_fee_amount(product, unpaid)
+        amount = late_fee_amount(product, late.unpaid)
         if amount <= 0:
             continue
         created.append(
@@ -80,14 +86,21 @@ def _late_fees(loan: Loan, state, charged: set, business_date: date, user) -> li
                 amount=amount,
                 details={
                     "fee_kind": "late",
-                    "installment_number": inst.number,
+                    "installment_number": late.number,
                     "penalty": False,
-                    "unpaid": str(unpaid),
+                    "unpaid": str(late.unpaid),
                 },
                 created_by=actor_of(user),
             )
         )
     return created
+
+
+def _state_on(loan: Loan, events: list, business_date: date):
+    """The loan's state as of `business_date` from its events dated up to it."""
+    return replay_events(
+        loan, [e for e in events if e.effective_date <= business_date], as_of=business_date
+    )
 
 
 def _assessed(loan: Loan, business_date: date, created: list[LoanEvent], user):
@@ -118,8 +131,9 @@ def _charges_late_fees(loan: Loan) -> bool:
 
 
 def assess_late_fees(*, loan: Loan, business_date: date, user=None) -> list[LoanEvent]:
-    """Charge the late fee on every instalment past its grace period that has
-    not had one. Returns the fee events created (empty when re-run)."""
+    """Charge the late fee on every instalment whose payment is more than the
+    product's grace days late on `business_date` and has not had one.
+    Returns the fee events created (empty when re-run)."""
     with transaction.atomic():
         loan = lock_loan(loan.pk)
         if not _charges_late_fees(loan):
@@ -130,7 +144,7 @@ def assess_late_fees(*, loan: Loan, business_date: date, user=None) -> list[Loan
                 loan=loan, kind=LoanEvent.Kind.FEE, details__fee_kind="late"
             ).values_list("details", flat=True)
         }
-        state = replay_loan(loan, as_of=business_date)
+        state = _state_on(loan, engine_events(loan), business_date)
         created = _late_fees(loan, state, charged, business_date, user)
         if created:
             LoanEvent.objects.bulk_create(created)
@@ -160,7 +174,7 @@ def assess_late_fees_many(*, dates: dict[int, date], user=None) -> dict[int, lis
         created: dict[int, list[LoanEvent]] = {}
         for loan in loans:
             business_date = dates[loan.pk]
-            state = replay_events(loan, events[loan.pk], as_of=business_date)
+            state = _state_on(loan, events[loan.pk], business_date)
             fees = _late_fees(loan, state, charged[loan.pk], business_date, user)
             if fees:
                 created[loan.pk] = fees

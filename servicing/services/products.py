@@ -76,12 +76,15 @@ SETTING_FIELDS = (
     "late_fee_cap",
     "nsf_fee_amount",
     "charge_off_days_past_due",
+    "arrears_grace_days",
     "statement_cycle_day",
     "modification_approval_limit",
 )
 # Read by the replay of a loan's whole history (servicing.services.sync), so
-# changing them on a product with loans would re-allocate past payments.
-REPLAYED_FIELDS = ("allocation_order", "allocation_method")
+# changing them on a product with loans would re-allocate past payments or,
+# for the late fee grace, change which past payments were late (a shorter
+# grace would charge fees for payments made in time under the old one).
+REPLAYED_FIELDS = ("allocation_order", "allocation_method", "late_fee_grace_days")
 
 
 def _choices(enum) -> str:
@@ -140,7 +143,9 @@ def validate_settings(values: dict) -> dict:
 
     Amounts are Decimals (or strings) in the product's currency, in whole
     cents; `late_fee_percent` is a fraction of the late instalment
-    (0.05 = 5%, at most 1 = 100%)."""
+    (0.05 = 5%, at most 1 = 100%). `late_fee_grace_days` N: no late fee
+    until the payment is more than N days late; `arrears_grace_days`:
+    delinquent days are the days past due beyond it."""
     errors: dict[str, list[str]] = {}
     clean = dict(values)
     unknown = sorted(set(values) - set(SETTING_FIELDS))
@@ -208,7 +213,7 @@ def validate_settings(values: dict) -> dict:
             ]
         elif percent != percent.quantize(Decimal("0.0001")):
             errors["late_fee_percent"] = ["The late fee percent has at most four decimals."]
-    _check_int_range(errors, values, "late_fee_grace_days", 0, 60, "Grace days")
+    _check_int_range(errors, values, "late_fee_grace_days", 0, 60, "The late fee grace (days)")
     _check_money(errors, values, "late_fee_cap", "late fee cap", optional=True)
     if "late_fee_cap" in values and values["late_fee_cap"] == "":
         clean["late_fee_cap"] = None
@@ -219,6 +224,7 @@ def validate_settings(values: dict) -> dict:
     _check_int_range(
         errors, values, "charge_off_days_past_due", 30, 720, "Charge-off days past due"
     )
+    _check_int_range(errors, values, "arrears_grace_days", 0, 90, "The arrears grace (days)")
     _check_int_range(errors, values, "statement_cycle_day", 0, 28, "The statement cycle day")
 
     if errors:
@@ -294,11 +300,12 @@ def update_product(product: ServicingProduct, *, changes: dict, acting_user) -> 
     charge-offs and payments posted from now on. Past postings are never
     rewritten; schedule parameters (day count, interest method, ...) and the
     prepayment mode were copied onto each loan at boarding, so they apply to
-    loans boarded from now on. The allocation order and method are read
-    when a loan's history is replayed, so changing them on a product that
-    already has loans would re-allocate past payments: that raises Conflict,
-    and such a change is made as a new version (`create_product` with the
-    same code), which new loans are boarded on.
+    loans boarded from now on. The allocation order and method and the late
+    fee grace are read when a loan's history is replayed, so changing them
+    on a product that already has loans would re-allocate past payments or
+    change which of them were late: that raises Conflict, and such a change
+    is made as a new version (`create_product` with the same code), which
+    new loans are boarded on.
     """
     _require_perm(acting_user)
     clean = validate_settings(dict(changes))
@@ -316,7 +323,8 @@ def update_product(product: ServicingProduct, *, changes: dict, acting_user) -> 
         if replayed and Loan.objects.filter(product=locked).exists():
             raise Conflict(
                 "This product already has loans; a new allocation order or method would "
-                "re-allocate their past payments. Create a new version of the product instead.",
+                "re-allocate their past payments, a new late fee grace would change which of "
+                "them were late. Create a new version of the product instead.",
                 code="product_has_loans",
                 fields={
                     name: ["Cannot change on a product with loans; create a new version."]

@@ -29,13 +29,9 @@ from servicing.models import Loan, LoanParty, ServiceRequest
 from servicing.services.life import require_perm
 from servicing.services.locks import lock_loan
 
-REQUEST_KINDS = {
-    "hardship": "Hardship help",
-    "modification": "Loan modification",
-    "other": "Other question",
-}
+REQUEST_KINDS = dict(ServiceRequest.Kind.choices)
 MAX_MESSAGE = 2000
-MAX_NOTE = 2000
+MAX_NOTE = ServiceRequest.MAX_NOTE
 WORK_PERMISSION = "servicing.modify_loan"
 
 

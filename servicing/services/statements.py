@@ -101,10 +101,9 @@ def late_fee_warning(product: ServicingProduct) -> str:
             fee += f" (at most ${format_money(product.late_fee_cap, product.currency)})"
     else:
         return ""
-    return (
-        f"If we have not received your payment {grace} days after the due date, "
-        f"{fee} will be charged."
-    )
+    # The rule in the words regulations and disclosures use (see services.fees).
+    day = "day" if grace == 1 else "days"
+    return f"If your payment is more than {grace} {day} late, {fee} will be charged."
 
 
 def _activity(loan: Loan, start: date, end: date, events=None) -> list[dict]:

@@ -129,16 +129,23 @@ def loan_terms(loan: Loan) -> LoanTerms:
     return LoanTerms(**data)
 
 
-def loan_setup(loan: Loan) -> LoanSetup:
-    terms = loan_terms(loan)
-    product = loan.product
+def setup_of(terms: LoanTerms, product: ServicingProduct, prepayment_mode: str) -> LoanSetup:
+    """The engine's setup for a loan of `product` on `terms`: the product's
+    allocation order and method, and the graces delinquency is measured
+    with (they change no allocation)."""
     return LoanSetup(
         terms=terms,
         schedule=build_schedule(terms),
         allocation_order=tuple(Component(c) for c in product.allocation_order),
         allocation_method=AllocationMethod(product.allocation_method),
-        prepayment_mode=PrepaymentMode(loan.prepayment_mode),
+        prepayment_mode=PrepaymentMode(prepayment_mode),
+        arrears_grace_days=product.arrears_grace_days,
+        late_fee_grace_days=product.late_fee_grace_days,
     )
+
+
+def loan_setup(loan: Loan) -> LoanSetup:
+    return setup_of(loan_terms(loan), loan.product, loan.prepayment_mode)
 
 
 # Events the replay does not model: a reversal takes its payment out of the
@@ -487,6 +494,8 @@ CACHE_FIELDS = [
     "unapplied_balance",
     "overpayment_balance",
     "days_past_due",
+    "delinquent_days",
+    "arrears_since",
     "next_due_date",
     "next_due_amount",
     "accrued_interest",
@@ -570,6 +579,10 @@ def _set_cached_figures(loan: Loan, state: ServicingState) -> None:
     loan.unapplied_balance = state.unapplied_credit
     loan.overpayment_balance = state.overpayment
     loan.days_past_due = 0 if frozen else state.days_past_due
+    loan.delinquent_days = 0 if frozen else state.delinquent_days
+    loan.arrears_since = (
+        state.periodic_arrears[0].due_date if state.periodic_arrears and not frozen else None
+    )
     loan.next_due_date = upcoming[0].due_date if upcoming and not frozen else None
     loan.next_due_amount = (
         sum((i.outstanding for i in upcoming if i.due_date <= upcoming[0].due_date), ZERO)

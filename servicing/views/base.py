@@ -1,8 +1,7 @@
 """What the servicing staff pages share: the permissions they check, the
-form field settings, the loan a page is about (404 if none), the link back
-to the loan, and the form page that shows a service's refusal on the form."""
-
-from decimal import Decimal
+loan a page is about (404 if none), the link back to the loan, and the form
+page that shows a service's refusal on the form (the forms themselves and
+their field settings are in servicing.forms)."""
 
 from django import forms
 from django.contrib import messages
@@ -19,9 +18,6 @@ VIEW = "servicing.view_loan"
 POST_PAYMENT = "servicing.post_payment"
 MODIFY = "servicing.modify_loan"
 IMPORT_FILES = "servicing.import_files"
-
-DATE = {"widget": forms.DateInput(attrs={"type": "date"})}
-MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal("0.01")}
 
 
 def found(read, *args):
@@ -42,10 +38,6 @@ def loan_url(loan: Loan) -> str:
         return reverse("servicing:loan-detail", args=[loan.pk])
     except NoReverseMatch:
         return reverse("servicing:statements", args=[loan.pk])
-
-
-class ReasonForm(forms.Form):
-    reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 def apply_error(form: forms.Form, exc: DomainError, aliases: dict | None = None) -> None:

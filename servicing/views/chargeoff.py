@@ -4,30 +4,18 @@ service, and render; a refused request re-renders the form with the
 service's messages and its HTTP status.
 """
 
-from django import forms
 from django.urls import path
 
 from core.businessdate import get_business_date
 from core.money import format_money
+from servicing.forms.base import ReasonForm
+from servicing.forms.chargeoff import RecoveryForm, RefundForm
 from servicing.services import chargeoff
-from servicing.views.base import DATE, MONEY, VIEW, ReasonForm, loan_or_404, simple_form
+from servicing.views.base import VIEW, loan_or_404, simple_form
 from users.access import staff_required
 
 CHARGE_OFF = "servicing.charge_off_loan"
 REFUND = "servicing.refund_credit"
-
-
-class RecoveryForm(forms.Form):
-    amount = forms.DecimalField(**MONEY)
-    received_on = forms.DateField(label="Received on", **DATE)
-    note = forms.CharField(required=False, max_length=200)
-
-
-class RefundForm(forms.Form):
-    amount = forms.DecimalField(**MONEY)
-    method_note = forms.CharField(
-        label="How it is paid", max_length=200, help_text="e.g. check number or ACH reference."
-    )
 
 
 @staff_required(VIEW, CHARGE_OFF)

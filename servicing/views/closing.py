@@ -3,17 +3,12 @@ parses the form, calls the service, and renders; a refusal re-renders the
 form with the service's messages and its HTTP status.
 """
 
-from django import forms
 from django.urls import path
 
+from servicing.forms.closing import CloseForm
 from servicing.services import closing
 from servicing.views.base import MODIFY, VIEW, loan_or_404, simple_form
 from users.access import staff_required
-
-
-class CloseForm(forms.Form):
-    note = forms.CharField(required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
-
 
 # --- closing --------------------------------------------------------------------
 

@@ -3,35 +3,17 @@ call one service, and render; a refused request re-renders the form with
 the service's messages and its HTTP status.
 """
 
-from django import forms
 from django.urls import path
 
 from core.money import format_money
+from servicing.forms.fees import FeeForm, WaiverForm
 from servicing.models import Loan
 from servicing.selectors.transactions import fee_events
 from servicing.services import fees
-from servicing.views.base import MONEY, VIEW, loan_or_404, simple_form
+from servicing.views.base import VIEW, loan_or_404, simple_form
 from users.access import staff_required
 
 FEE = "servicing.assess_fee"
-
-
-class FeeForm(forms.Form):
-    amount = forms.DecimalField(**MONEY)
-    kind = forms.ChoiceField(
-        choices=[("other", "Other fee"), ("late", "Late fee"), ("nsf", "Returned payment (NSF)")]
-    )
-    note = forms.CharField(max_length=200)
-
-
-class WaiverForm(forms.Form):
-    fee_event_id = forms.TypedChoiceField(label="Fee", coerce=int)
-    amount = forms.DecimalField(**MONEY)
-    reason = forms.CharField(max_length=200)
-
-    def __init__(self, *args, fee_choices=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["fee_event_id"].choices = list(fee_choices)
 
 
 def fee_choices(loan: Loan) -> list[tuple[int, str]]:

@@ -3,41 +3,19 @@ to board, and see an import run. Views parse the upload, call one service,
 and render.
 """
 
-import hashlib
-
-from django import forms
 from django.contrib import messages
 from django.shortcuts import render
 from django.urls import path
 
 from core.exceptions import DomainError
+from servicing.forms.imports import UploadForm
 from servicing.models import ImportRun
 from servicing.selectors.imports import get_import_run, recent_import_runs
 from servicing.services import autopay, imports
 from servicing.views.base import IMPORT_FILES, POST_PAYMENT, VIEW, found
 from users.access import staff_required
 
-MAX_UPLOAD = 20 * 1024 * 1024
-
 # --- imports ---------------------------------------------------------------
-
-
-class UploadForm(forms.Form):
-    file = forms.FileField(label="File")
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD:
-            raise forms.ValidationError("The file is larger than 20 MB.")
-        raw = upload.read()
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise forms.ValidationError("The file is not UTF-8 text.") from None
-        self.text = text
-        self.sha256 = hashlib.sha256(raw).hexdigest()
-        return upload
-
 
 IMPORTS = {
     "payments": {

@@ -5,7 +5,6 @@ render; the money rules live in servicing.services."""
 
 import uuid
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
@@ -19,7 +18,8 @@ from core.exceptions import DomainError, NotFound, PermissionDenied
 from core.finance import FinanceError, tila
 from core.money import format_money
 from core.selectors.audit import object_history
-from servicing.models import Component, LoanState, Payment
+from servicing.forms.loans import LoanSearchForm, NoteForm, PaymentForm, ReversalForm
+from servicing.models import Component, Payment
 from servicing.selectors.ledger import balances_as_of, loan_postings
 from servicing.selectors.loans import get_loan, loan_parties, search_loans
 from servicing.selectors.schedules import installments
@@ -46,85 +46,6 @@ TABS = (
     ("documents", "Documents & notes"),
     ("history", "History"),
 )
-
-
-# --- forms -------------------------------------------------------------------------
-
-
-class LoanSearchForm(forms.Form):
-    q = forms.CharField(
-        label="Search",
-        required=False,
-        max_length=100,
-        widget=forms.TextInput(
-            attrs={"type": "search", "placeholder": "Loan number, customer, C-number, reference"}
-        ),
-    )
-    state = forms.ChoiceField(
-        label="State", required=False, choices=[("", "Any state"), *LoanState.choices]
-    )
-    dpd_min = forms.IntegerField(label="Days past due from", required=False, min_value=0)
-    dpd_max = forms.IntegerField(label="to", required=False, min_value=0)
-
-    def clean(self):
-        data = super().clean()
-        low, high = data.get("dpd_min"), data.get("dpd_max")
-        if low is not None and high is not None and low > high:
-            self.add_error("dpd_max", "Must not be less than the lower bound.")
-        return data
-
-
-class PaymentForm(forms.Form):
-    """Types only; the amount and date rules are the service's (their
-    messages come back as this form's errors)."""
-
-    amount = forms.DecimalField(label="Amount", max_digits=14)
-    received_on = forms.DateField(
-        label="Received on",
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="The effective date. An earlier date re-applies later payments.",
-    )
-    method = forms.ChoiceField(label="Method", choices=Payment.Method.choices)
-    reference = forms.CharField(
-        label="Reference", required=False, max_length=100, help_text="Check number, trace id…"
-    )
-    excess = forms.ChoiceField(
-        label="Anything beyond what is due",
-        choices=[
-            ("prepayment", "Prepay principal (or pay off)"),
-            ("unapplied", "Hold as unapplied credit"),
-        ],
-    )
-    token = forms.CharField(widget=forms.HiddenInput)
-
-
-class ReversalForm(forms.Form):
-    # Starts blank: a pre-selected reason once charged an NSF fee on a payment
-    # that was merely keyed twice. Only NSF and ACH return charge the fee.
-    reason = forms.ChoiceField(
-        label="Reason",
-        choices=[("", "Choose a reason"), *Payment.ReversalReason.choices],
-        error_messages={"required": "Choose why the payment is being reversed."},
-        help_text="Only a returned payment (NSF or ACH return) charges the NSF fee.",
-    )
-    note = forms.CharField(
-        label="Note",
-        required=False,
-        max_length=200,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-
-
-class NoteForm(forms.Form):
-    """Types only; blank and length are the service's rules (notes.clean_text)."""
-
-    text = forms.CharField(
-        label="Note",
-        required=False,
-        strip=False,
-        widget=forms.Textarea(attrs={"rows": 3, "maxlength": notes.MAX_TEXT}),
-        help_text=f"Up to {notes.MAX_TEXT:,} characters. Notes cannot be edited or deleted.",
-    )
 
 
 def _apply_domain_error(form, exc: DomainError) -> None:

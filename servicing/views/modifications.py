@@ -6,7 +6,6 @@ re-renders the form with the service's messages and its HTTP status.
 
 from decimal import Decimal
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.shortcuts import redirect, render
@@ -15,74 +14,16 @@ from django.views.decorators.http import require_POST
 
 from core.businessdate import get_business_date
 from core.exceptions import DomainError, PermissionDenied
+from servicing.forms.base import ReasonForm
+from servicing.forms.modifications import ModificationForm
 from servicing.models import Modification
 from servicing.selectors.modifications import get_modification
 from servicing.services import modifications
-from servicing.views.base import (
-    DATE,
-    MODIFY,
-    VIEW,
-    ReasonForm,
-    apply_error,
-    found,
-    loan_or_404,
-    loan_url,
-)
+from servicing.views.base import MODIFY, VIEW, apply_error, found, loan_or_404, loan_url
 from servicing.views.fees import fee_choices
 from users.access import staff_required
 
 APPROVE = "servicing.approve_modification"
-
-
-class ModificationForm(forms.Form):
-    effective_date = forms.DateField(label="Effective date", **DATE)
-    annual_rate_percent = forms.DecimalField(
-        label="New annual rate (%)",
-        required=False,
-        max_digits=7,
-        decimal_places=4,
-        min_value=Decimal("0"),
-        max_value=Decimal("99.9999"),
-        help_text="Blank keeps the current rate.",
-    )
-    remaining_term = forms.IntegerField(
-        label="Remaining instalments",
-        required=False,
-        min_value=1,
-        max_value=600,
-        help_text="Blank keeps the number not yet due.",
-    )
-    next_due_date = forms.DateField(
-        label="First new due date",
-        required=False,
-        help_text="Blank keeps the schedule's next due date.",
-        **DATE,
-    )
-    defer_installments = forms.IntegerField(
-        label="Defer instalments (payment holiday)", min_value=0, max_value=12, initial=0
-    )
-    capitalise_interest = forms.BooleanField(label="Capitalise accrued interest", required=False)
-    waive_fee_event_id = forms.TypedChoiceField(
-        label="Waive a fee", required=False, coerce=int, empty_value=None
-    )
-    note = forms.CharField(required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
-
-    def __init__(self, *args, fee_choices=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["waive_fee_event_id"].choices = [("", "— none —"), *fee_choices]
-
-    def service_kwargs(self) -> dict:
-        data = self.cleaned_data
-        rate = data.get("annual_rate_percent")
-        return {
-            "effective_date": data["effective_date"],
-            "annual_rate": None if rate is None else rate / 100,
-            "remaining_term": data.get("remaining_term"),
-            "next_due_date": data.get("next_due_date"),
-            "capitalise_interest": bool(data.get("capitalise_interest")),
-            "defer_installments": data.get("defer_installments") or 0,
-            "waive_fee_event_id": data.get("waive_fee_event_id"),
-        }
 
 
 def _percent(rate: Decimal) -> str:

@@ -4,7 +4,6 @@ render; a refused request re-renders the form with the service's messages
 and its HTTP status (400, 409 or 422).
 """
 
-from django import forms
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -13,12 +12,11 @@ from django.urls import path
 from core.businessdate import get_business_date
 from core.exceptions import DomainError
 from core.money import format_money
+from servicing.forms.payoff import PayoffPaymentForm, PayoffQuoteForm
 from servicing.models import Payment
 from servicing.selectors.payoff import get_payoff_letter, get_payoff_quote, recent_payoff_quotes
 from servicing.services import payoff
 from servicing.views.base import (
-    DATE,
-    MONEY,
     POST_PAYMENT,
     VIEW,
     apply_error,
@@ -28,18 +26,6 @@ from servicing.views.base import (
     loan_url,
 )
 from users.access import staff_required
-
-
-class PayoffQuoteForm(forms.Form):
-    good_through = forms.DateField(label="Good through", **DATE)
-
-
-class PayoffPaymentForm(forms.Form):
-    amount = forms.DecimalField(label="Amount received", **MONEY)
-    received_on = forms.DateField(label="Received on", **DATE)
-    method = forms.ChoiceField(choices=Payment.Method.choices)
-    reference = forms.CharField(required=False, max_length=100)
-
 
 # --- payoff ----------------------------------------------------------------------
 

@@ -7,7 +7,6 @@ requests. A borrower reaches a request only through the customer access
 selector: another borrower's request is a 404.
 """
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
@@ -18,11 +17,11 @@ from django.views.decorators.http import require_POST
 
 from core.businessdate import get_business_date
 from core.exceptions import DomainError, NotFound, PermissionDenied
+from servicing.forms.requests import AssignForm, DeclineForm, QueueFilterForm, ResolveForm
 from servicing.models import ServiceRequest
 from servicing.selectors.requests import (
     get_customer_service_request,
     get_service_request,
-    request_workers,
     service_request_counts,
     service_request_queue,
 )
@@ -34,58 +33,6 @@ from users.access import borrower_required, staff_required
 VIEW = "servicing.view_loan"
 WORK = service.WORK_PERMISSION
 PAGE_SIZE = 100
-
-
-# --- forms ---------------------------------------------------------------------
-
-
-class QueueFilterForm(forms.Form):
-    status = forms.ChoiceField(
-        required=False,
-        choices=[
-            ("", "To do (open or in progress)"),
-            *ServiceRequest.Status.choices,
-            ("all", "All"),
-        ],
-    )
-    kind = forms.ChoiceField(
-        required=False, choices=[("", "Any kind"), *ServiceRequest.Kind.choices]
-    )
-    assignee = forms.ChoiceField(required=False, label="Assigned to")
-    overdue = forms.BooleanField(required=False, label="Overdue only")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["assignee"].choices = [
-            ("", "Anyone"),
-            ("me", "Me"),
-            ("none", "Nobody"),
-            *[(str(u.pk), u.get_username()) for u in request_workers()],
-        ]
-
-
-class AssignForm(forms.Form):
-    assignee = forms.ModelChoiceField(queryset=None, label="Assign to")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = request_workers()
-
-
-class ResolveForm(forms.Form):
-    resolution = forms.CharField(
-        label="How it was resolved",
-        max_length=service.MAX_NOTE,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-
-
-class DeclineForm(forms.Form):
-    reason = forms.CharField(
-        label="Reason for declining",
-        max_length=service.MAX_NOTE,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
 
 
 # --- staff pages -----------------------------------------------------------------

@@ -3,7 +3,6 @@ PDF. Views parse a form, call one service, and render; a refused request
 re-renders the form with the service's messages and its HTTP status.
 """
 
-from django import forms
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -13,16 +12,13 @@ from django.views.decorators.http import require_POST
 from core.businessdate import get_business_date
 from core.exceptions import DomainError
 from core.money import format_money
+from servicing.forms.statements import StatementForm
 from servicing.selectors.statements import get_statement, loan_statements
 from servicing.services import statements
-from servicing.views.base import DATE, VIEW, apply_error, found, loan_or_404, loan_url
+from servicing.views.base import VIEW, apply_error, found, loan_or_404, loan_url
 from users.access import staff_required
 
 SERVICING_AREA = "users.access_servicing"
-
-
-class StatementForm(forms.Form):
-    statement_date = forms.DateField(label="Statement date", **DATE)
 
 
 # --- statements ------------------------------------------------------------------

@@ -90,9 +90,10 @@ def test_generated_statements_are_listed_and_their_pdf_shows_what_is_due(product
     assert "Principal 95.57 Interest 11.05 Fees 0.00" in text
     assert "Principal balance after this statement: $1,105.38" in text
     assert "Jan 15, 2026" not in activity
-    assert (
-        "If we have not received your payment 10 days after the due date, "
-        "a late fee of $25.00 will be charged." in text
+    # The late-fee grace in the words regulations use: no fee until the
+    # payment is more than 10 days late (issue 13).
+    assert "If your payment is more than 10 days late, a late fee of $25.00 will be charged." in (
+        text
     )
 
     first_text = pdf_text(

@@ -234,6 +234,7 @@ def _admin_form(product, **overrides):
         "late_fee_cap": "",
         "nsf_fee_amount": product.nsf_fee_amount,
         "charge_off_days_past_due": product.charge_off_days_past_due,
+        "arrears_grace_days": product.arrears_grace_days,
         "statement_cycle_day": product.statement_cycle_day,
         "modification_approval_limit": product.modification_approval_limit,
         "accounts-TOTAL_FORMS": "11",

@@ -81,8 +81,7 @@ Fees
   last instalment. penalty=True puts it in PENALTIES, else FEES. Payments to
   one component of one instalment pay its fees oldest first.
 - A fee on an instalment not yet due is payable (it is in every payment's
-  dues) but counts towards days past due only from that instalment's due
-  date.
+  dues). Fees never count towards days past due (see Delinquency).
 - When instalments are rebuilt (prepayment, modification, payoff) a fee on
   a rebuilt instalment moves to the same number if it still exists, else to
   the new last instalment; lines of earlier effects keep the numbers they
@@ -116,8 +115,33 @@ Modifications
 State as of `as_of`
 - installment status: "paid" (nothing owed), "not_due" (due date after
   as_of), else "partially_paid" (something paid), "due" (due today) or
-  "past_due". days_past_due = as_of - the oldest due date of an instalment
-  due by as_of that still owes anything (0 if none).
+  "past_due" (fees included). oldest_unpaid_due_date: the oldest due date
+  of an instalment due by as_of that still owes anything, fees included.
+
+Delinquency (Regulation X, 12 CFR 1024.31 "delinquency"; FTC Credit
+Practices Rule, 16 CFR 444.4; Reg Z 1026.36(c))
+- The periodic payment of an instalment is its principal and interest
+  (and escrow, which this engine does not hold); fees and penalties are not
+  part of it. For delinquency, payments are deemed applied to periodic
+  payments before any fee: when some fee took cash (or credit), the
+  periodic arrears are those of the same history replayed without its fee
+  and waiver events (a refund there pays out at most the credit there is;
+  an event that replay refuses is skipped), else the book's own. So a fee,
+  whatever the allocation order and method, never makes a periodic payment
+  look unpaid.
+- periodic_arrears: the instalments due by as_of whose periodic payment is
+  not paid in full, oldest first. days_past_due = as_of - the due date of
+  the first of them (0 if none), counted from the due date, not delayed by
+  any grace period. delinquent_days = max(0, days_past_due -
+  setup.arrears_grace_days).
+- late_payments: the periodic payments not paid in full by the end of
+  their due date + setup.late_fee_grace_days, for those grace periods
+  ended before as_of, with what they lacked then ("no fee until the
+  payment is more than N days late": due on the 1st, N = 15, a payment
+  made on the 16th is in time, one made on the 17th is not; on the 16th
+  nothing is late yet). These are the only periodic payments a late fee
+  may be charged on, and since a fee never makes a periodic payment look
+  unpaid, a late fee never causes another one (no pyramiding).
 - principal_outstanding = principal_due_unpaid + principal_not_due;
   interest_due_unpaid counts instalments due by as_of; fees and penalties
   count every assessed fee. paid_off: every instalment is paid.
@@ -158,6 +182,7 @@ from core.finance.servicing.results import (
     Line,
     ModificationEffect,
     PaymentEffect,
+    PeriodicArrear,
     RefundEffect,
     ServicingState,
     WaiverEffect,
@@ -178,6 +203,7 @@ __all__ = [
     "ModificationEvent",
     "PaymentEffect",
     "PaymentEvent",
+    "PeriodicArrear",
     "RefundEffect",
     "RefundEvent",
     "ServicingError",

@@ -21,7 +21,7 @@ from decimal import Decimal
 from core.finance.enums import AllocationMethod, Component, ExcessHandling
 from core.finance.schedule import Schedule
 from core.finance.servicing.events import FeeEvent, LoanSetup
-from core.finance.servicing.results import CreditApplication, Line
+from core.finance.servicing.results import CreditApplication, Line, PeriodicArrear
 from core.money import ZERO
 
 FEES, PENALTIES, INTEREST, PRINCIPAL = (
@@ -84,6 +84,18 @@ class Book:
         self.overpaid = ZERO
         self.capitalised = ZERO
         self.credit_apps: list[CreditApplication] = []
+        # Delinquency's deemed allocation (package docstring, "Delinquency"):
+        # the principal and interest paid per row with every cent applied to
+        # instalments deemed applied to periodic payments before fees, and
+        # the `reserve` of such cents no periodic payment due could take yet.
+        self.dipaid = [ZERO] * len(due)
+        self.dppaid = [ZERO] * len(due)
+        self.reserve = ZERO
+        self.d_first = 0  # first row whose deemed periodic payment may be unpaid
+        self.pi_order = tuple(c for c in self.order if c in (INTEREST, PRINCIPAL))
+        self.late_grace = setup.late_fee_grace_days
+        self.late_ptr = 0  # rows whose late-fee grace period has been checked
+        self.late: list[PeriodicArrear] = []
 
     # -- amounts owed ---------------------------------------------------------
 
@@ -130,7 +142,9 @@ class Book:
     def _apply(self, lines) -> tuple[Line, ...]:
         """Record `lines` ((number, component, amount) triples) as paid."""
         out = []
+        applied = ZERO
         for number, component, amount in lines:
+            applied += amount
             row = number - 1
             if component is INTEREST:
                 self.ipaid[row] += amount
@@ -144,7 +158,42 @@ class Book:
                         rec.paid += paid
                         left -= paid
             out.append(Line(number, component, amount))
+        if applied:
+            self._deem(applied)
         return tuple(out)
+
+    def _deem(self, amount: Decimal) -> None:
+        """Deem `amount` (cents just applied to instalments, fees included) plus
+        the reserve applied to the periodic payments (principal and interest)
+        of the rows reached, by the setup's method and its order of interest
+        and principal; what none of them takes (fees' share) is the reserve."""
+        left = self.reserve + amount
+        if left <= 0:
+            self.reserve = left
+            return
+        prin, intr, dppaid, dipaid = self.prin, self.intr, self.dppaid, self.dipaid
+        i, reached = self.d_first, self.due_ptr
+        while i < reached and dppaid[i] == prin[i] and dipaid[i] == intr[i]:
+            i += 1
+        self.d_first = i
+        rows = range(i, reached)
+        if self.method is HORIZONTAL:
+            steps = [(j, c) for j in rows for c in self.pi_order]
+        else:
+            steps = [(j, c) for c in self.pi_order for j in rows]
+        for j, component in steps:
+            if not left:
+                break
+            if component is INTEREST:
+                owed = intr[j] - dipaid[j]
+                paid = owed if owed < left else left
+                dipaid[j] += paid
+            else:
+                owed = prin[j] - dppaid[j]
+                paid = owed if owed < left else left
+                dppaid[j] += paid
+            left -= paid
+        self.reserve = left
 
     def _allocate(self, amount: Decimal) -> tuple[tuple[Line, ...], Decimal]:
         """Pay `amount` over what is owed now; returns the lines and the rest.
@@ -204,10 +253,23 @@ class Book:
             while i < n and due[i] == day:
                 i += 1
             self.due_ptr = i
+            if self.reserve > 0:
+                self._deem(ZERO)
             if self.unapplied or self.overpaid:
                 application = self._apply_credit(day, None)
                 if application is not None:
                     self.credit_apps.append(application)
+        # Rows whose grace period (due date + late_grace days) ended before
+        # `to`: late if their periodic payment is not paid in full by then.
+        # Rows already due are never rebuilt, so the pointer stays valid.
+        last = to.toordinal() - self.late_grace
+        j = self.late_ptr
+        while j < self.due_ptr and due[j].toordinal() < last:
+            unpaid = self.prin[j] - self.dppaid[j] + self.intr[j] - self.dipaid[j]
+            if unpaid > 0:
+                self.late.append(PeriodicArrear(j + 1, due[j], unpaid))
+            j += 1
+        self.late_ptr = j
 
     def _future(self) -> tuple[int, Decimal, Decimal, date]:
         """First not-yet-due row, the principal not yet due, the interest earned
@@ -219,6 +281,17 @@ class Book:
         start = self.start[k] if k < len(self.due) else None
         return k, principal, earned, start
 
+    def periodic_arrears(self) -> tuple[PeriodicArrear, ...]:
+        """The rows reached whose principal and interest are not paid in full
+        by the deemed allocation."""
+        prin, ppaid, intr, ipaid, due = self.prin, self.dppaid, self.intr, self.dipaid, self.due
+        arrears = []
+        for i in range(self.d_first, self.due_ptr):
+            unpaid = prin[i] - ppaid[i] + intr[i] - ipaid[i]
+            if unpaid > 0:
+                arrears.append(PeriodicArrear(i + 1, due[i], unpaid))
+        return tuple(arrears)
+
     def _paid_off(self) -> bool:
         return all(not self._row_out(i) for i in range(self.first_open, len(self.due)))
 
@@ -226,7 +299,8 @@ class Book:
 
     def _truncate(self, k: int) -> None:
         for column in (self.due, self.start, self.days, self.opening, self.prin, self.intr,
-                       self.chg, self.extra, self.closing, self.ppaid, self.ipaid):  # fmt: skip
+                       self.chg, self.extra, self.closing, self.ppaid, self.ipaid,
+                       self.dppaid, self.dipaid):  # fmt: skip
             del column[k:]
 
     def _rehome_fees(self, k: int, moved: dict[int, list[_Fee]]) -> None:
@@ -262,5 +336,7 @@ class Book:
         self.closing.extend(schedule.closing_balances)
         self.ppaid.extend([ZERO] * n)
         self.ipaid.extend([ZERO] * n)
+        self.dppaid.extend([ZERO] * n)
+        self.dipaid.extend([ZERO] * n)
         self.installment = schedule.installment
         self._rehome_fees(k, moved)

@@ -134,6 +134,8 @@ class _Replay(Book):
         self.closing.append(ZERO)
         self.ppaid.append(principal)
         self.ipaid.append(accrued)
+        self.dppaid.append(ZERO)
+        self.dipaid.append(ZERO)
         self.due_ptr = k + 1
         self._rehome_fees(k, moved)
         parts = [(INTEREST, accrued), (PRINCIPAL, principal)]
@@ -147,6 +149,7 @@ class _Replay(Book):
                 cash.append(Line(k + 1, component, paid))
             if amount - paid:
                 credit.append(Line(k + 1, component, amount - paid))
+        self._deem(principal + accrued)
         result: dict[str, object] = {"payoff_lines": tuple(cash), "payoff_installment": k + 1}
         if credit:
             from_unapplied, from_over = self._use_credit(sum(ln.amount for ln in credit))
@@ -204,6 +207,7 @@ class _Replay(Book):
         rec.waived += event.amount
         rec.paid -= refunded
         self.unapplied += refunded
+        self.reserve -= refunded  # that cash comes back as credit
         return WaiverEffect(
             event_id=event.id,
             effective_date=event.effective_date,

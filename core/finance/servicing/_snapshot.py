@@ -10,15 +10,26 @@ from decimal import Decimal
 from core.finance.accrual import AccrualPosition, payoff
 from core.finance.schedule import ScheduleRow
 from core.finance.servicing._book import FEES, PENALTIES, Book, _Fee
-from core.finance.servicing.results import EventEffect, FeeState, InstallmentState, ServicingState
+from core.finance.servicing.results import (
+    EventEffect,
+    FeeState,
+    InstallmentState,
+    ServicingState,
+)
 from core.money import ZERO
 
 _new = object.__new__
 _set = object.__setattr__
 
 
-def snapshot(book: Book, as_of: date, effects: dict[int, EventEffect]) -> ServicingState:
+def snapshot(
+    book: Book,
+    as_of: date,
+    effects: dict[int, EventEffect],
+) -> ServicingState:
     """The state of `book` (a finished replay) as of `as_of`."""
+    arrears = book.periodic_arrears()
+    dpd = (as_of - arrears[0].due_date).days if arrears else 0
     n, reached = len(book.due), book.due_ptr
     due, prin, intr, ppaid, ipaid = book.due, book.prin, book.intr, book.ppaid, book.ipaid
     fee_cols = {row: _fee_columns(recs) for row, recs in book.recs.items()}
@@ -88,7 +99,10 @@ def snapshot(book: Book, as_of: date, effects: dict[int, EventEffect]) -> Servic
         penalties_due_unpaid=pens_unpaid,
         unapplied_credit=book.unapplied,
         overpayment=book.overpaid,
-        days_past_due=0 if oldest is None else (as_of - oldest).days,
+        days_past_due=dpd,
+        delinquent_days=max(0, dpd - book.setup.arrears_grace_days),
+        periodic_arrears=arrears,
+        late_payments=tuple(book.late),
         oldest_unpaid_due_date=oldest,
         paid_off=paid_off,
         annual_rate=book.rate,

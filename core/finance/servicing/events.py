@@ -230,13 +230,21 @@ Event = PaymentEvent | FeeEvent | WaiverEvent | RefundEvent | ModificationEvent
 @dataclass(frozen=True, kw_only=True)
 class LoanSetup:
     """What `replay` starts from: the terms, their schedule (from
-    `build_schedule(terms)`) and the loan's servicing options."""
+    `build_schedule(terms)`) and the loan's servicing options.
+
+    `arrears_grace_days` and `late_fee_grace_days` (whole days, >= 0) only
+    measure, they change no effect: delinquent days are the days past due
+    beyond the first (state.delinquent_days); a periodic payment not paid in
+    full by the end of its due date plus the second is late
+    (state.late_payments)."""
 
     terms: LoanTerms
     schedule: Schedule
     allocation_order: tuple[Component, ...] = DEFAULT_ORDER
     allocation_method: AllocationMethod = AllocationMethod.HORIZONTAL
     prepayment_mode: PrepaymentMode = PrepaymentMode.REDUCE_TERM
+    arrears_grace_days: int = 0
+    late_fee_grace_days: int = 0
     _columns: tuple = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -264,6 +272,10 @@ class LoanSetup:
             mode = PrepaymentMode(self.prepayment_mode)
         except ValueError:
             errors["prepayment_mode"] = 'must be "reduce_term" or "reduce_installment"'
+        for name in ("arrears_grace_days", "late_fee_grace_days"):
+            grace = getattr(self, name)
+            if isinstance(grace, bool) or not isinstance(grace, int) or grace < 0:
+                errors[name] = "must be a whole number of days, 0 or more"
         if errors:
             raise TermsError(errors)
         object.__setattr__(self, "allocation_order", order)

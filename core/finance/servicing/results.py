@@ -26,6 +26,7 @@ __all__ = [
     "Line",
     "ModificationEffect",
     "PaymentEffect",
+    "PeriodicArrear",
     "RefundEffect",
     "ServicingState",
     "WaiverEffect",
@@ -38,6 +39,18 @@ class Line(NamedTuple):
     installment_number: int | None
     component: Component
     amount: Decimal
+
+
+class PeriodicArrear(NamedTuple):
+    """A periodic payment (principal and interest of instalment `number`,
+    due `due_date`) not paid in full: `unpaid` is what it lacked (as of
+    `as_of` in `periodic_arrears`, at the end of its late-fee grace period
+    in `late_payments`), with payments deemed applied to periodic payments
+    before any fee (see the package docstring, "Delinquency")."""
+
+    number: int
+    due_date: date
+    unpaid: Decimal
 
 
 def _total(lines: tuple[Line, ...]) -> Decimal:
@@ -215,7 +228,12 @@ class ServicingState:
     are due when assessed). `payoff` is the amount that settles the loan on
     `as_of` (None once paid off). `schedule_rows` is the whole current
     schedule (kept rows and re-amortised ones); `remaining_rows` those not
-    yet due.
+    yet due. `periodic_arrears`: the periodic payments due by `as_of` and
+    not paid in full, oldest first; `days_past_due` counts from the first
+    of them, `delinquent_days` the days past due beyond the setup's
+    arrears grace. `late_payments`: the periodic payments still not paid in
+    full when their late-fee grace period ended before `as_of` (package
+    docstring, "Delinquency").
     """
 
     as_of: date
@@ -233,6 +251,9 @@ class ServicingState:
     unapplied_credit: Decimal
     overpayment: Decimal
     days_past_due: int
+    delinquent_days: int
+    periodic_arrears: tuple[PeriodicArrear, ...]
+    late_payments: tuple[PeriodicArrear, ...]
     oldest_unpaid_due_date: date | None
     paid_off: bool
     annual_rate: Decimal

@@ -61,12 +61,6 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from core.businessdate import get_business_date
-from core.finance import (
-    AllocationMethod,
-    Component,
-    PrepaymentMode,
-    build_schedule,
-)
 from core.finance.servicing import (
     LoanSetup,
     ServicingError,
@@ -74,7 +68,7 @@ from core.finance.servicing import (
 )
 from core.money import ZERO
 from servicing.models import AccountRole, Installment, Loan, LoanState, ProductAccount
-from servicing.services.sync import INSTALLMENT_FIELDS, loan_terms, read_events
+from servicing.services.sync import INSTALLMENT_FIELDS, loan_terms, read_events, setup_of
 
 FROZEN = (LoanState.CHARGED_OFF, LoanState.CLOSED)
 # cached column -> (role, sign): the ledger value is sign * (debits - credits)
@@ -195,17 +189,12 @@ class Command(BaseCommand):
             tuple(product.allocation_order),
             product.allocation_method,
             loan.prepayment_mode,
+            product.arrears_grace_days,
+            product.late_fee_grace_days,
         )
         setup = self._setups.get(key)
         if setup is None:
-            terms = loan_terms(loan)
-            setup = LoanSetup(
-                terms=terms,
-                schedule=build_schedule(terms),
-                allocation_order=tuple(Component(c) for c in product.allocation_order),
-                allocation_method=AllocationMethod(product.allocation_method),
-                prepayment_mode=PrepaymentMode(loan.prepayment_mode),
-            )
+            setup = setup_of(loan_terms(loan), product, loan.prepayment_mode)
             if len(self._setups) > 20000:
                 self._setups.clear()
                 self._expected.clear()
@@ -317,6 +306,7 @@ def _expected_caches(state, frozen: bool) -> dict:
         "unapplied_balance": state.unapplied_credit,
         "overpayment_balance": state.overpayment,
         "days_past_due": 0 if frozen else state.days_past_due,
+        "delinquent_days": 0 if frozen else state.delinquent_days,
         "next_due_date": upcoming[0].due_date if upcoming and not frozen else None,
         "next_due_amount": sum(
             (i.outstanding for i in upcoming if i.due_date <= upcoming[0].due_date), ZERO

@@ -137,7 +137,11 @@ def test_a_late_fee_is_paid_before_the_instalment():
     first = state.installments[0]
     assert (first.fees_due, first.fees_paid, first.status) == (D("25"), D("25"), "partially_paid")
     assert (state.principal_due_unpaid, state.fees_due_unpaid) == (D("25.00"), 0)
-    assert state.days_past_due == 15
+    # Not 15: the 106.62 was a full periodic payment (principal and interest)
+    # and, for delinquency, is deemed applied to it before the fee (Reg X
+    # 12 CFR 1024.31 "delinquency"; 16 CFR 444.4), so nothing is past due.
+    assert state.days_past_due == 0
+    assert state.periodic_arrears == ()
     assert state.fees[2].paid == D("25.00")
     # A penalty is the penalties component; an order putting fees last pays them last.
     penalty = FeeEvent(id=2, effective_date=date(2024, 2, 25), amount=D("25"), penalty=True)

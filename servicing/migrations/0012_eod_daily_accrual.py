@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('customers', '0002_encrypt_date_of_birth'),
-        ('servicing', '0010_loan_parties'),
+        ('servicing', '0011_dpd_delinquent_days'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,1 @@
+"""Servicing forms, one module per domain."""
