@@ -24,10 +24,11 @@ from django.db import transaction
 from core.exceptions import Conflict
 from servicing.models import Loan, LoanEvent, ServicingProduct
 from servicing.services.fees import assess_late_fees
+from servicing.services.locks import lock_loan
 from servicing.services.payments import post_payment
 from servicing.services.products import update_product
 from servicing.services.statements import late_fee_warning
-from servicing.services.sync import lock_loan, sync_loan
+from servicing.services.sync import sync_loan
 from tests.servicing.conftest import set_business_date
 
 pytestmark = pytest.mark.django_db
