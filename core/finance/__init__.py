@@ -34,8 +34,10 @@ from core.finance.enums import (
     Component,
     ExcessHandling,
     FeeTreatment,
+    InstallmentMethod,
     InterestMethod,
     PrepaymentMode,
+    PrincipalRounding,
     RepaymentUnit,
 )
 from core.finance.errors import AprError, FinanceError, TermsError
@@ -90,6 +92,7 @@ __all__ = [
     "FeeState",
     "FeeTreatment",
     "FinanceError",
+    "InstallmentMethod",
     "InstallmentState",
     "InterestMethod",
     "Line",
@@ -102,6 +105,7 @@ __all__ = [
     "PaymentGroup",
     "Payoff",
     "PrepaymentMode",
+    "PrincipalRounding",
     "RefundEffect",
     "RefundEvent",
     "RepaymentUnit",

@@ -8,6 +8,20 @@ Strings are accepted for the enum fields and amounts (the API passes JSON
 values through); floats are refused for money. Every problem found is
 reported at once in `TermsError.errors`, keyed by field name.
 
+Two conventions published schedules differ on (rules in
+`core.finance.schedule`):
+
+- `installment_method`: "nominal_rate" (the default) solves the level
+  instalment with one nominal periodic rate; "period_rates" solves it over
+  each period's own rate (annual rate x the day count's year fraction of that
+  period, e.g. actual days / 365), as Apache Fineract's progressive schedule
+  does; "period_rates_adjusted" adds Fineract's EMI adjustment step. Only for
+  equal_installments with declining_balance interest.
+- `equal_principal_rounding`: "cents" (the default) rounds an equal-principal
+  schedule's principal part to the cent (`installment_multiple` applies to
+  level instalments only); "installment_multiple" rounds it to the instalment
+  multiple, as schedules built before this setting existed did.
+
 Fees are charged at origination and treated as:
 
 - withheld: deducted from the cash disbursed (the note is the principal);
@@ -30,7 +44,14 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from core.finance.daycount import DayCount, parse_day_count
-from core.finance.enums import Amortization, FeeTreatment, InterestMethod, RepaymentUnit
+from core.finance.enums import (
+    Amortization,
+    FeeTreatment,
+    InstallmentMethod,
+    InterestMethod,
+    PrincipalRounding,
+    RepaymentUnit,
+)
 from core.finance.errors import TermsError
 from core.money import CENT, ROUNDING_MODES
 
@@ -162,6 +183,8 @@ class LoanTerms:
     day_count: DayCount = DayCount.THIRTY_360
     installment_multiple: Decimal = CENT
     rounding: str = "half_up"
+    installment_method: InstallmentMethod = InstallmentMethod.NOMINAL_RATE
+    equal_principal_rounding: PrincipalRounding = PrincipalRounding.CENTS
     grace_principal_periods: int = 0
     grace_interest_periods: int = 0
     interest_free_periods: int = 0
@@ -186,6 +209,12 @@ class LoanTerms:
             "amortization": _choice(Amortization, self.amortization, "amortization", errors),
             "installment_multiple": _decimal(
                 self.installment_multiple, "installment_multiple", errors
+            ),
+            "installment_method": _choice(
+                InstallmentMethod, self.installment_method, "installment_method", errors
+            ),
+            "equal_principal_rounding": _choice(
+                PrincipalRounding, self.equal_principal_rounding, "equal_principal_rounding", errors
             ),
             "grace_principal_periods": _integer(
                 self.grace_principal_periods, "grace_principal_periods", errors
@@ -263,6 +292,15 @@ def _check(v: dict[str, object], errors: dict[str, str]) -> None:
     disbursed, first = v["disbursement_date"], v["first_payment_date"]
     if disbursed is not None and first is not None and first <= disbursed:
         errors["first_payment_date"] = "must be after the disbursement date"
+    method = v["installment_method"]
+    if method not in (None, InstallmentMethod.NOMINAL_RATE) and (
+        v["amortization"] not in (None, Amortization.EQUAL_INSTALLMENTS)
+        or v["interest_method"] not in (None, InterestMethod.DECLINING_BALANCE)
+    ):
+        errors["installment_method"] = (
+            f'"{method}" solves a level instalment: it needs equal_installments amortization '
+            'and declining_balance interest; use "nominal_rate" otherwise'
+        )
     multiple = v["installment_multiple"]
     if multiple is not None and (multiple <= 0 or multiple % CENT != 0):
         errors["installment_multiple"] = "must be a positive multiple of 0.01"
@@ -299,6 +337,8 @@ ENGINE_SETTINGS = (
     "day_count",
     "installment_multiple",
     "rounding",
+    "installment_method",
+    "equal_principal_rounding",
 )
 
 
