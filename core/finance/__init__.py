@@ -65,7 +65,13 @@ from core.finance.servicing import (
     WaiverEvent,
     replay,
 )
-from core.finance.terms import ENGINE_SETTINGS, Fee, LoanTerms, product_terms
+from core.finance.terms import (
+    ENGINE_SETTINGS,
+    Fee,
+    LoanTerms,
+    installment_method_error,
+    product_terms,
+)
 from core.finance.unitperiod import UnitPeriod, periods_from_start, unit_period
 
 __all__ = [
@@ -127,6 +133,7 @@ __all__ = [
     "build_schedule",
     "daily_rate",
     "due_date_rule",
+    "installment_method_error",
     "payoff",
     "periods_from_start",
     "periods_per_year",

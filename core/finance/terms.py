@@ -55,7 +55,15 @@ from core.finance.enums import (
 from core.finance.errors import TermsError
 from core.money import CENT, ROUNDING_MODES
 
-__all__ = ["ENGINE_SETTINGS", "MAX_ANNUAL_RATE", "MAX_TERM", "Fee", "LoanTerms", "product_terms"]
+__all__ = [
+    "ENGINE_SETTINGS",
+    "MAX_ANNUAL_RATE",
+    "MAX_TERM",
+    "Fee",
+    "LoanTerms",
+    "installment_method_error",
+    "product_terms",
+]
 
 MAX_ANNUAL_RATE = Decimal(10)  # 1,000 %: anything above is a percent passed as a fraction
 MAX_TERM = 10_000
@@ -273,6 +281,22 @@ class LoanTerms:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
+def installment_method_error(method: object, amortization: object, interest_method: object):
+    """Why `method` cannot go with the amortization and interest method (a
+    message), or None. None values (unknown or not given) are not judged.
+    A per-period-rate method solves a level instalment on the declining
+    balance; products check their settings with this too."""
+    if method in (None, InstallmentMethod.NOMINAL_RATE) or (
+        amortization in (None, Amortization.EQUAL_INSTALLMENTS)
+        and interest_method in (None, InterestMethod.DECLINING_BALANCE)
+    ):
+        return None
+    return (
+        f'"{method}" solves a level instalment: it needs equal_installments amortization '
+        'and declining_balance interest; use "nominal_rate" otherwise'
+    )
+
+
 def _check(v: dict[str, object], errors: dict[str, str]) -> None:
     """Cross-field rules; `v` holds the coerced values (None where invalid)."""
     principal, rate, term = v["principal"], v["annual_rate"], v["term"]
@@ -292,15 +316,11 @@ def _check(v: dict[str, object], errors: dict[str, str]) -> None:
     disbursed, first = v["disbursement_date"], v["first_payment_date"]
     if disbursed is not None and first is not None and first <= disbursed:
         errors["first_payment_date"] = "must be after the disbursement date"
-    method = v["installment_method"]
-    if method not in (None, InstallmentMethod.NOMINAL_RATE) and (
-        v["amortization"] not in (None, Amortization.EQUAL_INSTALLMENTS)
-        or v["interest_method"] not in (None, InterestMethod.DECLINING_BALANCE)
-    ):
-        errors["installment_method"] = (
-            f'"{method}" solves a level instalment: it needs equal_installments amortization '
-            'and declining_balance interest; use "nominal_rate" otherwise'
-        )
+    method_error = installment_method_error(
+        v["installment_method"], v["amortization"], v["interest_method"]
+    )
+    if method_error:
+        errors["installment_method"] = method_error
     multiple = v["installment_multiple"]
     if multiple is not None and (multiple <= 0 or multiple % CENT != 0):
         errors["installment_multiple"] = "must be a positive multiple of 0.01"
