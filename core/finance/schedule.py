@@ -35,7 +35,8 @@ for due dates):
   the last payment differs from the instalment by more than floor(m / 2)
   cents, the instalment moves by difference / m (to the cent with
   `rounding`, then to the multiple) and the new schedule is kept only if its
-  last payment is strictly closer to its instalment. (Fineract splits a
+  last payment is strictly closer to its instalment and it does not repay
+  the loan before the last instalment (a coarse multiple can). (Fineract splits a
   period across a year end counting 31 December in the new year, so an
   actual/actual period from 12 December differs from the ISDA split here by
   one day's rate; Fineract rounds interest half-even, we half-up.)
@@ -298,7 +299,8 @@ def _adjust_installment(terms: LoanTerms, installment: Decimal, built, args):
     the instalment by more than floor(m / 2) cents, move the instalment by
     that difference / m (to the cent with `rounding`, then to the instalment
     multiple) and keep the new instalment only if it brings the last payment
-    strictly closer to the instalment. One step, no iteration. Returns the
+    strictly closer to the instalment without repaying the loan before the
+    last instalment. One step, no iteration. Returns the
     instalment and amortize's result to use."""
     columns = built[0]
     count = terms.term - terms.grace_principal_periods
@@ -313,7 +315,8 @@ def _adjust_installment(terms: LoanTerms, installment: Decimal, built, args):
     if candidate == installment or candidate <= 0:
         return installment, built
     rebuilt = amortize(terms.term, terms.loan_amount, candidate, *args)
-    if len(rebuilt[0][1]) != terms.term:
+    if len(rebuilt[0][1]) != terms.term or rebuilt[0][3][-2] <= 0:
+        # (a candidate that repays the loan before the last instalment is not taken)
         return installment, built
     if abs(_last_difference(candidate, rebuilt[0])) < abs(difference):
         return candidate, rebuilt

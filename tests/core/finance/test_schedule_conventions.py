@@ -145,7 +145,8 @@ def reference(
             candidate = round_fraction(installment + step, unit, rounding)
             if candidate != installment and candidate > 0:
                 new_rows = rows_for(candidate)
-                if abs(new_rows[-1][2] - candidate) < abs(diff):
+                repaid_early = sum(row[0] for row in new_rows[:-1]) >= amount
+                if abs(new_rows[-1][2] - candidate) < abs(diff) and not repaid_early:
                     installment, rows = candidate, new_rows
 
     def money(x: Fraction) -> Decimal:
@@ -374,6 +375,22 @@ def test_the_adjustment_follows_the_products_rounding():
     terms = {**BI_WEEKLY, "annual_rate": "0.24", "rounding": "down"}
     s, rows = engine(principal="1000.14", **terms, installment_method="period_rates_adjusted")
     assert (s.installment, rows) == adjusted
+
+
+def test_a_candidate_that_repays_the_loan_early_is_not_taken():
+    # 1,020.02 at 36 %, 52 weekly instalments (actual/365), multiple 1: 23
+    # leaves 48.80 for the last, 25.80 over; the step 0.50 rounds 23.50 to
+    # 24, which repays the loan before the last instalment: kept at 23.
+    fractions = [Fraction(7, 365)] * 52
+    plain = reference("1020.02", "0.36", fractions, multiple="1")
+    assert (plain[0], plain[1][-1][2]) == (D("23.00"), D("48.80"))
+    assert reference("1020.02", "0.36", fractions, multiple="1", adjust=True) == plain
+    s, rows = engine(
+        principal="1020.02", annual_rate="0.36", term=52, disbursement_date=date(2025, 1, 6),
+        repayment_unit="weeks", day_count="actual/365", installment_multiple="1",
+        installment_method="period_rates_adjusted",
+    )  # fmt: skip
+    assert (s.installment, rows) == plain
 
 
 def test_hand_worked_three_months_actual_365():
