@@ -16,6 +16,8 @@ from servicing.models import Installment, Loan
 from servicing.services.products import create_product, update_product
 from servicing.services.sync import loan_setup, loan_terms
 from tests.servicing.conftest import set_business_date
+from tests.servicing.helpers import BOARD, api_key_client, post_json
+from tests.servicing.test_api_boarding import boarding_body
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -131,3 +133,32 @@ def test_update_judges_the_method_with_the_products_other_settings(progressive):
         acting_user=None,
     )
     assert (changed.installment_method, changed.amortization) == ("nominal_rate", "equal_principal")
+
+
+def test_the_boarding_api_takes_the_settings(customer, product):
+    set_business_date(date(2024, 1, 1))
+    client = api_key_client("loans:read", "loans:write")
+    body = boarding_body(
+        customer,
+        product,
+        principal="100.00",
+        annual_rate="15.678",
+        term=6,
+        disbursement_date="2024-01-01",
+        day_count="actual/365",
+        installment_method="period_rates_adjusted",
+    )
+    response = post_json(client, BOARD, body, key="board-conventions")
+    assert response.status_code == 201, response.json()
+    terms = response.json()["terms"]
+    assert (terms["installment_method"], terms["equal_principal_rounding"]) == (
+        "period_rates_adjusted",
+        "cents",
+    )
+    loan = Loan.objects.get(pk=response.json()["id"])
+    assert [p + i for p, i in instalments(loan)] == [D("17.43")] * 5 + [D("17.47")]
+    bad = post_json(
+        client, BOARD, {**body, "origination_reference": "APP-2", "installment_method": "emi"}
+    )
+    assert bad.status_code == 400
+    assert "installment_method" in bad.json()["fields"]
