@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('servicing', '0010_loan_parties'),
+        ('servicing', '0011_dpd_delinquent_days'),
     ]
 
     operations = [
