@@ -5,11 +5,27 @@ import pgtrigger
 from django.conf import settings
 from django.db import models
 
+from core.finance import InstallmentMethod, PrincipalRounding
 from core.money import ZERO
 
 # A money column's default. Kept the str "0.00" the migrations record (a Decimal
 # default would make Django see every money column as altered).
 ZERO_DEFAULT = str(ZERO)
+
+# The engine's named schedule conventions as model choices (loan products of
+# origination and servicing carry them; core.finance.terms documents them).
+INSTALLMENT_METHODS = [
+    (InstallmentMethod.NOMINAL_RATE.value, "Nominal periodic rate"),
+    (InstallmentMethod.PERIOD_RATES.value, "Each period's own rate (its days)"),
+    (
+        InstallmentMethod.PERIOD_RATES_ADJUSTED.value,
+        "Each period's own rate, with Fineract's EMI adjustment",
+    ),
+]
+PRINCIPAL_ROUNDINGS = [
+    (PrincipalRounding.CENTS.value, "Principal part to the cent"),
+    (PrincipalRounding.INSTALLMENT_MULTIPLE.value, "Principal part to the instalment multiple"),
+]
 
 
 class TimeStampedModel(models.Model):

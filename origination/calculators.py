@@ -46,6 +46,8 @@ TERM_FIELDS = (
     "day_count",
     "installment_multiple",
     "rounding",
+    "installment_method",
+    "equal_principal_rounding",
     "grace_principal_periods",
     "grace_interest_periods",
     "interest_free_periods",

@@ -15,7 +15,7 @@ from django.db.models import Q
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from core import crypto
-from core.models import ZERO_DEFAULT, TimeStampedModel
+from core.models import INSTALLMENT_METHODS, PRINCIPAL_ROUNDINGS, ZERO_DEFAULT, TimeStampedModel
 
 # --- KYC / AML -----------------------------------------------------------------
 
@@ -193,6 +193,12 @@ class LoanProduct(TimeStampedModel):
     day_count = models.CharField(max_length=15, default="30/360")
     installment_multiple = models.DecimalField(max_digits=8, decimal_places=2, default="0.01")
     rounding = models.CharField(max_length=10, default="half_up")
+    installment_method = models.CharField(
+        max_length=24, choices=INSTALLMENT_METHODS, default="nominal_rate"
+    )
+    equal_principal_rounding = models.CharField(
+        max_length=24, choices=PRINCIPAL_ROUNDINGS, default="cents"
+    )
     # [{name, kind: percent|flat, value: str, treatment: withheld|financed|paid_separately,
     #   finance_charge: bool}]
     fees = models.JSONField(default=list, blank=True)

@@ -101,6 +101,8 @@ class ServicingProductAdmin(admin.ModelAdmin):
                     "repayment_unit",
                     "installment_multiple",
                     "rounding",
+                    "installment_method",
+                    "equal_principal_rounding",
                 )
             },
         ),

@@ -99,6 +99,8 @@ class BoardingTerms:
     day_count: str | None = None
     installment_multiple: Decimal | None = None
     rounding: str | None = None
+    installment_method: str | None = None
+    equal_principal_rounding: str | None = None
     grace_principal_periods: int = 0
     grace_interest_periods: int = 0
     interest_free_periods: int = 0

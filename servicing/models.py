@@ -23,7 +23,7 @@ from django.db import models
 from django.db.models import Q
 from django_fsm import FSMField, FSMModelMixin, transition
 
-from core.models import ZERO_DEFAULT, TimeStampedModel
+from core.models import INSTALLMENT_METHODS, PRINCIPAL_ROUNDINGS, ZERO_DEFAULT, TimeStampedModel
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
@@ -93,6 +93,21 @@ class ServicingProduct(TimeStampedModel):
     repayment_unit = models.CharField(max_length=15, default="months")
     installment_multiple = models.DecimalField(max_digits=8, decimal_places=2, default="0.01")
     rounding = models.CharField(max_length=10, default="half_up")
+    installment_method = models.CharField(
+        max_length=24,
+        choices=INSTALLMENT_METHODS,
+        default="nominal_rate",
+        help_text="How the equal instalment is solved: one nominal periodic rate, or each "
+        "period's own rate from its days (Fineract's progressive schedule), optionally with "
+        "its EMI adjustment.",
+    )
+    equal_principal_rounding = models.CharField(
+        max_length=24,
+        choices=PRINCIPAL_ROUNDINGS,
+        default="cents",
+        help_text="Equal-principal schedules: the principal part to the cent (the instalment "
+        "multiple rounds equal instalments only), or to the instalment multiple.",
+    )
     # allocation waterfall
     allocation_order = models.JSONField(default=list, help_text="Components in order.")
     allocation_method = models.CharField(max_length=12, default="horizontal")

@@ -34,8 +34,10 @@ from core.finance.enums import (
     Component,
     ExcessHandling,
     FeeTreatment,
+    InstallmentMethod,
     InterestMethod,
     PrepaymentMode,
+    PrincipalRounding,
     RepaymentUnit,
 )
 from core.finance.errors import AprError, FinanceError, TermsError
@@ -64,7 +66,13 @@ from core.finance.servicing import (
     WaiverEvent,
     replay,
 )
-from core.finance.terms import ENGINE_SETTINGS, Fee, LoanTerms, product_terms
+from core.finance.terms import (
+    ENGINE_SETTINGS,
+    Fee,
+    LoanTerms,
+    installment_method_error,
+    product_terms,
+)
 from core.finance.unitperiod import UnitPeriod, periods_from_start, unit_period
 
 __all__ = [
@@ -91,6 +99,7 @@ __all__ = [
     "FeeState",
     "FeeTreatment",
     "FinanceError",
+    "InstallmentMethod",
     "InstallmentState",
     "InterestMethod",
     "Line",
@@ -104,6 +113,7 @@ __all__ = [
     "Payoff",
     "PeriodicArrear",
     "PrepaymentMode",
+    "PrincipalRounding",
     "RefundEffect",
     "RefundEvent",
     "RepaymentUnit",
@@ -125,6 +135,7 @@ __all__ = [
     "build_schedule",
     "daily_rate",
     "due_date_rule",
+    "installment_method_error",
     "payoff",
     "periods_from_start",
     "periods_per_year",

@@ -97,6 +97,26 @@ def level_installment(
     return (balance - terms.balloon_amount * discount) / annuity
 
 
+def period_rates_installment(
+    terms: LoanTerms, balance: Decimal, fractions: list[tuple[int, int]]
+) -> Decimal:
+    """Unrounded level instalment over each period's own rate (installment_method
+    "period_rates"): r_k = annual_rate x num_k / den_k, and the instalment is
+    (balance - balloon x D) / sum of D_k over the amortising periods k, where
+    D_k = prod over amortising j <= k of 1 / (1 + r_j) and D the last D_k
+    (interest-free periods have r = 0). In the caller's 50-digit context."""
+    n, grace, free = terms.term, terms.grace_principal_periods, terms.interest_free_periods
+    rate = terms.annual_rate
+    annuity = Decimal(0)
+    discount = Decimal(1)
+    for k in range(grace, n):
+        if k >= free:
+            num, den = fractions[k]
+            discount = discount * den / (den + rate * num)
+        annuity += discount
+    return (balance - terms.balloon_amount * discount) / annuity
+
+
 def amortize(
     n: int,
     balance: Decimal,

@@ -10,8 +10,10 @@ __all__ = [
     "Component",
     "ExcessHandling",
     "FeeTreatment",
+    "InstallmentMethod",
     "InterestMethod",
     "PrepaymentMode",
+    "PrincipalRounding",
     "RepaymentUnit",
 ]
 
@@ -26,6 +28,22 @@ class RepaymentUnit(StrEnum):
 class InterestMethod(StrEnum):
     DECLINING_BALANCE = "declining_balance"
     FLAT = "flat"
+
+
+class InstallmentMethod(StrEnum):
+    """How the level (equal_installments) instalment is solved; see core.finance.schedule."""
+
+    NOMINAL_RATE = "nominal_rate"  # one nominal periodic rate: annual rate / periods per year
+    PERIOD_RATES = "period_rates"  # each period's own rate: annual rate x its year fraction
+    # period_rates plus Fineract's one-step EMI adjustment of a far-off last instalment
+    PERIOD_RATES_ADJUSTED = "period_rates_adjusted"
+
+
+class PrincipalRounding(StrEnum):
+    """How an equal_principal schedule rounds its principal part."""
+
+    CENTS = "cents"  # (amount - balloon) / instalments, to the cent; the last takes the residue
+    INSTALLMENT_MULTIPLE = "installment_multiple"  # to installment_multiple (before issue 13)
 
 
 class Amortization(StrEnum):

@@ -105,6 +105,8 @@ def reamortize(
         day_count=state.day_count,
         installment_multiple=terms.installment_multiple,
         rounding=terms.rounding,
+        installment_method=terms.installment_method,
+        equal_principal_rounding=terms.equal_principal_rounding,
         balloon_amount=balloon,
     )
     original = due_date_rule(

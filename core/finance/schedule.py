@@ -21,8 +21,30 @@ for due dates):
   balance remains, which absorbs rounding and day-count differences.
   Flat method: instalment = (amortised principal + flat interest of the
   amortising periods) / their number.
+- Level instalment over each period's own rate (installment_method
+  "period_rates", Apache Fineract's progressive schedule): period k's rate is
+  r_k = annual_rate x its year fraction under `day_count` (actual days / 365
+  under actual/365, the ISDA split under actual/actual, 1/12 for a regular
+  30/360 month, the odd first period's own fraction), interest-free periods
+  0; the instalment is (amount - balloon x D) / sum of D_k over the
+  amortising periods, D_k = prod_{j <= k} 1 / (1 + r_j) (D the last), rounded
+  to `installment_multiple` with `rounding`. The odd first period is in the
+  annuity, so there is no odd-days adjustment. Rows and the last
+  instalment's residue as above. "period_rates_adjusted" then applies
+  Fineract's EMI adjustment once: with m amortising instalments (m >= 2), if
+  the last payment differs from the instalment by more than floor(m / 2)
+  cents, the instalment moves by difference / m (to the cent with
+  `rounding`, then to the multiple) and the new schedule is kept only if its
+  last payment is strictly closer to its instalment and it does not repay
+  the loan before the last instalment (a coarse multiple can). (Fineract splits a
+  period across a year end counting 31 December in the new year, so an
+  actual/actual period from 12 December differs from the ISDA split here by
+  one day's rate; Fineract rounds interest half-even, we half-up.)
 - Equal principal: principal part = (loan amount - balloon) / amortising
-  periods rounded to `installment_multiple` with `rounding`; payment =
+  periods rounded to the cent with `rounding` (equal_principal_rounding
+  "cents": `installment_multiple` applies to level instalments only;
+  "installment_multiple", the rule before issue 13 that stored loans keep:
+  rounded to the multiple); the last instalment takes the residue; payment =
   principal + interest. Interest only: interest each period, all principal
   in the last instalment.
 - Odd first period (first payment date not exactly one period after the
@@ -66,8 +88,13 @@ from itertools import repeat
 from operator import add
 from typing import NamedTuple
 
-from core.finance._balance import amortize, level_installment, periods_per_year
-from core.finance._rounding import to_multiple
+from core.finance._balance import (
+    amortize,
+    level_installment,
+    period_rates_installment,
+    periods_per_year,
+)
+from core.finance._rounding import cents, to_multiple
 from core.finance.dates import DueDateRule, due_date_rule
 from core.finance.daycount import (
     THIRTY_DAY_MONTHS,
@@ -77,7 +104,13 @@ from core.finance.daycount import (
     year_basis,
     year_fraction_exact,
 )
-from core.finance.enums import Amortization, InterestMethod, RepaymentUnit
+from core.finance.enums import (
+    Amortization,
+    InstallmentMethod,
+    InterestMethod,
+    PrincipalRounding,
+    RepaymentUnit,
+)
 from core.finance.errors import TermsError
 from core.finance.terms import LoanTerms
 from core.money import CENT, ZERO
@@ -254,6 +287,42 @@ def _period_fractions(
     return fractions, None
 
 
+def _last_difference(installment: Decimal, columns) -> Decimal:
+    """The last payment (principal + interest charged) less the instalment."""
+    principal, charged = columns[1], columns[2]
+    return principal[-1] + charged[-1] - installment
+
+
+def _adjust_installment(terms: LoanTerms, installment: Decimal, built, args):
+    """Fineract's EMI adjustment (installment_method "period_rates_adjusted"):
+    with m amortising instalments (m >= 2), when the last payment differs from
+    the instalment by more than floor(m / 2) cents, move the instalment by
+    that difference / m (to the cent with `rounding`, then to the instalment
+    multiple) and keep the new instalment only if it brings the last payment
+    strictly closer to the instalment without repaying the loan before the
+    last instalment. One step, no iteration. Returns the
+    instalment and amortize's result to use."""
+    columns = built[0]
+    count = terms.term - terms.grace_principal_periods
+    half = count // 2
+    if len(columns[1]) != terms.term or half == 0:
+        return installment, built
+    difference = _last_difference(installment, columns)
+    if difference == 0 or abs(difference) * 100 <= half:
+        return installment, built
+    step = cents(difference / count, terms.rounding)
+    candidate = to_multiple(installment + step, terms.installment_multiple, terms.rounding)
+    if candidate == installment or candidate <= 0:
+        return installment, built
+    rebuilt = amortize(terms.term, terms.loan_amount, candidate, *args)
+    if len(rebuilt[0][1]) != terms.term or rebuilt[0][3][-2] <= 0:
+        # (a candidate that repays the loan before the last instalment is not taken)
+        return installment, built
+    if abs(_last_difference(candidate, rebuilt[0])) < abs(difference):
+        return candidate, rebuilt
+    return installment, built
+
+
 def _build(
     terms: LoanTerms,
     *,
@@ -279,11 +348,13 @@ def _build(
     free = terms.interest_free_periods
     grace = terms.grace_principal_periods
     level = amortization is Amortization.EQUAL_INSTALLMENTS
+    method = terms.installment_method
+    period_rates = level and method is not InstallmentMethod.NOMINAL_RATE
     with localcontext() as ctx:
         # 50 digits keep balance x rate x days exact before the single rounding.
         ctx.prec = 50
         first_basis = None
-        if regular_first is not None and level:
+        if regular_first is not None and level and not period_rates:
             first_basis = (
                 ZERO
                 if free > 0
@@ -300,21 +371,33 @@ def _build(
         installment: Decimal | None = None
         if fixed_installment is not None:
             installment = fixed_installment
+        elif period_rates:
+            raw = period_rates_installment(terms, balance0, fractions)
+            installment = to_multiple(raw, terms.installment_multiple, terms.rounding)
         elif level:
             raw = level_installment(terms, balance0, first_basis, flat_interest)
             installment = to_multiple(raw, terms.installment_multiple, terms.rounding)
         elif amortization is Amortization.EQUAL_PRINCIPAL:
             raw = (balance0 - terms.balloon_amount) / (n - grace)
-            installment = to_multiple(raw, terms.installment_multiple, terms.rounding)
+            if terms.equal_principal_rounding is PrincipalRounding.CENTS:
+                installment = cents(raw, terms.rounding)
+            else:
+                installment = to_multiple(raw, terms.installment_multiple, terms.rounding)
         if installment is not None and installment <= 0 and fixed_installment is None:
             raise TermsError(
                 {"installment_multiple": "rounds the instalment to zero; use a smaller multiple"}
             )
-        columns, level_rows, level_interest = amortize(
-            n, balance0, installment, amortization, grace, free, first_basis, rate,
-            fractions, flat_interest, fixed_installment is not None,
-            terms.grace_interest_periods,
-        )  # fmt: skip
+        args = (amortization, grace, free, first_basis, rate, fractions, flat_interest,
+                fixed_installment is not None, terms.grace_interest_periods)  # fmt: skip
+        columns, level_rows, level_interest = amortize(n, balance0, installment, *args)
+        if (
+            method is InstallmentMethod.PERIOD_RATES_ADJUSTED
+            and period_rates
+            and fixed_installment is None
+        ):
+            installment, (columns, level_rows, level_interest) = _adjust_installment(
+                terms, installment, (columns, level_rows, level_interest), args
+            )
     opening, principal, charged, closing = columns
     count = len(principal)
     due = due[:count]

@@ -8,6 +8,20 @@ Strings are accepted for the enum fields and amounts (the API passes JSON
 values through); floats are refused for money. Every problem found is
 reported at once in `TermsError.errors`, keyed by field name.
 
+Two conventions published schedules differ on (rules in
+`core.finance.schedule`):
+
+- `installment_method`: "nominal_rate" (the default) solves the level
+  instalment with one nominal periodic rate; "period_rates" solves it over
+  each period's own rate (annual rate x the day count's year fraction of that
+  period, e.g. actual days / 365), as Apache Fineract's progressive schedule
+  does; "period_rates_adjusted" adds Fineract's EMI adjustment step. Only for
+  equal_installments with declining_balance interest.
+- `equal_principal_rounding`: "cents" (the default) rounds an equal-principal
+  schedule's principal part to the cent (`installment_multiple` applies to
+  level instalments only); "installment_multiple" rounds it to the instalment
+  multiple, as schedules built before this setting existed did.
+
 Fees are charged at origination and treated as:
 
 - withheld: deducted from the cash disbursed (the note is the principal);
@@ -30,11 +44,26 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from core.finance.daycount import DayCount, parse_day_count
-from core.finance.enums import Amortization, FeeTreatment, InterestMethod, RepaymentUnit
+from core.finance.enums import (
+    Amortization,
+    FeeTreatment,
+    InstallmentMethod,
+    InterestMethod,
+    PrincipalRounding,
+    RepaymentUnit,
+)
 from core.finance.errors import TermsError
 from core.money import CENT, ROUNDING_MODES
 
-__all__ = ["ENGINE_SETTINGS", "MAX_ANNUAL_RATE", "MAX_TERM", "Fee", "LoanTerms", "product_terms"]
+__all__ = [
+    "ENGINE_SETTINGS",
+    "MAX_ANNUAL_RATE",
+    "MAX_TERM",
+    "Fee",
+    "LoanTerms",
+    "installment_method_error",
+    "product_terms",
+]
 
 MAX_ANNUAL_RATE = Decimal(10)  # 1,000 %: anything above is a percent passed as a fraction
 MAX_TERM = 10_000
@@ -162,6 +191,8 @@ class LoanTerms:
     day_count: DayCount = DayCount.THIRTY_360
     installment_multiple: Decimal = CENT
     rounding: str = "half_up"
+    installment_method: InstallmentMethod = InstallmentMethod.NOMINAL_RATE
+    equal_principal_rounding: PrincipalRounding = PrincipalRounding.CENTS
     grace_principal_periods: int = 0
     grace_interest_periods: int = 0
     interest_free_periods: int = 0
@@ -186,6 +217,12 @@ class LoanTerms:
             "amortization": _choice(Amortization, self.amortization, "amortization", errors),
             "installment_multiple": _decimal(
                 self.installment_multiple, "installment_multiple", errors
+            ),
+            "installment_method": _choice(
+                InstallmentMethod, self.installment_method, "installment_method", errors
+            ),
+            "equal_principal_rounding": _choice(
+                PrincipalRounding, self.equal_principal_rounding, "equal_principal_rounding", errors
             ),
             "grace_principal_periods": _integer(
                 self.grace_principal_periods, "grace_principal_periods", errors
@@ -244,6 +281,22 @@ class LoanTerms:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
+def installment_method_error(method: object, amortization: object, interest_method: object):
+    """Why `method` cannot go with the amortization and interest method (a
+    message), or None. None values (unknown or not given) are not judged.
+    A per-period-rate method solves a level instalment on the declining
+    balance; products check their settings with this too."""
+    if method in (None, InstallmentMethod.NOMINAL_RATE) or (
+        amortization in (None, Amortization.EQUAL_INSTALLMENTS)
+        and interest_method in (None, InterestMethod.DECLINING_BALANCE)
+    ):
+        return None
+    return (
+        f'"{method}" solves a level instalment: it needs equal_installments amortization '
+        'and declining_balance interest; use "nominal_rate" otherwise'
+    )
+
+
 def _check(v: dict[str, object], errors: dict[str, str]) -> None:
     """Cross-field rules; `v` holds the coerced values (None where invalid)."""
     principal, rate, term = v["principal"], v["annual_rate"], v["term"]
@@ -263,6 +316,11 @@ def _check(v: dict[str, object], errors: dict[str, str]) -> None:
     disbursed, first = v["disbursement_date"], v["first_payment_date"]
     if disbursed is not None and first is not None and first <= disbursed:
         errors["first_payment_date"] = "must be after the disbursement date"
+    method_error = installment_method_error(
+        v["installment_method"], v["amortization"], v["interest_method"]
+    )
+    if method_error:
+        errors["installment_method"] = method_error
     multiple = v["installment_multiple"]
     if multiple is not None and (multiple <= 0 or multiple % CENT != 0):
         errors["installment_multiple"] = "must be a positive multiple of 0.01"
@@ -299,6 +357,8 @@ ENGINE_SETTINGS = (
     "day_count",
     "installment_multiple",
     "rounding",
+    "installment_method",
+    "equal_principal_rounding",
 )
 
 

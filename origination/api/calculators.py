@@ -11,7 +11,15 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.finance import Amortization, DayCount, FeeTreatment, InterestMethod, RepaymentUnit
+from core.finance import (
+    Amortization,
+    DayCount,
+    FeeTreatment,
+    InstallmentMethod,
+    InterestMethod,
+    PrincipalRounding,
+    RepaymentUnit,
+)
 from core.money import ROUNDING_MODES
 from origination import calculators
 
@@ -51,6 +59,20 @@ class QuoteInput(serializers.Serializer):
     day_count = serializers.ChoiceField(choices=_choices(DayCount), default="30/360")
     installment_multiple = serializers.DecimalField(max_digits=12, decimal_places=2, default="0.01")
     rounding = serializers.ChoiceField(choices=list(ROUNDING_MODES), default="half_up")
+    installment_method = serializers.ChoiceField(
+        choices=_choices(InstallmentMethod),
+        default="nominal_rate",
+        help_text="How the equal instalment is solved: nominal_rate (one periodic rate, "
+        "annual / periods a year), period_rates (each period's own rate from its days under "
+        "day_count, as Fineract's progressive schedule) or period_rates_adjusted (plus "
+        "Fineract's EMI adjustment of a far-off last instalment).",
+    )
+    equal_principal_rounding = serializers.ChoiceField(
+        choices=_choices(PrincipalRounding),
+        default="cents",
+        help_text="equal_principal only: the principal part to the cent (cents; "
+        "installment_multiple rounds equal instalments only) or to the instalment multiple.",
+    )
     grace_principal_periods = serializers.IntegerField(default=0, min_value=0)
     grace_interest_periods = serializers.IntegerField(default=0, min_value=0)
     interest_free_periods = serializers.IntegerField(default=0, min_value=0)

@@ -85,6 +85,13 @@ class ProductSerializer(serializers.Serializer):
         help_text="equal_installments, equal_principal or interest_only."
     )
     day_count = serializers.CharField(help_text="e.g. 30/360, actual/365.")
+    installment_method = serializers.CharField(
+        help_text="nominal_rate, period_rates (each period's own rate from its days, as "
+        "Fineract's progressive schedule) or period_rates_adjusted (with its EMI adjustment)."
+    )
+    equal_principal_rounding = serializers.CharField(
+        help_text="cents or installment_multiple: how an equal-principal part is rounded."
+    )
     fees = ProductFeeSerializer(many=True)
     pricing_grid = PricingBandSerializer(
         many=True,

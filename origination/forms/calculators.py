@@ -6,6 +6,7 @@ disbursement)."""
 from django import forms
 
 from core.finance import Amortization, DayCount, FeeTreatment, InterestMethod, RepaymentUnit
+from core.models import INSTALLMENT_METHODS, PRINCIPAL_ROUNDINGS
 from core.money import ROUNDING_MODES
 
 LABELS = {
@@ -87,6 +88,16 @@ class LoanCalculatorForm(forms.Form):
     rounding = forms.ChoiceField(
         label="Rounding", choices=_choices(ROUNDING_MODES), initial="half_up"
     )
+    installment_method = forms.ChoiceField(
+        label="Instalment solved with",
+        choices=INSTALLMENT_METHODS,
+        initial="nominal_rate",
+    )
+    equal_principal_rounding = forms.ChoiceField(
+        label="Equal-principal part",
+        choices=PRINCIPAL_ROUNDINGS,
+        initial="cents",
+    )
     grace_principal_periods = forms.IntegerField(
         label="Principal grace (periods)", min_value=0, initial=0
     )
@@ -109,6 +120,8 @@ class LoanCalculatorForm(forms.Form):
         "day_count",
         "installment_multiple",
         "rounding",
+        "installment_method",
+        "equal_principal_rounding",
         "grace_principal_periods",
         "grace_interest_periods",
         "interest_free_periods",

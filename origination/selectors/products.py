@@ -86,6 +86,8 @@ OFFERED_FIELDS = (
     "interest_method",
     "amortization",
     "day_count",
+    "installment_method",
+    "equal_principal_rounding",
     "fees",
     "pricing_grid",
     "required_documents",

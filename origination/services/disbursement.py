@@ -338,6 +338,8 @@ def disburse(*, application, user=None, business_date: date | None = None):
                 day_count=product.day_count,
                 installment_multiple=product.installment_multiple,
                 rounding=product.rounding,
+                installment_method=product.installment_method,
+                equal_principal_rounding=product.equal_principal_rounding,
                 fees=tuple(dict(fee) for fee in offer.fees),
                 disbursed_amount=net,
                 schedule=schedule,

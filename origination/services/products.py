@@ -10,7 +10,15 @@ from django.db import transaction
 from core import audit, money
 from core.audit import actor_of
 from core.exceptions import Conflict, ValidationFailed
-from core.finance import ENGINE_SETTINGS, LoanTerms, TermsError, product_terms
+from core.finance import (
+    ENGINE_SETTINGS,
+    InstallmentMethod,
+    LoanTerms,
+    PrincipalRounding,
+    TermsError,
+    installment_method_error,
+    product_terms,
+)
 from core.models import AuditCategory
 from origination.decisioning.default_rules import DEFAULT_RULE_SET
 from origination.decisioning.rules import validate_rule_set
@@ -109,6 +117,19 @@ def validate_product(values: dict) -> None:
                 'annual_rate fraction as a string ("0.1299").'
             )
             break
+    for name, enum in (
+        ("installment_method", InstallmentMethod),
+        ("equal_principal_rounding", PrincipalRounding),
+    ):
+        if name in values and values[name] not in {member.value for member in enum}:
+            errors[name] = f"Choose one of {', '.join(member.value for member in enum)}."
+    method_error = installment_method_error(
+        values.get("installment_method"),
+        values.get("amortization", "equal_installments"),
+        values.get("interest_method", "declining_balance"),
+    )
+    if method_error and "installment_method" not in errors:
+        errors["installment_method"] = method_error[0].upper() + method_error[1:] + "."
     for doc in values.get("required_documents") or []:
         if not isinstance(doc, dict) or not doc.get("kind") or not doc.get("label"):
             errors["required_documents"] = "Each required document needs a kind and a label."

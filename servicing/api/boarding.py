@@ -19,7 +19,15 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.finance import Amortization, DayCount, FeeTreatment, InterestMethod, RepaymentUnit
+from core.finance import (
+    Amortization,
+    DayCount,
+    FeeTreatment,
+    InstallmentMethod,
+    InterestMethod,
+    PrincipalRounding,
+    RepaymentUnit,
+)
 from core.idempotency import idempotency_key
 from core.money import ROUNDING_MODES
 from servicing.api.base import (
@@ -136,6 +144,20 @@ class BoardingInputSerializer(serializers.Serializer):
     rounding = serializers.ChoiceField(
         choices=list(ROUNDING_MODES), required=False, allow_null=True
     )
+    installment_method = serializers.ChoiceField(
+        choices=_choices(InstallmentMethod),
+        required=False,
+        allow_null=True,
+        help_text="nominal_rate, period_rates (each period's own rate from its days, "
+        "Fineract's progressive schedule) or period_rates_adjusted (with its EMI adjustment).",
+    )
+    equal_principal_rounding = serializers.ChoiceField(
+        choices=_choices(PrincipalRounding),
+        required=False,
+        allow_null=True,
+        help_text="cents (the instalment multiple rounds equal instalments only) or "
+        "installment_multiple.",
+    )
     grace_principal_periods = serializers.IntegerField(min_value=0, default=0)
     grace_interest_periods = serializers.IntegerField(min_value=0, default=0)
     interest_free_periods = serializers.IntegerField(min_value=0, default=0)
@@ -181,6 +203,8 @@ def boarding_terms(data: dict) -> BoardingTerms:
         "day_count",
         "installment_multiple",
         "rounding",
+        "installment_method",
+        "equal_principal_rounding",
         "disbursed_amount",
     )
     return BoardingTerms(

@@ -18,9 +18,12 @@ from core.finance import (
     Component,
     DayCount,
     ExcessHandling,
+    InstallmentMethod,
     InterestMethod,
     PrepaymentMode,
+    PrincipalRounding,
     RepaymentUnit,
+    installment_method_error,
 )
 from core.models import AuditCategory
 from core.money import ROUNDING_MODES
@@ -65,6 +68,8 @@ SETTING_FIELDS = (
     "repayment_unit",
     "installment_multiple",
     "rounding",
+    "installment_method",
+    "equal_principal_rounding",
     "allocation_order",
     "allocation_method",
     "prepayment_mode",
@@ -179,6 +184,13 @@ def validate_settings(values: dict) -> dict:
         if multiple is None or multiple < Decimal("0.01") or multiple >= Decimal("1000000"):
             errors["installment_multiple"] = ["The instalment multiple must be at least 0.01."]
 
+    _check_choice(errors, values, "installment_method", InstallmentMethod, "instalment method")
+    _check_choice(
+        errors, values, "equal_principal_rounding", PrincipalRounding, "equal-principal rounding"
+    )
+    if "installment_method" not in errors:
+        errors.update(installment_method_errors(values))
+
     # allocation waterfall
     if "allocation_order" in values:
         order = values["allocation_order"]
@@ -230,6 +242,23 @@ def validate_settings(values: dict) -> dict:
     if errors:
         raise ValidationFailed("The product settings are not valid.", fields=errors)
     return clean
+
+
+def installment_method_errors(values: dict) -> dict[str, list[str]]:
+    """The instalment method's refusal for `values` (absent amortisation or
+    interest method: the defaults), as core.finance judges it: a
+    per-period-rate method solves a level instalment on the declining
+    balance, and the engine would refuse the terms of every loan otherwise."""
+    message = installment_method_error(
+        values.get("installment_method"),
+        values.get("amortization", Amortization.EQUAL_INSTALLMENTS),
+        values.get("interest_method", InterestMethod.DECLINING_BALANCE),
+    )
+    return {"installment_method": [_sentence(message)]} if message else {}
+
+
+def _sentence(message: str) -> str:
+    return message[0].upper() + message[1:] + "."
 
 
 def _require_perm(user) -> None:
@@ -319,6 +348,13 @@ def update_product(product: ServicingProduct, *, changes: dict, acting_user) -> 
                 changed[name] = value
         if not changed:
             return locked
+        combined = {
+            name: changed.get(name, getattr(locked, name))
+            for name in ("installment_method", "amortization", "interest_method")
+        }
+        refused = installment_method_errors(combined)
+        if refused:
+            raise ValidationFailed("The product settings are not valid.", fields=refused)
         replayed = [name for name in REPLAYED_FIELDS if name in changed]
         if replayed and Loan.objects.filter(product=locked).exists():
             raise Conflict(

@@ -51,6 +51,7 @@ from core.finance import (
     ExcessHandling,
     LoanTerms,
     PrepaymentMode,
+    PrincipalRounding,
     build_schedule,
 )
 from core.finance.servicing import (
@@ -124,8 +125,14 @@ def lock_rows(loan_ids) -> dict[int, Loan]:
 
 
 def loan_terms(loan: Loan) -> LoanTerms:
+    """The engine terms stored on the loan at boarding. Terms stored before
+    equal_principal_rounding existed were scheduled with the equal-principal
+    part rounded to the instalment multiple: they keep that rule (and their
+    figures); a missing installment_method is the engine's default, which
+    is what they were scheduled with."""
     data = dict(loan.terms)
     data["fees"] = tuple(data.get("fees") or ())
+    data.setdefault("equal_principal_rounding", PrincipalRounding.INSTALLMENT_MULTIPLE)
     return LoanTerms(**data)
 
 

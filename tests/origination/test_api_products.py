@@ -112,6 +112,9 @@ def personal_body(product) -> dict:
         "interest_method": "declining_balance",
         "amortization": "equal_installments",
         "day_count": "30/360",
+        # issue 13: the products' named schedule conventions are shown too
+        "installment_method": "nominal_rate",
+        "equal_principal_rounding": "cents",
         "fees": [
             {
                 "name": "origination",
@@ -165,6 +168,9 @@ def test_list_shows_the_offered_products_with_exact_figures(api, personal, auto)
         "interest_method": "declining_balance",
         "amortization": "equal_installments",
         "day_count": "30/360",
+        # issue 13: the products' named schedule conventions are shown too
+        "installment_method": "nominal_rate",
+        "equal_principal_rounding": "cents",
         "fees": [
             {
                 "name": "title",

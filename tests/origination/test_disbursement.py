@@ -385,3 +385,36 @@ def test_disbursing_builds_the_schedule_once_and_boarding_takes_it(product, offi
     loan = Loan.objects.get(origination_reference=application.reference)
     assert loan.disbursed_amount == Decimal("9700.00")
     assert loan.first_payment_date == offer.first_payment_date
+
+
+def test_the_products_schedule_conventions_travel_to_the_boarded_loan(servicing_product, officer):
+    """Issue 13: a product whose instalment is solved over each period's own
+    rate (actual/365) offers, boards and services that schedule."""
+    from fractions import Fraction
+
+    product = make_loan_product(
+        servicing_product.pk,
+        code="progressive-loan",
+        day_count="actual/365",
+        installment_method="period_rates",
+    )
+    application, offer = signed_application(product)
+    disbursing.disburse(application=application, user=officer)
+    loan = Loan.objects.get(origination_reference=application.reference)
+    assert loan.terms["installment_method"] == "period_rates"
+    installments = list(Installment.objects.filter(loan=loan).order_by("number"))
+    assert [
+        (i.due_date.isoformat(), str(i.principal_due + i.interest_due)) for i in installments
+    ] == [(row["due_date"], row["payment"]) for row in offer.schedule]
+    # the instalment, worked independently: principal / sum_k prod_{j<=k} 1/(1 + r_j),
+    # r_j = rate x (days of period j) / 365
+    starts = [loan.disbursement_date, *(i.due_date for i in installments[:-1])]
+    discount, total = Fraction(1), Fraction(0)
+    for start, row in zip(starts, installments, strict=True):
+        discount /= 1 + Fraction(loan.annual_rate) * (row.due_date - start).days / 365
+        total += discount
+    exact = Fraction(loan.principal) / total
+    level = installments[0].principal_due + installments[0].interest_due
+    assert abs(Fraction(level) - exact) <= Fraction(1, 200)
+    assert all(i.principal_due + i.interest_due == level for i in installments[:-1])
+    assert sum(i.principal_due for i in installments) == loan.principal

@@ -43,6 +43,8 @@ INVALID = [
     ("statement_cycle_day", -1, "from 0 to 28"),
     ("statement_cycle_day", 29, "from 0 to 28"),
     ("day_count", "30/365", "valid day count"),
+    ("installment_method", "progressive", "nominal_rate, period_rates, period_rates_adjusted"),
+    ("equal_principal_rounding", "dollars", "cents, installment_multiple"),
 ]
 IDS = [f"{name}={value!r}" for name, value, _ in INVALID]
 
@@ -223,6 +225,9 @@ def _admin_form(product, **overrides):
         "repayment_unit": product.repayment_unit,
         "installment_multiple": product.installment_multiple,
         "rounding": product.rounding,
+        # issue 13's schedule conventions are settings of the form too
+        "installment_method": product.installment_method,
+        "equal_principal_rounding": product.equal_principal_rounding,
         "allocation_order": ", ".join(product.allocation_order),
         "allocation_method": product.allocation_method,
         "prepayment_mode": product.prepayment_mode,

@@ -181,13 +181,17 @@ def test_equal_principal():
     assert s.total_interest == D("650.00")
 
 
-def test_equal_principal_rounds_the_principal_part_to_the_multiple():
+def test_equal_principal_rounds_the_principal_part_to_the_multiple_when_asked():
+    # Issue 13: the multiple applies to level instalments only; rounding the
+    # equal-principal part to it is now the "installment_multiple" setting
+    # (the rule before, which loans boarded before it keep).
     s = schedule(
         amortization="equal_principal",
         principal="1000",
         term=3,
         installment_multiple="10",
         rounding="down",
+        equal_principal_rounding="installment_multiple",
     )
     assert table(s, "principal", "interest", "payment") == [
         ("330.00", "10.00", "340.00"),

@@ -128,6 +128,8 @@ PRODUCT = SimpleNamespace(
     day_count="30/360",
     installment_multiple=Decimal("0.01"),
     rounding="half_up",
+    installment_method="nominal_rate",
+    equal_principal_rounding="cents",
 )
 APPROVED = {
     "principal": Decimal("10000.00"),
