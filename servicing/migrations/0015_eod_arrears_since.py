@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('servicing', '0013_eod_statement_cycle_by_due_day'),
+        ('servicing', '0014_eod_statement_cycle_by_due_day'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('servicing', '0012_eod_daily_accrual'),
+        ('servicing', '0013_eod_daily_accrual'),
     ]
 
     operations = [

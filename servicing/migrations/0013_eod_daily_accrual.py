@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('customers', '0002_encrypt_date_of_birth'),
-        ('servicing', '0011_dpd_delinquent_days'),
+        ('servicing', '0012_eng_schedule_conventions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
