@@ -290,7 +290,16 @@ def _open(day: date, *, acting_user, source: str, fan_out: bool, advance: bool) 
             actor=acting_user,
         )
         _plan_steps(run)
-        if previous == EodRun.Status.COMPLETED_WITH_FAILURES:
+        # Starting a date again retries the items it skipped (queued again
+        # from the page, or run again directly), unless retries are already
+        # planned and not yet done (a retry run that crashed).
+        if (
+            not created
+            and EodFailure.objects.filter(run=run, resolved_at__isnull=True).exists()
+            and not EodChunk.objects.filter(run=run, retry=True)
+            .exclude(status=EodChunk.Status.DONE)
+            .exists()
+        ):
             _plan_retries(run)
     return run
 
@@ -310,7 +319,8 @@ def _plan_retries(run: EodRun) -> None:
     same unit that names its items (those steps processed the item on a
     state the failed step had not brought up to date; steps are idempotent,
     so running them again for it posts only what is missing). Steps without
-    `items` are not run again."""
+    `items` are not run again, nor steps not planned yet (their own chunks
+    will hold the items)."""
     failed: dict[str, set[int]] = {}
     for step_name, object_id in EodFailure.objects.filter(
         run=run, resolved_at__isnull=True
@@ -320,7 +330,8 @@ def _plan_retries(run: EodRun) -> None:
     for step in steps():
         ids = carried.setdefault(step.unit, set())
         ids |= failed.get(step.name, set())
-        if step.items is None or not ids:
+        row = EodStep.objects.filter(run=run, name=step.name).first()
+        if step.items is None or not ids or row is None or row.chunks_total is None:
             continue
         ordered = sorted(ids)
         start = (
@@ -333,7 +344,6 @@ def _plan_retries(run: EodRun) -> None:
                 for n, p in enumerate(pieces)
             ]
         )
-        row = EodStep.objects.get(run=run, name=step.name)
         row.status = EodStep.Status.PENDING
         row.finished_at = None
         row.chunks_total = (row.chunks_total or 0) + len(pieces)
