@@ -103,8 +103,11 @@ class EodRun(models.Model):
 
     Started from the staff page it is created `queued` (queued_at, who,
     from where) in the request and picked up by a worker, which sets
-    `started_at` and `running`. Its progress is its EodStep and EodChunk
-    rows (core.selectors.eod_run_progress)."""
+    `started_at` and `running`; with `fan_out`, its chunks are shared by
+    every worker (core.eod). It ends `completed`, `completed_with_failures`
+    (the day closed, some items skipped: its EodFailure rows) or `failed`
+    (a chunk failed as a whole; starting it again resumes). Its progress is
+    its EodStep and EodChunk rows (core.selectors.eod_run_progress)."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"

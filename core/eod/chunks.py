@@ -58,8 +58,9 @@ def chunk_fields(chunk: Chunk) -> dict:
 
 def execute(run: EodRun, step: Step, row: EodChunk) -> None:
     """Do chunk `row` of `step` and mark it done, in the caller's
-    transaction. Raises what fails the chunk as a whole (any exception of a
-    step without `items`, NOT_ISOLATED ones, an exception of `items`)."""
+    transaction. Raises what fails the chunk as a whole: any exception of a
+    step without `items`, NOT_ISOLATED ones, an exception of `items`, and
+    the first exception when every item of the chunk fails alone."""
     business_date = run.business_date
     chunk = as_chunk(row)
     failures: list[tuple[int, BaseException]] = []
@@ -79,6 +80,12 @@ def execute(run: EodRun, step: Step, row: EodChunk) -> None:
                 counts, failures = {}, [(ids[0], exc)]
             else:
                 counts, failures = _bisect(step, business_date, ids)
+                if len(failures) == len(ids):
+                    # Every item fails alone: the step is broken, not its
+                    # items. Fail the chunk (and the run) rather than close
+                    # the day with the whole book on the list.
+                    raise exc
+
     now = timezone.now()
     if failures:
         _record_failures(run, step, row, failures, now)

@@ -65,8 +65,10 @@ def register_step(
     exactly those of its items (ignoring ids outside its scope), and the
     items are independent, so processing a chunk in parts writes what the
     whole would. Database errors that are not the item's fault (a lost
-    connection, a deadlock) are not isolated: they fail the chunk. Without
-    `items`, an exception fails the chunk and stops the run."""
+    connection, a deadlock) are not isolated: they fail the chunk, and so
+    does a chunk of several items that all fail alone (the step is broken,
+    not its items). Without `items`, an exception fails the chunk and stops
+    the run."""
     step = Step(name=name, order=order, chunks=chunks, run=run, unit=unit, items=items)
     _STEPS[name] = step
     return step

@@ -208,6 +208,22 @@ def test_a_step_without_items_still_fails_its_chunk_and_the_run(loan_steps):
     assert get_business_date() == date(2026, 5, 4)
 
 
+def test_a_chunk_whose_items_all_fail_fails_the_run(loan_steps):
+    """Every loan failing alone says the step is broken, not its loans: the
+    run fails (as a step without items would) instead of closing the day
+    with all of them listed."""
+    bad, calls = loan_steps
+    bad |= set(range(1, 6))
+    _set(date(2026, 5, 4))
+    run = run_end_of_day()
+    assert run.status == EodRun.Status.FAILED
+    assert run.error == "isolate chunk 0: ValueError: loan 1 is broken"
+    assert not EodFailure.objects.exists()
+    assert not AuditEvent.objects.filter(action="test.isolate").exists()
+    assert calls["after"] == []
+    assert get_business_date() == date(2026, 5, 4)
+
+
 @pytest.fixture
 def days():
     """A test step recording the business dates it is run for; it fails
