@@ -119,13 +119,20 @@ class EodRun(models.Model):
 
     Started from the staff page it is created `queued` (queued_at, who,
     from where) in the request and picked up by a worker, which sets
-    `started_at` and `running`. Its progress is its EodStep and EodChunk
-    rows (core.selectors.eod_run_progress)."""
+    `started_at` and `running`; with `fan_out`, its chunks are shared by
+    every worker (core.eod). It ends `completed`, `completed_with_failures`
+    (the day closed, some items skipped: its EodFailure rows) or `failed`
+    (a chunk failed as a whole; starting it again resumes). Its progress is
+    its EodStep and EodChunk rows (core.selectors.eod_run_progress)."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         COMPLETED = "completed", "Completed"
+        # Every step done, but some items (loans) failed and were skipped:
+        # the day is closed, their EodFailure rows are the list to look at,
+        # and running the date again retries them.
+        COMPLETED_WITH_FAILURES = "completed_with_failures", "Completed with failures"
         FAILED = "failed", "Failed"
 
     class Source(models.TextChoices):
@@ -135,7 +142,15 @@ class EodRun(models.Model):
         TASK = "task", "Task"
 
     business_date = models.DateField(unique=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    status = models.CharField(max_length=30, choices=Status.choices, default=Status.RUNNING)
+    fan_out = models.BooleanField(
+        default=False,
+        help_text="Its chunks are shared out as Celery tasks (else one process runs them).",
+    )
+    advances = models.BooleanField(
+        default=True,
+        help_text="Completing it moves the business date on, if the run's date is today's.",
+    )
     source = models.CharField(
         max_length=10, choices=Source.choices, blank=True, help_text="Who last started it."
     )
@@ -158,9 +173,16 @@ class EodRun(models.Model):
     def __str__(self) -> str:
         return f"EOD {self.business_date:%Y-%m-%d} ({self.status})"
 
+    CLOSED = (Status.COMPLETED, Status.COMPLETED_WITH_FAILURES)
+
     @property
     def finished(self) -> bool:
-        return self.status in (self.Status.COMPLETED, self.Status.FAILED)
+        return self.status in (*self.CLOSED, self.Status.FAILED)
+
+    @property
+    def closed(self) -> bool:
+        """The day is closed: every step done (some items may have failed)."""
+        return self.status in self.CLOSED
 
 
 class EodStep(models.Model):
@@ -200,7 +222,14 @@ class EodChunk(models.Model):
     """One chunk of one step of an end-of-day run: an id range
     (first_id..last_id, either end open when null) or an explicit id list,
     with `size` items (null when unknown, e.g. an open range). A done chunk
-    is never run again for the same run."""
+    is never run again for the same run.
+
+    Workers claim a pending chunk by locking its row (SELECT ... FOR UPDATE
+    SKIP LOCKED) and hold that lock while they do it, in the transaction
+    that also marks it done: a worker that dies releases the lock with its
+    connection and the chunk, still pending, goes to the next claimer.
+    `retry` chunks are added when a date that completed with failures runs
+    again: they hold the failed items only."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -217,6 +246,10 @@ class EodChunk(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     counts = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
+    retry = models.BooleanField(default=False)
+    worker = models.CharField(
+        max_length=100, blank=True, help_text="host:pid of the process that did it."
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -227,6 +260,35 @@ class EodChunk(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run} {self.step}#{self.index} ({self.status})"
+
+
+class EodFailure(models.Model):
+    """One item (a loan) that a step could not process on a run's date: its
+    chunk was retried on halves of its items until this one was alone and
+    still raised, so the others committed and this one was skipped. It is on
+    the run's list of items to look at until a later run of the same date
+    processes it (`resolved_at`). `attempts` counts the runs that failed it."""
+
+    run = models.ForeignKey(EodRun, on_delete=models.CASCADE, related_name="failures")
+    step = models.CharField(max_length=50)
+    chunk = models.ForeignKey(
+        EodChunk, null=True, blank=True, on_delete=models.SET_NULL, related_name="failures"
+    )
+    object_id = models.BigIntegerField(help_text="The item's id (a loan's, for loan steps).")
+    error = models.TextField(help_text="Exception type and message.")
+    traceback = models.TextField(blank=True, help_text="The end of the traceback.")
+    attempts = models.PositiveIntegerField(default=1)
+    failed_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "step", "object_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "step", "object_id"], name="eod_failure_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run} {self.step} #{self.object_id}: {self.error[:60]}"
 
 
 class IdempotencyRecord(models.Model):

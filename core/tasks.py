@@ -2,17 +2,22 @@
 
 `run_end_of_day_task` is in the beat schedule (settings.CELERY_BEAT_SCHEDULE)
 and is what the staff page queues (core.services.eod.start_end_of_day, after
-commit, through `enqueue_end_of_day`)."""
+commit, through `enqueue_end_of_day`). It drives the run: with a broker it
+fans each step out as `eod_work_task` helpers, one per chunk, which any
+worker takes (core.eod.runner). `eod_kick_task` is the watchdog: in the
+beat schedule every minute and queued by every worker when it starts, it
+starts again a run that no process is working on (its workers died)."""
 
 import logging
 import threading
 from datetime import date
 
 from celery import shared_task
+from celery.signals import worker_ready
 from django.contrib.auth import get_user_model
 from django.db import connections
 
-from core.eod import run_end_of_day
+from core.eod import run_end_of_day, stalled_run, work_on_step
 from core.exceptions import Conflict
 from core.models import EodRun
 
@@ -46,8 +51,13 @@ def run_end_of_day_task(
     since the run holding the lock is the one doing the work."""
     business_date = date.fromisoformat(business_date_iso) if business_date_iso else None
     user = get_user_model().objects.filter(pk=acting_user_id).first() if acting_user_id else None
+    # With a broker, other workers share the run; eagerly (no broker) the
+    # helpers would only run inside this task, one after another.
+    fan_out = not run_end_of_day_task.app.conf.task_always_eager
     try:
-        run = run_end_of_day(business_date, acting_user=user, source=EodRun.Source(source))
+        run = run_end_of_day(
+            business_date, acting_user=user, source=EodRun.Source(source), fan_out=fan_out
+        )
     except Conflict as exc:
         logger.warning("end of day %s not run: %s", business_date_iso or "today", exc.message)
         return {"business_date": business_date_iso, "status": "busy", "error": exc.message}
@@ -102,3 +112,46 @@ def _run_in_thread(**kwargs) -> None:
         logger.exception("end of day in a background thread failed")
     finally:
         connections.close_all()  # this thread's connections only
+
+
+@shared_task(
+    name="core.eod_work",
+    soft_time_limit=EOD_SOFT_TIME_LIMIT,
+    time_limit=EOD_TIME_LIMIT,
+)
+def eod_work_task(run_id: int, step: str) -> dict:
+    """Take part in step `step` of run `run_id` (core.eod.work_on_step)."""
+    return {"run": run_id, "step": step, "chunks": work_on_step(run_id, step)}
+
+
+def enqueue_step_helpers(*, run_id: int, step: str, n: int) -> None:
+    """Queue `n` helpers for a step just planned. Called after commit (the
+    helpers read the step's chunk rows)."""
+    for _ in range(n):
+        eod_work_task.apply_async(kwargs={"run_id": run_id, "step": step})
+
+
+@shared_task(name="core.eod_kick")
+def eod_kick_task() -> dict:
+    """Start again the latest run queued or running that nothing works on
+    (core.eod.stalled_run): its driver and helpers died, or its message was
+    lost. Queues its driver; a run being worked on is left alone."""
+    run = stalled_run()
+    if run is None:
+        return {"kicked": None}
+    logger.warning("end of day %s: no worker on it; starting it again", run.business_date)
+    run_end_of_day_task.apply_async(
+        kwargs={
+            "business_date_iso": run.business_date.isoformat(),
+            "acting_user_id": run.requested_by_id,
+            "source": run.source or EodRun.Source.TASK,
+        }
+    )
+    return {"kicked": run.business_date.isoformat()}
+
+
+@worker_ready.connect
+def _kick_on_worker_start(sender=None, **kwargs) -> None:
+    """A worker starting (again, after a crash) picks up a run left stalled."""
+    if not eod_kick_task.app.conf.task_always_eager:
+        eod_kick_task.apply_async()

@@ -201,6 +201,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": crontab(hour=23, minute=30),
         "kwargs": {"source": "beat"},  # recorded on the run, shown on its page
     },
+    # Starts again an end-of-day run that no worker is working on (all its
+    # workers died); a no-op otherwise (core.tasks.eod_kick_task).
+    "end-of-day-watchdog": {
+        "task": "core.eod_kick",
+        "schedule": timedelta(minutes=1),
+    },
 }
 
 # --- Authentication ----------------------------------------------------------

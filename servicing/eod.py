@@ -193,11 +193,51 @@ def _closing(run):
     return step
 
 
-register_step("fall_due", 10, chunks=due_chunks, run=_closing(fall_due), unit="loans")
-register_step("late_fees", 20, chunks=late_fee_chunks, run=_closing(late_fees), unit="loans")
-register_step("accrue", 30, chunks=accrue_chunks, run=_closing(accrue), unit="loans")
+def _items(queryset):
+    """The `items` of a loan step: the ids of the chunk's loans in the step's
+    scope, so core.eod can retry halves of a failing chunk down to the one
+    loan at fault (recorded and skipped; the rest commit)."""
+
+    def items(business_date: date, chunk: Chunk) -> list[int]:
+        return list(
+            in_chunk(queryset(business_date), chunk).order_by("pk").values_list("pk", flat=True)
+        )
+
+    return items
+
+
+def _active(business_date: date):
+    return Loan.objects.filter(state=LoanState.ACTIVE)
+
+
 register_step(
-    "charge_off", 40, chunks=charge_off_chunks, run=_closing(charge_off_step), unit="loans"
+    "fall_due", 10, chunks=due_chunks, run=_closing(fall_due), unit="loans", items=_items(_active)
 )
-register_step("statements", 50, chunks=statement_chunks, run=_closing(statements), unit="loans")
+register_step(
+    "late_fees",
+    20,
+    chunks=late_fee_chunks,
+    run=_closing(late_fees),
+    unit="loans",
+    items=_items(_active),
+)
+register_step(
+    "accrue", 30, chunks=accrue_chunks, run=_closing(accrue), unit="loans", items=_items(_active)
+)
+register_step(
+    "charge_off",
+    40,
+    chunks=charge_off_chunks,
+    run=_closing(charge_off_step),
+    unit="loans",
+    items=_items(lambda d: _charge_off_candidates()),
+)
+register_step(
+    "statements",
+    50,
+    chunks=statement_chunks,
+    run=_closing(statements),
+    unit="loans",
+    items=_items(_statement_due),
+)
 register_step("autopay", 60, chunks=autopay_chunks, run=_closing(autopay))

@@ -1,12 +1,16 @@
-"""Reads over end-of-day runs: a run's progress by step and chunk, recent runs."""
+"""Reads over end-of-day runs: a run's progress by step and chunk, the items
+it failed and skipped, recent runs."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 
-from core.models import EodChunk, EodRun, EodStep
+from core.models import EodChunk, EodFailure, EodRun, EodStep
+
+# The failed items a run's page lists (the count shows all of them).
+FAILURES_SHOWN = 100
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,7 @@ class StepProgress:
     counts: dict[str, int]
     started_at: datetime | None
     finished_at: datetime | None
+    items_failed: int = 0  # items skipped with an error, not yet processed since
 
     @property
     def label(self) -> str:
@@ -70,17 +75,34 @@ class StepProgress:
         parts.append(f"{self.chunks_done:,} of {self.chunks_total:,} chunks")
         if self.chunks_failed:
             parts.append(f"{self.chunks_failed:,} failed")
+        if self.items_failed:
+            parts.append(f"{self.items_failed:,} {self.unit or 'items'} failed")
         return ", ".join(parts)
 
 
 @dataclass(frozen=True)
 class RunProgress:
+    """A run and its steps; `failures` are its unresolved failed items (at
+    most FAILURES_SHOWN, oldest step first; `failures_total` counts them
+    all, `failures_resolved` those a later run of the date processed);
+    `waiting_for` is the earlier date's run a queued run waits for (missed
+    days are closed first)."""
+
     run: EodRun
     steps: list[StepProgress]
+    failures: list[EodFailure] = ()
+    failures_total: int = 0
+    failures_resolved: int = 0
+    waiting_for: EodRun | None = None
 
     @property
     def finished(self) -> bool:
         return self.run.finished
+
+    @property
+    def loan_steps(self) -> set[str]:
+        """The steps whose items are loans (their failures link to the loan)."""
+        return {s.name for s in self.steps if s.unit == "loans"}
 
     @property
     def steps_done(self) -> int:
@@ -89,7 +111,7 @@ class RunProgress:
     @property
     def percent(self) -> int:
         """The whole run, 0-100: done steps, plus the share of the one running."""
-        if self.run.status == EodRun.Status.COMPLETED:
+        if self.run.closed:
             return 100
         if not self.steps:
             return 0
@@ -105,25 +127,45 @@ class RunProgress:
 
 
 def eod_run_progress(run_id: int) -> RunProgress:
-    """One run's progress, steps in pipeline order (EodRun.DoesNotExist if
-    there is no such run). Four queries whatever the run's size."""
+    """One run's progress, steps in pipeline order, with its failed items
+    (EodRun.DoesNotExist if there is no such run). Seven queries whatever
+    the run's size."""
     run = EodRun.objects.select_related("requested_by").get(pk=run_id)
-    return _progress([run])[0]
+    [progress] = _progress([run])
+    failures = EodFailure.objects.filter(run=run)
+    waiting_for = None
+    if run.status == EodRun.Status.QUEUED:
+        waiting_for = (
+            EodRun.objects.filter(status=EodRun.Status.RUNNING, business_date__lt=run.business_date)
+            .order_by("business_date")
+            .first()
+        )
+    totals = failures.aggregate(
+        open=Count("id", filter=Q(resolved_at__isnull=True)),
+        resolved=Count("id", filter=Q(resolved_at__isnull=False)),
+    )
+    return replace(
+        progress,
+        failures=list(failures.filter(resolved_at__isnull=True).order_by("id")[:FAILURES_SHOWN]),
+        failures_total=totals["open"],
+        failures_resolved=totals["resolved"],
+        waiting_for=waiting_for,
+    )
 
 
 def recent_eod_runs(limit: int = 10) -> list[RunProgress]:
-    """The last `limit` runs, newest date first, each with its progress.
-    Four queries."""
+    """The last `limit` runs, newest date first, each with its progress
+    (failed items counted per step, not listed). Five queries."""
     return _progress(list(EodRun.objects.select_related("requested_by")[:limit]))
 
 
 def active_eod_run() -> EodRun | None:
-    """The run queued or running, newest date first (a run left running by a
-    crashed process shows here until it is started again)."""
+    """The run running (the oldest, while missed days are caught up), else
+    the newest queued (a run left running by a crashed process shows here
+    until it is started again)."""
     return (
-        EodRun.objects.filter(status__in=[EodRun.Status.QUEUED, EodRun.Status.RUNNING])
-        .order_by("-business_date")
-        .first()
+        EodRun.objects.filter(status=EodRun.Status.RUNNING).order_by("business_date").first()
+        or EodRun.objects.filter(status=EodRun.Status.QUEUED).order_by("-business_date").first()
     )
 
 
@@ -143,6 +185,13 @@ def _progress(runs: list[EodRun]) -> list[RunProgress]:
     ):
         into = tally.setdefault((row["run_id"], row["step"]), {})
         into[row["status"]] = (row["n"], row["items"] or 0)
+    failed_items = {
+        (row["run_id"], row["step"]): row["n"]
+        for row in EodFailure.objects.filter(run_id__in=ids, resolved_at__isnull=True)
+        .values("run_id", "step")
+        .annotate(n=Count("id"))
+        .order_by()
+    }
     counts: dict[tuple[int, str], dict[str, int]] = {}
     with connection.cursor() as cursor:
         # Sum each numeric count over the done chunks in the database, not
@@ -182,6 +231,7 @@ def _progress(runs: list[EodRun]) -> list[RunProgress]:
                     counts=counts.get((run.pk, name), {}),
                     started_at=row.started_at if row else None,
                     finished_at=row.finished_at if row else None,
+                    items_failed=failed_items.get((run.pk, name), 0),
                 )
             )
         out.append(RunProgress(run=run, steps=steps))

@@ -14,7 +14,14 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core import audit
-from core.eod import advance_if_today, check_business_date, lock_held
+from core.eod import (
+    advance_if_today,
+    check_business_date,
+    dates_to_close,
+    lock_held,
+    lock_run,
+    reopen_run,
+)
 from core.exceptions import Conflict
 from core.models import AuditCategory, EodRun
 from core.tasks import enqueue_end_of_day
@@ -27,10 +34,12 @@ QUEUED_STALE_AFTER = timedelta(minutes=15)
 @dataclass(frozen=True)
 class Started:
     """What `start_end_of_day` did: `queued` is False when the date had
-    already completed and nothing was queued."""
+    already completed and nothing was queued; `missed` are the earlier
+    dates never closed, which the worker closes first, oldest first."""
 
     run: EodRun
     queued: bool
+    missed: tuple[date, ...] = ()
 
 
 def start_end_of_day(
@@ -43,7 +52,10 @@ def start_end_of_day(
     without running any of it here: the run is created, or a failed or
     crashed one reopened, as `queued`, and after commit it is handed to a
     Celery worker (core.tasks.enqueue_end_of_day; with no broker, a
-    background thread of this process). Returns at once.
+    background thread of this process). Returns at once. The worker first
+    closes the missed days before it, if any (core.eod.dates_to_close). A
+    date that completed with failed items is queued again: the worker
+    retries those items.
 
     A completed date queues nothing (its steps posted what they post once);
     if it is today's business date, the date is advanced as the run would
@@ -54,14 +66,12 @@ def start_end_of_day(
     business_date = check_business_date(business_date)
     now = timezone.now()
     with transaction.atomic():
-        run, created = EodRun.objects.select_for_update().get_or_create(
-            business_date=business_date,
-            defaults={
-                "status": EodRun.Status.QUEUED,
-                "queued_at": now,
-                "source": source,
-                "requested_by": acting_user,
-            },
+        run, created = lock_run(
+            business_date,
+            status=EodRun.Status.QUEUED,
+            source=source,
+            requested_by=acting_user,
+            queued_at=now,
         )
         if run.status == EodRun.Status.COMPLETED:
             advance_if_today(business_date, acting_user)
@@ -69,21 +79,12 @@ def start_end_of_day(
         _refuse_if_busy(exclude=run if created else None, now=now)
         previous = None if created else run.status
         if not created:
-            run.status = EodRun.Status.QUEUED
-            run.queued_at = now
-            run.error = ""
-            run.finished_at = None
-            run.source = source
-            run.requested_by = acting_user
-            run.save(
-                update_fields=[
-                    "status",
-                    "queued_at",
-                    "error",
-                    "finished_at",
-                    "source",
-                    "requested_by",
-                ]
+            reopen_run(
+                run,
+                status=EodRun.Status.QUEUED,
+                source=source,
+                requested_by=acting_user,
+                queued_at=now,
             )
         audit.record(
             action="eod.queued",
@@ -104,7 +105,7 @@ def start_end_of_day(
                 source=source,
             )
         )
-    return Started(run=run, queued=True)
+    return Started(run=run, queued=True, missed=tuple(dates_to_close(business_date)[:-1]))
 
 
 def _refuse_if_busy(*, exclude: EodRun | None, now) -> None:

@@ -102,19 +102,42 @@ def _start_end_of_day(request, current, form):
             f"The business date is {get_business_date():%B %-d, %Y}.",
         )
         return redirect("business-date")
-    messages.success(request, f"End of day {current:%B %-d, %Y} started.")
+    missed = ""
+    if started.missed:
+        first, last = started.missed[0], started.missed[-1]
+        span = f"{first:%B %-d}" if first == last else f"{first:%B %-d} to {last:%B %-d}"
+        missed = f" Missed days close first, one run per day: {span}."
+    messages.success(request, f"End of day {current:%B %-d, %Y} started.{missed}")
     return redirect("eod-run", run_id=started.run.pk)
 
 
 @staff_required("core.change_businessdate")
 def eod_run(request, run_id):
-    """One end-of-day run: its steps with counts and progress bars, refreshed
-    in place (htmx polls `eod_run_progress`) until the run ends."""
+    """One end-of-day run: its steps with counts and progress bars and the
+    items it failed, refreshed in place (htmx polls `eod_run_progress`)
+    until the run ends. POST action=rerun queues its date again (a worker
+    retries the failed items only)."""
     try:
         progress = eod.eod_run_progress(run_id)
     except EodRun.DoesNotExist:
         raise Http404("No such end-of-day run.") from None
-    return render(request, "operations/eod_run.html", {"progress": progress})
+    error, status = "", 200
+    if request.method == "POST" and request.POST.get("action") == "rerun":
+        day = progress.run.business_date
+        try:
+            started = start_end_of_day(business_date=day, acting_user=request.user)
+        except DomainError as exc:
+            error, status = exc.message, 409 if isinstance(exc, Conflict) else 400
+        else:
+            if started.queued:
+                messages.success(request, f"End of day {day:%B %-d, %Y} started again.")
+            return redirect("eod-run", run_id=started.run.pk)
+    return render(
+        request,
+        "operations/eod_run.html",
+        {"progress": progress, "eod_error": error},
+        status=status,
+    )
 
 
 @staff_required("core.change_businessdate")
