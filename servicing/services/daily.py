@@ -56,11 +56,10 @@ def _chunk_plans(cursor):
     settings = ("jit",)
     for name in settings:
         cursor.execute(f"SET LOCAL {name} = off")
-    try:
-        yield
-    finally:
-        for name in settings:
-            cursor.execute(f"RESET {name}")
+    yield
+    # (on an error the transaction or savepoint rolls back, and SET LOCAL with it)
+    for name in settings:
+        cursor.execute(f"RESET {name}")
 
 
 def _ids(chunk) -> tuple[str, dict]:

@@ -207,3 +207,49 @@ def test_statements_on_each_loans_own_due_day(make_loan, product):
     statement = Statement.objects.get(loan=on_15th)
     assert bytes(statement.pdf) == b""  # rendered on first download
     assert statement_pdf(statement).startswith(b"%PDF")
+
+
+def test_one_failing_loan_is_recorded_and_skipped_then_closed_on_a_rerun(make_loan, customer):
+    """A loan whose product lost its accrued-interest account cannot post its
+    accrual (the entry would not balance): the set-based chunk fails, core.eod
+    retries halves of it down to that loan, records it and commits the rest;
+    once the chart is mended, running the date again closes that loan only."""
+    from core.models import EodFailure
+    from servicing.boarding import BoardingTerms, board_loan
+    from servicing.models import ProductAccount
+    from servicing.services.products import create_product
+
+    broken = create_product(code="broken", name="Broken chart")
+    good = [make_loan(f"APP-{i}") for i in range(3)]
+    bad = board_loan(
+        terms=BoardingTerms(
+            origination_reference="APP-9",
+            customer_id=customer.pk,
+            product_id=broken.pk,
+            principal=D("1200.00"),
+            annual_rate=D("0.12"),
+            term=12,
+            disbursement_date=START,
+        )
+    )
+    mapping = ProductAccount.objects.get(product=broken, role="accrued_interest")
+    account = mapping.account_id
+    mapping.delete()
+    day = date(2026, 1, 20)
+    set_business_date(day)
+
+    run = run_end_of_day(day, advance=False)
+
+    assert run.status == "completed_with_failures", run.error
+    [failure] = EodFailure.objects.filter(run=run)
+    assert (failure.step, failure.object_id) == ("accrue", bad.pk)
+    assert "unbalanced" in failure.error
+    closed = dict(Loan.objects.values_list("pk", "closed_through"))
+    assert all(closed[loan.pk] == day for loan in good)
+    assert closed[bad.pk] is None
+
+    ProductAccount.objects.create(product=broken, role="accrued_interest", account_id=account)
+    run_end_of_day(day, advance=False)
+    bad.refresh_from_db()
+    assert bad.closed_through == day
+    assert JournalEntry.objects.filter(loan=bad, source="daily:2026-01-20").count() == 1
