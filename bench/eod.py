@@ -538,32 +538,107 @@ class _Rollback(Exception):
     pass
 
 
-def close_day(day: date, label: str) -> tuple[float, int]:
+class Workers:
+    """N real Celery workers (solo pool) on the bench database and broker."""
+
+    def __init__(self, n: int):
+        import os
+        import subprocess
+        import threading
+
+        from django.conf import settings
+
+        db = settings.DATABASES["default"]
+        url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{BENCH_DB}"
+        env = {**os.environ, "DATABASE_URL": url}
+        celery = os.path.join(os.path.dirname(sys.executable), "celery")
+        self.processes, self.ready = [], []
+        for i in range(n):
+            process = subprocess.Popen(  # noqa: S603 - our own celery, fixed arguments
+                [
+                    celery,
+                    "-A",
+                    "lending",
+                    "worker",
+                    "--pool",
+                    "solo",
+                    "-n",
+                    f"bench{i}@%h",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--without-heartbeat",
+                    "--loglevel",
+                    "INFO",
+                ],
+                env=env,
+                cwd=settings.BASE_DIR,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            event = threading.Event()
+            threading.Thread(target=self._drain, args=(process, event), daemon=True).start()
+            self.processes.append(process)
+            self.ready.append(event)
+        for event in self.ready:
+            if not event.wait(120):
+                raise SystemExit("a Celery worker did not start within 2 minutes")
+
+    @staticmethod
+    def _drain(process, event) -> None:
+        for line in process.stdout:
+            if "ready" in line:
+                event.set()
+            elif "ERROR" in line or "Traceback" in line:
+                sys.stdout.write(f"    worker: {line}")
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            process.wait(timeout=60)
+
+
+def close_day(day: date, label: str, *, workers: int) -> tuple[float, int]:
+    """End of day for `day`, in this process (workers=0) or queued to the
+    Celery workers (the driver task and its helpers); returns (seconds,
+    entries posted)."""
     from core.businessdate import get_business_date
     from core.eod import run_end_of_day
-    from core.models import BusinessDate, EodStep
+    from core.models import BusinessDate, EodRun, EodStep
+    from core.tasks import run_end_of_day_task
     from servicing.models import JournalEntry
 
     if get_business_date() != day:
         BusinessDate.objects.update_or_create(pk=1, defaults={"date": day})
     entries = JournalEntry.objects.count()
     started = time.perf_counter()
-    run = run_end_of_day(day, advance=False)
+    if workers:
+        run_end_of_day_task.delay(business_date_iso=day.isoformat())
+        while True:
+            run = EodRun.objects.filter(business_date=day).first()
+            if run and run.finished:
+                break
+            time.sleep(0.2)
+    else:
+        run = run_end_of_day(day, advance=False)
     seconds = time.perf_counter() - started
     posted = JournalEntry.objects.count() - entries
     sys.stdout.write(f"  {label}: {run.status} in {seconds:.2f} s, {posted:,} entries posted\n")
-    if run.status != "completed":
+    if run.error:
         sys.stdout.write(f"    error: {run.error}\n")
     for step in EodStep.objects.filter(run=run).order_by("position", "name"):
-        if step.started_at and step.finished_at:
+        if not step.chunks_total:
+            sys.stdout.write(f"    {step.name:<28}      — (nothing to do)\n")
+        elif step.started_at and step.finished_at:
             took = (step.finished_at - step.started_at).total_seconds()
             items = step.items_total or 0
-            rate = f"{items / took:,.0f} loans/s" if items and took else ""
+            rate = f"{items / took:,.0f} loans/s" if items and took > 0 else ""
             sys.stdout.write(f"    {step.name:<28} {took:8.2f} s  {items:>10,} loans  {rate}\n")
     return seconds, posted
 
 
-def run(n: int, *, book_only: bool = False) -> None:
+def run(n: int, *, book_only: bool = False, workers: int = 2) -> None:
     from core.models import BusinessDate, EodRun
     from customers import services as customer_services
     from servicing.services.products import create_product
@@ -594,12 +669,23 @@ def run(n: int, *, book_only: bool = False) -> None:
         return
     b = baseline(TODAY)
     sys.stdout.write(f"  baseline (plain set-based SQL, rolled back): {b:.2f} s\n")
-    total, _ = close_day(TODAY, f"end of day {TODAY}")
-    # the same date again, the work redone (not the no-op of a completed run)
-    EodRun.objects.filter(business_date=TODAY).delete()
-    rerun, _ = close_day(TODAY, "same date again")
-    quiet, _ = close_day(TODAY + timedelta(days=1), f"{TODAY + timedelta(days=1)}: nothing due")
-    sys.stdout.write(f"  loans/s: full day {n / total:,.0f}, nothing-due day {n / quiet:,.0f}\n")
+    pool = Workers(workers) if workers else None
+    how = f"{workers} Celery workers" if workers else "in this process"
+    sys.stdout.write(f"  end of day run by {how}\n")
+    try:
+        total, _ = close_day(TODAY, f"end of day {TODAY}", workers=workers)
+        # the same date again, the work redone (not the no-op of a completed run)
+        EodRun.objects.filter(business_date__gte=TODAY).delete()
+        rerun, posted = close_day(TODAY, "same date again", workers=workers)
+        quiet_day = TODAY + timedelta(days=1)
+        quiet, _ = close_day(quiet_day, f"{quiet_day}: nothing falls due", workers=workers)
+    finally:
+        if pool:
+            pool.stop()
+    sys.stdout.write(
+        f"  loans/s: full day {n / total:,.0f}, nothing-due day {n / quiet:,.0f}; "
+        f"the rerun posted {posted} entries\n"
+    )
     sys.stdout.write(
         f"eod n={n} seconds={total:.2f} baseline_seconds={b:.2f} ratio={total / b:.2f} "
         f"rerun_seconds={rerun:.2f}\n"
@@ -611,12 +697,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n", type=int, default=100_000, help="loans in the book")
     parser.add_argument("--keep", action="store_true", help="keep the database (to look at it)")
     parser.add_argument("--book-only", action="store_true", help="generate the book and stop")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="Celery workers (0: run in this process)"
+    )
     args, _ = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
     url = _server_url()
     sys.stdout.write(f"N = {args.n:,} on a throwaway database {BENCH_DB!r}\n")
     try:
         _setup(url)
-        run(args.n, book_only=args.book_only)
+        run(args.n, book_only=args.book_only, workers=args.workers)
     finally:
         from django.db import connections
 
