@@ -61,14 +61,13 @@ def catch_up(loans: list[Loan], *, through: date | None = None) -> list[int]:
     business date). Returns the ids of the loans caught up."""
     if _closing.get():
         return []
-    through = through or get_business_date() - timedelta(days=1)
-    behind = [
-        loan
-        for loan in loans
-        if loan.state == LoanState.ACTIVE
-        and loan.closed_through is not None
-        and loan.closed_through < through
+    closed = [
+        loan for loan in loans if loan.state == LoanState.ACTIVE and loan.closed_through is not None
     ]
+    if not closed:  # (a loan end of day never closed costs no query)
+        return []
+    through = through or get_business_date() - timedelta(days=1)
+    behind = [loan for loan in closed if loan.closed_through < through]
     if not behind:
         return []
     with closing_day():

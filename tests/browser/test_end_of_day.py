@@ -79,7 +79,8 @@ def test_manager_starts_end_of_day_and_watches_it_finish(page, settings, gate):
     gate.set()
 
     expect(progress).to_contain_text("Completed", timeout=30_000)
-    expect(progress).to_contain_text("8 of 8 steps done")
+    # the gate, core's purge, origination's expiry and servicing's six steps (fall_due added)
+    expect(progress).to_contain_text("9 of 9 steps done")
     expect(gate_row).to_contain_text("3 of 3 items, 3 of 3 chunks")
     expect(gate_row.locator("progress")).to_have_attribute("value", "3")
     expect(progress.locator(".eod-run-bar")).to_have_attribute("value", "100")
