@@ -47,7 +47,7 @@ import time
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from bench.servicing import _admin, _server_url
+from bench.servicing import _admin, _server_url, _setup
 
 BENCH_DB = "bench_eod"
 TODAY = date(2026, 10, 28)  # a Wednesday; the 29th has no due date in the book
@@ -64,36 +64,6 @@ CUSTOMERS = 200
 # id blocks per loan, so generated rows get fixed ids: loan i's instalments,
 # events and entries are i * BLOCK + k
 BLOCK = 64
-INSTALLMENT_FIELDS_ORDER = (
-    "number",
-    "due_date",
-    "principal_due",
-    "interest_due",
-    "fees_due",
-    "penalties_due",
-    "principal_paid",
-    "interest_paid",
-    "fees_paid",
-    "penalties_paid",
-    "status",
-)
-
-
-def _setup(url: str) -> None:
-    import os
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lending.settings")
-    _admin(url, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-    _admin(url, f'CREATE DATABASE "{BENCH_DB}"')
-    import django
-    from django.conf import settings
-
-    settings.DATABASES["default"]["NAME"] = BENCH_DB
-    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def _months_back(day: date, months: int, dom: int) -> date:
@@ -135,6 +105,7 @@ class Profiles:
         )
         from servicing.models import Loan
         from servicing.services.sync import (
+            INSTALLMENT_FIELDS,
             _set_cached_figures,
             accrued_not_due,
             expected_postings,
@@ -236,7 +207,7 @@ class Profiles:
             )
         )
         for i in state.installments:
-            self.installments.append((pid, *(getattr(i, f) for f in INSTALLMENT_FIELDS_ORDER)))
+            self.installments.append((pid, i.number, *(getattr(i, f) for f in INSTALLMENT_FIELDS)))
         for k, (kind, day, amount, details) in enumerate(kinds, start=1):
             self.events.append((pid, k, kind, day, amount, _json(details)))
         entries = [
@@ -704,7 +675,7 @@ def main(argv: list[str] | None = None) -> None:
     url = _server_url()
     sys.stdout.write(f"N = {args.n:,} on a throwaway database {BENCH_DB!r}\n")
     try:
-        _setup(url)
+        _setup(url, BENCH_DB)
         run(args.n, book_only=args.book_only, workers=args.workers)
     finally:
         from django.db import connections

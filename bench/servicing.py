@@ -68,14 +68,15 @@ def _admin(url: str, sql: str) -> None:
         conn.execute(sql)
 
 
-def _setup(url: str) -> None:
+def _setup(url: str, db: str = BENCH_DB) -> None:
+    """A new database `db` on the server of `url`, Django set up on it, migrated."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lending.settings")
-    _admin(url, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-    _admin(url, f'CREATE DATABASE "{BENCH_DB}"')
+    _admin(url, f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+    _admin(url, f'CREATE DATABASE "{db}"')
     import django
     from django.conf import settings
 
-    settings.DATABASES["default"]["NAME"] = BENCH_DB
+    settings.DATABASES["default"]["NAME"] = db
     settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
     django.setup()
     from django.core.management import call_command
